@@ -1,0 +1,357 @@
+"""The demo model and sample data: synthetic sequences with JASPAR motifs planted, and a small DNABERT-6 classifier.
+
+Recipe (``dnalens train-demo``; all seeded, deterministic with one thread):
+
+* Motifs: JASPAR CORE matrices read offline from ``pyjaspar`` (release ``JASPAR2024``): TBP ``MA0108.3`` (TATA box,
+  7 bp) and CTCF ``MA0139.2`` (15 bp). Each matrix is *sharpened* (probabilities squared and renormalised per
+  column, after a 0.5 pseudocount) so that a classifier can reach ~0.95 accuracy; with the raw matrices even the
+  Bayes-optimal classifier stops at ~0.85 on 100 bp sequences.
+* Sequences: 100 bp, uniform background (GC 0.5). Positives carry one motif instance (TBP or CTCF, 50/50) sampled
+  from the sharpened matrix at a uniform random position on the forward strand. Negatives are background only
+  (50 %) or carry a *shuffled* motif instance (50 %: a sampled instance with its bases permuted), so base
+  composition does not give the class away.
+* Model: ``BertForSequenceClassification`` with the full DNABERT-6 vocabulary (4101 tokens), 2 layers, hidden 64,
+  4 heads, intermediate 256, 512 positions, no dropout (data are regenerated every epoch). AdamW lr 1e-3, batch 64,
+  6 epochs of 6000 fresh sequences, 10 % linear warm-up then linear decay.
+* Saved in DNABERT's layout: ``config.json``, ``model.safetensors``, ``vocab.txt``, ``tokenizer_config.json``
+  (``do_lower_case: false``), ``special_tokens_map.json``, plus ``training_metrics.json`` (held-out metrics).
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .tokenization import KmerTokenizer, dnabert_vocab
+
+JASPAR_RELEASE = "JASPAR2024"
+DEMO_MOTIFS = {"TBP": "MA0108.3", "CTCF": "MA0139.2"}
+BASES = np.array(list("ACGT"))
+SEQ_LEN = 100
+
+
+@dataclass
+class Planted:
+    motif: str | None          # motif name or None
+    jaspar_id: str | None
+    start: int | None          # 0-based, half-open on the sequence
+    end: int | None
+    strand: str | None
+    decoy: bool = False        # a shuffled instance (negatives)
+
+
+def jaspar_ppms(release: str = JASPAR_RELEASE, motifs: dict[str, str] = DEMO_MOTIFS) -> dict[str, np.ndarray]:
+    """Position probability matrices ``[w, 4]`` (A,C,G,T) of the demo motifs, read offline from pyjaspar."""
+    from pyjaspar import jaspardb
+
+    jdb = jaspardb(release=release)
+    out = {}
+    for name, mid in motifs.items():
+        m = jdb.fetch_motif_by_id(mid)
+        counts = np.array([m.counts[b] for b in "ACGT"], dtype=np.float64).T       # [w, 4]
+        out[name] = (counts + 0.5) / (counts + 0.5).sum(axis=1, keepdims=True)
+    return out
+
+
+def sharpen(ppm: np.ndarray, power: float = 2.0) -> np.ndarray:
+    p = ppm ** power
+    return p / p.sum(axis=1, keepdims=True)
+
+
+class DemoGenerator:
+    """Draws labelled sequences with planted motifs. ``rng`` controls everything."""
+
+    def __init__(self, ppms: dict[str, np.ndarray], length: int = SEQ_LEN, seed: int = 0, power: float = 2.0):
+        self.names = sorted(ppms)
+        self.ppms = {n: sharpen(ppms[n], power) for n in self.names}
+        self.cdf = {n: np.cumsum(p, axis=1) for n, p in self.ppms.items()}
+        self.length = length
+        self.rng = np.random.default_rng(seed)
+
+    def background(self, n: int) -> np.ndarray:
+        return self.rng.integers(0, 4, size=(n, self.length))
+
+    def instance(self, name: str) -> np.ndarray:
+        u = self.rng.random(len(self.cdf[name]))
+        return (u[:, None] > self.cdf[name]).sum(axis=1).clip(0, 3)
+
+    def draw(self, n: int, positive_fraction: float = 0.5) -> tuple[list[str], np.ndarray, list[Planted]]:
+        X = self.background(n)
+        y = (self.rng.random(n) < positive_fraction).astype(np.int64)
+        planted = []
+        for i in range(n):
+            decoy = y[i] == 0 and self.rng.random() < 0.5
+            if y[i] == 1 or decoy:
+                name = self.names[self.rng.integers(len(self.names))]
+                inst = self.instance(name)
+                if decoy:
+                    inst = self.rng.permutation(inst)
+                w = len(inst)
+                s = int(self.rng.integers(0, self.length - w + 1))
+                X[i, s:s + w] = inst
+                planted.append(Planted(None if decoy else name, None if decoy else DEMO_MOTIFS[name],
+                                       None if decoy else s, None if decoy else s + w,
+                                       None if decoy else "+", decoy))
+            else:
+                planted.append(Planted(None, None, None, None, None))
+        seqs = ["".join(BASES[row]) for row in X]
+        return seqs, y, planted
+
+
+# --------------------------------------------------------------------------------------------------------------
+# metrics (binary)
+
+def binary_metrics(y: np.ndarray, p1: np.ndarray) -> dict:
+    """Accuracy, F1, MCC (threshold 0.5) and AUROC (rank formula) — DNABERT's evaluation metrics."""
+    from scipy.stats import rankdata
+
+    y = np.asarray(y).astype(int)
+    pred = (np.asarray(p1) >= 0.5).astype(int)
+    tp = int(((pred == 1) & (y == 1)).sum())
+    tn = int(((pred == 0) & (y == 0)).sum())
+    fp = int(((pred == 1) & (y == 0)).sum())
+    fn = int(((pred == 0) & (y == 1)).sum())
+    acc = (tp + tn) / len(y)
+    f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+    denom = np.sqrt(float(tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
+    mcc = (tp * tn - fp * fn) / denom if denom > 0 else 0.0
+    n1, n0 = int(y.sum()), int((1 - y).sum())
+    auc = float("nan")
+    if n1 and n0:
+        r = rankdata(p1)
+        auc = (r[y == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * n0)
+    return {"accuracy": round(acc, 4), "f1": round(f1, 4), "mcc": round(float(mcc), 4), "auroc": round(float(auc), 4),
+            "n": int(len(y))}
+
+
+# --------------------------------------------------------------------------------------------------------------
+# training
+
+def demo_config():
+    from transformers import BertConfig
+
+    return BertConfig(vocab_size=4101, hidden_size=64, num_hidden_layers=2, num_attention_heads=4,
+                      intermediate_size=256, max_position_embeddings=512, hidden_dropout_prob=0.0,
+                      attention_probs_dropout_prob=0.0, num_labels=2, id2label={0: "negative", 1: "positive"},
+                      label2id={"negative": 0, "positive": 1}, architectures=["BertForSequenceClassification"])
+
+
+def save_dnabert_layout(model, out_dir: str | os.PathLike, k: int = 6, max_len: int = 512) -> None:
+    """Save weights (safetensors) and DNABERT's tokenizer files: vocab.txt, tokenizer_config.json, special tokens."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out, safe_serialization=True)
+    (out / "vocab.txt").write_text("\n".join(dnabert_vocab(k)) + "\n")
+    (out / "tokenizer_config.json").write_text(json.dumps(
+        {"do_lower_case": False, "max_len": max_len, "model_max_length": max_len,
+         "tokenizer_class": "BertTokenizer"}, indent=2) + "\n")
+    (out / "special_tokens_map.json").write_text(json.dumps(
+        {"unk_token": "[UNK]", "sep_token": "[SEP]", "pad_token": "[PAD]", "cls_token": "[CLS]",
+         "mask_token": "[MASK]"}, indent=2) + "\n")
+    for f in out.iterdir():
+        os.chmod(f, 0o644)
+
+
+def train_demo(out_dir: str | os.PathLike, *, epochs: int = 6, per_epoch: int = 6000, batch_size: int = 64,
+               lr: float = 1e-3, seed: int = 0, n_test: int = 2000, threads: int = 1,
+               log: Callable[[str], None] | None = print) -> dict:
+    """Train the demo classifier and save it to ``out_dir``; returns the held-out metrics."""
+    import torch
+    from transformers import BertForSequenceClassification
+
+    t0 = time.time()
+    old_threads = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    torch.manual_seed(seed)
+    try:
+        ppms = jaspar_ppms()
+        tok = KmerTokenizer.dnabert(6)
+        gen = DemoGenerator(ppms, seed=seed)
+        cfg = demo_config()
+        cfg._attn_implementation = "sdpa"
+        model = BertForSequenceClassification(cfg)
+        opt = torch.optim.AdamW(model.parameters(), lr=lr)
+        steps_per_epoch = per_epoch // batch_size
+        total = epochs * steps_per_epoch
+        warm = max(1, int(0.1 * total))
+        sched = torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda s: (s + 1) / warm if s < warm else max(0.0, (total - s) / max(1, total - warm)))
+
+        def encode(seqs):
+            return torch.from_numpy(np.stack([tok.encode(s).ids for s in seqs]))
+
+        step = 0
+        model.train()
+        for ep in range(epochs):
+            seqs, y, _ = gen.draw(steps_per_epoch * batch_size)
+            ids, yt = encode(seqs), torch.from_numpy(y)
+            losses = []
+            for b in range(steps_per_epoch):
+                sl = slice(b * batch_size, (b + 1) * batch_size)
+                out = model(input_ids=ids[sl], labels=yt[sl])
+                opt.zero_grad()
+                out.loss.backward()
+                opt.step()
+                sched.step()
+                step += 1
+                losses.append(float(out.loss))
+            if log:
+                log(f"epoch {ep + 1}/{epochs}: loss {np.mean(losses):.4f} ({time.time() - t0:.0f} s)")
+        model.eval()
+        test_gen = DemoGenerator(ppms, seed=seed + 10_000)
+        seqs, y, _ = test_gen.draw(n_test)
+        with torch.inference_mode():
+            p1 = np.concatenate([torch.softmax(model(input_ids=encode(seqs[i:i + 256])).logits, -1)[:, 1].numpy()
+                                 for i in range(0, n_test, 256)])
+        metrics = binary_metrics(y, p1)
+        metrics.update({"split": "held-out synthetic test set (fresh draw, seed + 10000)",
+                        "train_sequences": epochs * steps_per_epoch * batch_size, "epochs": epochs,
+                        "train_seconds": round(time.time() - t0, 1), "seed": seed,
+                        "jaspar_release": JASPAR_RELEASE, "motifs": DEMO_MOTIFS, "sharpen_power": 2.0})
+        model.config._attn_implementation = "eager"
+        save_dnabert_layout(model, out_dir)
+        (Path(out_dir) / "training_metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+        if log:
+            log(f"held-out: accuracy {metrics['accuracy']}, AUROC {metrics['auroc']}, F1 {metrics['f1']}, "
+                f"MCC {metrics['mcc']} ({time.time() - t0:.0f} s)")
+        return metrics
+    finally:
+        torch.set_num_threads(old_threads)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# sample data
+
+def _write_fasta(path: Path, records: list[tuple[str, str, str]], width: int = 60) -> None:
+    with open(path, "w") as fh:
+        for rid, desc, seq in records:
+            fh.write(f">{rid}{' ' + desc if desc else ''}\n")
+            for i in range(0, len(seq), width):
+                fh.write(seq[i:i + width] + "\n")
+
+
+def make_sample_data(out_dir: str | os.PathLike, seed: int = 7, n_pos: int = 300, n_neg: int = 300,
+                     n_demo: int = 60) -> dict:
+    """Write the held-out sample data (a different seed from training):
+
+    * ``demo_positives.fa`` / ``demo_negatives.fa``: labelled held-out sets (``label=1``/``label=0`` in headers);
+    * ``demo.fa``: a small mixed set the app and README examples start with;
+    * ``truth.tsv``: for every sequence above, its label and planted motif (name, JASPAR id, start, end, strand);
+    * ``reference.fa`` + ``intervals.bed``: a small soft-masked genome with motifs planted on both strands and BED6
+      intervals over it (``intervals_truth.tsv`` gives the motif position in each interval's own orientation);
+    * ``variants.tsv``: substitutions inside and outside planted motifs of demo positives (1-based ``pos``);
+      ``variants.vcf``: the same kind of variants on the reference genome.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    ppms = jaspar_ppms()
+    gen = DemoGenerator(ppms, seed=seed)
+    truth_rows = []
+
+    def draw_class(n, label, prefix):
+        recs = []
+        while len(recs) < n:
+            seqs, y, planted = gen.draw(4 * n)
+            for s, yy, pl in zip(seqs, y, planted):
+                if yy == label and len(recs) < n:
+                    rid = f"{prefix}_{len(recs) + 1:04d}"
+                    recs.append((rid, f"label={label}", s))
+                    truth_rows.append({"id": rid, "label": label, "motif": pl.motif or "", "jaspar_id":
+                                       pl.jaspar_id or "", "start": pl.start if pl.start is not None else "",
+                                       "end": pl.end if pl.end is not None else "", "strand": pl.strand or "",
+                                       "decoy": int(pl.decoy)})
+        return recs
+
+    pos = draw_class(n_pos, 1, "pos")
+    neg = draw_class(n_neg, 0, "neg")
+    demo_pos = draw_class(n_demo // 2, 1, "demo_pos")
+    demo_neg = draw_class(n_demo - n_demo // 2, 0, "demo_neg")
+    demo = [r for pair in zip(demo_pos, demo_neg) for r in pair]
+    _write_fasta(out / "demo_positives.fa", pos)
+    _write_fasta(out / "demo_negatives.fa", neg)
+    _write_fasta(out / "demo.fa", demo)
+    cols = ["id", "label", "motif", "jaspar_id", "start", "end", "strand", "decoy"]
+    with open(out / "truth.tsv", "w") as fh:
+        fh.write("\t".join(cols) + "\n")
+        for r in truth_rows:
+            fh.write("\t".join(str(r[c]) for c in cols) + "\n")
+
+    # ---- a small genome with motifs on both strands, BED intervals over it
+    rng = np.random.default_rng(seed + 1)
+    chroms = {"chr1": 6000, "chr2": 4000}
+    genome = {c: rng.integers(0, 4, size=n) for c, n in chroms.items()}
+    bed_rows, bed_truth, placed = [], [], []
+    plan = [("chr1", 300, "TBP", "+"), ("chr1", 1200, "CTCF", "-"), ("chr1", 2500, "CTCF", "+"),
+            ("chr1", 3800, "TBP", "-"), ("chr1", 5000, None, "+"), ("chr2", 400, "CTCF", "+"),
+            ("chr2", 1500, "TBP", "+"), ("chr2", 2600, "CTCF", "-"), ("chr2", 3500, None, "-")]
+    for i, (chrom, ivs, name, strand) in enumerate(plan):
+        offset = None
+        if name:
+            inst = gen.instance(name)
+            w = len(inst)
+            offset = int(rng.integers(10, SEQ_LEN - w - 10))      # motif start in the interval's orientation
+            if strand == "+":
+                genome[chrom][ivs + offset: ivs + offset + w] = inst
+            else:   # reading the - strand must give the motif forward: plant its reverse complement
+                rc = 3 - inst[::-1]
+                g0 = ivs + SEQ_LEN - offset - w
+                genome[chrom][g0:g0 + w] = rc
+        rid = f"peak{i + 1}"
+        placed.append((chrom, ivs, name, strand, offset))
+        bed_rows.append(f"{chrom}\t{ivs}\t{ivs + SEQ_LEN}\t{rid}\t0\t{strand}")
+        bed_truth.append(f"{rid}\t{name or ''}\t{DEMO_MOTIFS.get(name, '') if name else ''}\t"
+                         f"{offset if name else ''}\t{offset + len(gen.ppms[name]) if name else ''}")
+    with open(out / "reference.fa", "w") as fh:
+        for c, arr in genome.items():
+            s = "".join(BASES[arr])
+            # soft-mask a stretch (lower case), as genome FASTAs do for repeats
+            s = s[:100] + s[100:160].lower() + s[160:]
+            fh.write(f">{c}\n")
+            for j in range(0, len(s), 60):
+                fh.write(s[j:j + 60] + "\n")
+    with open(out / "intervals.bed", "w") as fh:
+        fh.write("track name=demo_peaks description=\"demo intervals over reference.fa\"\n")
+        fh.write("# chrom\tstart\tend\tname\tscore\tstrand (0-based, half-open)\n")
+        fh.write("\n".join(bed_rows) + "\n")
+    with open(out / "intervals_truth.tsv", "w") as fh:
+        fh.write("id\tmotif\tjaspar_id\tstart\tend\n" + "\n".join(bed_truth) + "\n")
+
+    # ---- variants touching the planted motifs of demo positives (1-based positions)
+    vrng = np.random.default_rng(seed + 2)
+    seq_of = {rid: s for rid, _, s in pos}
+    vrows = ["seq_id\tpos\tref\talt\tnote"]
+    pos_truth = [r for r in truth_rows if r["label"] == 1 and r["id"].startswith("pos_")][:20]
+    for r in pos_truth:
+        s = seq_of[r["id"]]
+        motif_len = r["end"] - r["start"]
+        # strongest position of the sharpened matrix: the one the model most relies on
+        core = int(np.argmax(gen.ppms[r["motif"]].max(axis=1)))
+        p_in = r["start"] + core
+        outside = [p for p in range(len(s)) if p < r["start"] - 8 or p >= r["end"] + 8]
+        p_out = int(vrng.choice(outside))
+        for p, note in ((p_in, f"inside {r['motif']}"), (p_out, "outside motif")):
+            ref = s[p]
+            alt = [b for b in "ACGT" if b != ref][int(vrng.integers(3))]
+            vrows.append(f"{r['id']}\t{p + 1}\t{ref}\t{alt}\t{note}")
+        del motif_len
+    (out / "variants.tsv").write_text("\n".join(vrows) + "\n")
+    ref_seqs = {c: "".join(BASES[a]) for c, a in genome.items()}
+    vcf = ["##fileformat=VCFv4.2", "##reference=reference.fa",
+           "\t".join(["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO"])]
+    for chrom, ivs, name, strand, offset in placed:
+        if not name:
+            continue
+        core = int(np.argmax(gen.ppms[name].max(axis=1)))
+        j_in = offset + core                                   # motif core, in the interval's orientation
+        for j, tag in ((j_in, f"in_{name}"), (5, "outside")):
+            g = ivs + j if strand == "+" else ivs + SEQ_LEN - 1 - j
+            ref = ref_seqs[chrom][g]
+            alt = [b for b in "ACGT" if b != ref][int(vrng.integers(3))]
+            vcf.append(f"{chrom}\t{g + 1}\t{chrom}_{g + 1}_{tag}\t{ref}\t{alt}\t.\tPASS\t.")
+    (out / "variants.vcf").write_text("\n".join(vcf) + "\n")
+    return {"positives": len(pos), "negatives": len(neg), "demo": len(demo)}

@@ -1,0 +1,235 @@
+"""Loading DNA language models: DNABERT checkpoints (local folder or Hugging Face id) and the shipped demo model.
+
+* Classification checkpoints load as ``AutoModelForSequenceClassification``; pre-trained-only checkpoints
+  (``BertForMaskedLM``/``BertModel``) load as the bare encoder: attention works, predictions are absent.
+* Attention is read with ``attn_implementation="eager"`` (SDPA returns none).
+* The tokenizer is loaded with ``do_lower_case=False``; the tokenizer family (k-mer, non-overlapping, BPE) and k are
+  detected from the vocabulary and can be overridden.
+* No network: hub ids are resolved from the local Hugging Face cache only, unless ``allow_download=True``.
+* ``trust_remote_code`` is off unless asked for.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ModelError
+from .tokenization import (DNABERT_VOCAB_K, KmerTokenizer, NonOverlappingTokenizer, OffsetsTokenizer,
+                           TokenizerFamily)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEMO_MODEL_DIR = PROJECT_ROOT / "assets" / "demo_model"
+DTYPES = ("float32", "float16", "bfloat16")
+_KMER_RE = re.compile(r"^[ACGT]+$")
+_HUB_ID_RE = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+
+
+@dataclass
+class LoadedModel:
+    """A model ready for inference, with its tokenizer family and facts the UI shows (the model card)."""
+
+    model: object                       # torch.nn.Module
+    tokenizer: TokenizerFamily
+    hf_tokenizer: object
+    name: str
+    path: str
+    family: str
+    k: int | None
+    n_layers: int
+    n_heads: int
+    max_tokens: int
+    num_labels: int | None              # None: no classification head
+    id2label: dict = field(default_factory=dict)
+    device: str = "cpu"
+    dtype: str = "float32"
+    config_hash: str = ""
+    metrics: dict = field(default_factory=dict)
+
+    @property
+    def has_classifier(self) -> bool:
+        return self.num_labels is not None
+
+    @property
+    def label_names(self) -> list[str]:
+        if not self.has_classifier:
+            return []
+        return [str(self.id2label.get(i, i)) for i in range(self.num_labels)]
+
+    def card(self) -> dict:
+        """Plain facts for display and provenance."""
+        return {
+            "name": self.name, "path": self.path, "family": self.family, "k": self.k,
+            "layers": self.n_layers, "heads": self.n_heads, "max_tokens": self.max_tokens,
+            "vocab_size": getattr(self.model.config, "vocab_size", None),
+            "hidden_size": getattr(self.model.config, "hidden_size", None),
+            "architecture": type(self.model).__name__,
+            "labels": self.label_names if self.has_classifier else None,
+            "device": self.device, "dtype": self.dtype, "config_hash": self.config_hash,
+            "metrics": self.metrics or None,
+        }
+
+
+def resolve_device(device: str = "auto") -> str:
+    import torch
+
+    if device in (None, "auto"):
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ModelError(f"device '{device}' was asked for but no CUDA GPU is available; use --device cpu")
+    if device not in ("cpu",) and not device.startswith("cuda") and device != "mps":
+        raise ModelError(f"unknown device '{device}' (use auto, cpu or cuda)")
+    return device
+
+
+def _config_hash(path: Path) -> str:
+    cfg = path / "config.json"
+    if not cfg.exists():
+        return ""
+    data = json.loads(cfg.read_text())
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _resolve_path(name_or_path: str | None, allow_download: bool) -> tuple[str, Path]:
+    """Local folder for a model argument: None/'demo' -> shipped demo; folder; or a hub id in the local cache."""
+    if name_or_path in (None, "", "demo"):
+        if not (DEMO_MODEL_DIR / "config.json").exists():
+            raise ModelError(f"the demo model is missing from {DEMO_MODEL_DIR}; rebuild it with "
+                             "`dnalens train-demo`")
+        return "demo", DEMO_MODEL_DIR
+    p = Path(os.path.expanduser(str(name_or_path)))
+    if p.is_dir():
+        if not (p / "config.json").exists():
+            raise ModelError(f"model folder '{p}' has no config.json; point --model at a checkpoint folder "
+                             "(config.json, model weights, vocab.txt or tokenizer.json)")
+        return p.name, p
+    if p.exists() or not _HUB_ID_RE.match(str(name_or_path)):
+        raise ModelError(f"model folder '{name_or_path}' not found (and it is not a Hugging Face id such as "
+                         "zhihan1996/DNA_bert_6)")
+    # a Hugging Face hub id such as zhihan1996/DNA_bert_6
+    from huggingface_hub import snapshot_download
+
+    try:
+        local = snapshot_download(str(name_or_path), local_files_only=not allow_download)
+    except Exception as exc:  # LocalEntryNotFoundError, RepositoryNotFoundError, connection errors
+        raise ModelError(
+            f"model '{name_or_path}' is not a local folder and is not in the local Hugging Face cache "
+            f"({os.environ.get('HF_HUB_CACHE') or '~/.cache/huggingface/hub'}); dnalens does not download at run "
+            f"time. On a machine with internet run `huggingface-cli download {name_or_path}` and copy the cache, or "
+            f"save the checkpoint to a folder and pass that folder. ({type(exc).__name__})") from None
+    return str(name_or_path), Path(local)
+
+
+def _load_hf_tokenizer(path: Path, trust_remote_code: bool):
+    from transformers import AutoTokenizer, BertTokenizer
+
+    if (path / "vocab.txt").exists():
+        try:
+            return BertTokenizer.from_pretrained(str(path), do_lower_case=False)
+        except Exception:
+            pass
+    try:
+        return AutoTokenizer.from_pretrained(str(path), do_lower_case=False, trust_remote_code=trust_remote_code,
+                                             local_files_only=True)
+    except Exception as exc:
+        raise ModelError(f"cannot load a tokenizer from '{path}' ({exc}); a DNABERT checkpoint needs vocab.txt "
+                         "and tokenizer_config.json") from None
+
+
+def detect_family(vocab: dict[str, int]) -> tuple[str, int | None]:
+    """Guess the tokenizer family and k from a vocabulary: ('kmer', k), ('nonoverlap', 6) or ('bpe', None)."""
+    dna = [t for t in vocab if _KMER_RE.match(t)]
+    lengths = {len(t) for t in dna}
+    if len(lengths) == 1 and len(dna) == 4 ** next(iter(lengths)):
+        return "kmer", next(iter(lengths))
+    if lengths and max(lengths) == 6 and {1, 6} <= lengths and len([t for t in dna if len(t) == 6]) == 4096:
+        return "nonoverlap", 6
+    return "bpe", None
+
+
+def build_tokenizer(hf_tok, max_tokens: int, family: str | None = None, k: int | None = None,
+                    stride: int = 1) -> tuple[TokenizerFamily, str, int | None]:
+    vocab = hf_tok.get_vocab()
+    fam, kk = detect_family(vocab)
+    family = family or fam
+    if family == "kmer":
+        if k is not None and kk is not None and k != kk:
+            raise ModelError(f"--kmer {k} does not match the model's vocabulary, which holds {kk}-mers "
+                             f"({len(vocab)} tokens)")
+        k = k or kk or DNABERT_VOCAB_K.get(len(vocab))
+        if k is None:
+            raise ModelError("cannot tell k from the vocabulary; pass --kmer")
+        return KmerTokenizer(vocab, k, stride, max_tokens), "kmer", k
+    if family == "nonoverlap":
+        cls_tok = hf_tok.cls_token or "<cls>"
+        pad_tok = hf_tok.pad_token or "<pad>"
+        unk_tok = hf_tok.unk_token or "<unk>"
+        return NonOverlappingTokenizer(vocab, k or 6, max_tokens, cls_tok, pad_tok, unk_tok), "nonoverlap", k or 6
+    if family == "bpe":
+        if not getattr(hf_tok, "is_fast", False):
+            raise ModelError("BPE models need a fast tokenizer (tokenizer.json) for nucleotide offsets")
+        return OffsetsTokenizer(hf_tok, max_tokens), "bpe", None
+    raise ModelError(f"unknown tokenizer family '{family}' (use kmer, nonoverlap or bpe)")
+
+
+def load_model(name_or_path: str | None = None, *, device: str = "auto", dtype: str = "float32",
+               trust_remote_code: bool = False, kmer: int | None = None, family: str | None = None,
+               stride: int = 1, allow_download: bool = False) -> LoadedModel:
+    """Load a checkpoint for attention and prediction. ``None`` or ``'demo'`` loads the shipped demo model."""
+    import torch
+    from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification
+
+    if dtype not in DTYPES:
+        raise ModelError(f"unknown dtype '{dtype}' (use one of {', '.join(DTYPES)})")
+    name, path = _resolve_path(name_or_path, allow_download)
+    dev = resolve_device(device)
+    try:
+        config = AutoConfig.from_pretrained(str(path), trust_remote_code=trust_remote_code, local_files_only=True)
+    except ValueError as exc:
+        if "trust_remote_code" in str(exc):
+            raise ModelError(f"model '{name}' needs custom code from its repository; pass --trust-remote-code "
+                             "only if you trust it") from None
+        raise ModelError(f"cannot read the config of '{name}': {exc}") from None
+    except Exception as exc:
+        raise ModelError(f"cannot read the config of '{name}': {exc}") from None
+    archs = getattr(config, "architectures", None) or []
+    classifier = any(a.endswith("ForSequenceClassification") for a in archs)
+    cls = AutoModelForSequenceClassification if classifier else AutoModel
+    kwargs = dict(trust_remote_code=trust_remote_code, local_files_only=True,
+                  dtype=getattr(torch, dtype))
+    try:
+        model = cls.from_pretrained(str(path), attn_implementation="eager", **kwargs)
+    except (ValueError, TypeError):
+        # some remote-code models do not accept attn_implementation
+        try:
+            model = cls.from_pretrained(str(path), **kwargs)
+        except Exception as exc:
+            raise ModelError(f"cannot load the weights of '{name}': {exc}") from None
+    except Exception as exc:
+        raise ModelError(f"cannot load the weights of '{name}': {exc}") from None
+    model.eval().to(dev)
+    hf_tok = _load_hf_tokenizer(path, trust_remote_code)
+    max_pos = int(getattr(config, "max_position_embeddings", 512) or 512)
+    tok_max = getattr(hf_tok, "model_max_length", None)
+    max_tokens = min(max_pos, tok_max) if tok_max and tok_max < 10 ** 6 else max_pos
+    if getattr(config, "model_type", "") in ("roberta", "xlm-roberta", "camembert"):
+        max_tokens -= 2                       # RoBERTa position ids start at padding_idx + 1
+    tokenizer, fam, k = build_tokenizer(hf_tok, max_tokens, family, kmer, stride)
+    n_layers = int(getattr(config, "num_hidden_layers", 0))
+    n_heads = int(getattr(config, "num_attention_heads", 0))
+    num_labels = int(config.num_labels) if classifier else None
+    id2label = {int(i): v for i, v in (getattr(config, "id2label", None) or {}).items()} if classifier else {}
+    metrics = {}
+    mfile = path / "training_metrics.json"
+    if mfile.exists():
+        try:
+            metrics = json.loads(mfile.read_text())
+        except ValueError:
+            metrics = {}
+    return LoadedModel(model=model, tokenizer=tokenizer, hf_tokenizer=hf_tok, name=name, path=str(path),
+                       family=fam, k=k, n_layers=n_layers, n_heads=n_heads, max_tokens=max_tokens,
+                       num_labels=num_labels, id2label=id2label, device=dev, dtype=dtype,
+                       config_hash=_config_hash(path), metrics=metrics)

@@ -1,0 +1,390 @@
+"""Sequences in: pasted text, FASTA files (multi-record, gzip) and BED intervals over a reference FASTA.
+
+Every sequence becomes a :class:`Sequence` with an id, upper-case bases from ``ACGTN`` and, when it came from a BED
+interval, its genomic coordinates (0-based, half-open) and strand. Bad input raises :class:`InputError` naming the
+source, the record and the line.
+"""
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import re
+from dataclasses import dataclass, field, replace
+from typing import Iterable, Iterator, Sequence as SeqType
+
+import numpy as np
+import pandas as pd
+from Bio.SeqIO.FastaIO import SimpleFastaParser
+
+from .errors import InputError
+
+ALPHABET = "ACGTN"
+_VALID = re.compile(r"[^ACGTN]")
+_COMPLEMENT = str.maketrans("ACGTN", "TGCAN")
+_LABEL_RE = re.compile(r"(?:^|\s)label=([^\s;]+)")
+
+
+@dataclass(frozen=True)
+class Sequence:
+    """One DNA sequence.
+
+    ``seq`` holds upper-case ``A/C/G/T/N`` only. For BED-derived sequences ``chrom``, ``start`` and ``end`` give the
+    0-based half-open interval on the reference and ``strand`` is ``'+'`` or ``'-'`` (``seq`` is then already
+    reverse-complemented, i.e. ``seq[0]`` is the base at ``end - 1`` on the forward strand).
+    """
+
+    id: str
+    seq: str
+    description: str = ""
+    source: str = ""
+    label: int | None = None
+    chrom: str | None = None
+    start: int | None = None
+    end: int | None = None
+    strand: str | None = None
+    meta: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def __len__(self) -> int:
+        return len(self.seq)
+
+    @property
+    def has_coordinates(self) -> bool:
+        return self.chrom is not None
+
+    def genomic_positions(self) -> np.ndarray:
+        """Genomic 0-based coordinate of each base of ``seq``, shape ``[L]`` (``-`` strand runs backwards)."""
+        if not self.has_coordinates:
+            raise ValueError(f"sequence '{self.id}' has no genomic coordinates")
+        if self.strand == "-":
+            return np.arange(self.end - 1, self.start - 1, -1)
+        return np.arange(self.start, self.end)
+
+
+def reverse_complement(seq: str) -> str:
+    """Reverse complement of an upper-case ``ACGTN`` string."""
+    return seq.translate(_COMPLEMENT)[::-1]
+
+
+def gc_content(seq: str) -> float:
+    """Fraction of G/C among the non-N bases (NaN when all bases are N)."""
+    acgt = len(seq) - seq.count("N")
+    return float("nan") if acgt == 0 else (seq.count("G") + seq.count("C")) / acgt
+
+
+def _parse_label(description: str) -> int | None:
+    m = _LABEL_RE.search(description)
+    if not m:
+        return None
+    try:
+        return int(float(m.group(1)))
+    except ValueError:
+        return None
+
+
+# --------------------------------------------------------------------------------------------------------------
+# FASTA
+
+def _open_text(path: str) -> io.TextIOBase:
+    with open(path, "rb") as fh:
+        magic = fh.read(2)
+    if magic == b"\x1f\x8b":
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", errors="replace")
+    return open(path, encoding="utf-8", errors="replace")
+
+
+def _locate(lines: Iterable[str], record_index: int, offset: int) -> tuple[int, int]:
+    """Line (1-based) and column (1-based) of sequence character ``offset`` of FASTA record ``record_index``."""
+    rec = -1
+    seen = 0
+    for line_no, line in enumerate(lines, start=1):
+        if line.startswith(">"):
+            rec += 1
+            seen = 0
+            continue
+        if rec != record_index:
+            continue
+        stripped = "".join(line.split())
+        if offset < seen + len(stripped):
+            # map the offset back to a column of the raw line (whitespace was removed)
+            want = offset - seen
+            col = 0
+            for col, ch in enumerate(line.rstrip("\r\n"), start=1):
+                if not ch.isspace():
+                    if want == 0:
+                        return line_no, col
+                    want -= 1
+            return line_no, col
+        seen += len(stripped)
+    return 0, 0
+
+
+def _check_header_first(lines: Iterable[str], source: str) -> None:
+    for line_no, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        if not line.startswith(">"):
+            raise InputError(f"expected a FASTA header starting with '>' but found {line.strip()[:30]!r}; "
+                             "is this a FASTA file?", source=source, line=line_no)
+        return
+    raise InputError("no FASTA records (the input is empty)", source=source)
+
+
+def _fasta_records(handle: Iterable[str], source: str, relocate) -> Iterator[Sequence]:
+    """Parse FASTA records from an open text handle. ``relocate()`` returns a fresh line iterator for error lines."""
+    seen_ids: dict[str, int] = {}
+    n = 0
+    for index, (title, raw) in enumerate(SimpleFastaParser(handle)):
+        parts = title.split(None, 1)
+        rec_id = parts[0] if parts else ""
+        description = parts[1] if len(parts) > 1 else ""
+        if not rec_id:
+            line, _ = _locate_header(relocate(), index)
+            raise InputError("FASTA header has no sequence id", source=source, line=line)
+        if rec_id in seen_ids:
+            line, _ = _locate_header(relocate(), index)
+            raise InputError(f"duplicate sequence id '{rec_id}' (first used by record {seen_ids[rec_id] + 1}); "
+                             "ids must be unique", source=source, record=rec_id, line=line)
+        seen_ids[rec_id] = index
+        seq = raw.upper()
+        if not seq:
+            line, _ = _locate_header(relocate(), index)
+            raise InputError("record has no sequence", source=source, record=rec_id, line=line)
+        bad = _VALID.search(seq)
+        if bad:
+            line, col = _locate(relocate(), index, bad.start())
+            raise InputError(f"invalid character {raw[bad.start()]!r} at column {col} (position {bad.start() + 1} "
+                             f"of the sequence); only A, C, G, T and N are allowed",
+                             source=source, record=rec_id, line=line)
+        n += 1
+        yield Sequence(id=rec_id, seq=seq, description=description, source=source,
+                       label=_parse_label(description))
+    if n == 0:
+        raise InputError("no FASTA records found", source=source)
+
+
+def _locate_header(lines: Iterable[str], record_index: int) -> tuple[int, int]:
+    rec = -1
+    for line_no, line in enumerate(lines, start=1):
+        if line.startswith(">"):
+            rec += 1
+            if rec == record_index:
+                return line_no, 1
+    return 0, 0
+
+
+def iter_fasta(path: str | os.PathLike, source: str | None = None) -> Iterator[Sequence]:
+    """Stream the records of a FASTA file (plain or gzip-compressed), validated one by one."""
+    path = os.fspath(path)
+    source = source or os.path.basename(path)
+    if not os.path.exists(path):
+        raise InputError("file not found", source=path)
+    with _open_text(path) as fh:
+        _check_header_first(fh, source)
+
+    def relocate():
+        return _open_text(path)
+
+    with _open_text(path) as fh:
+        yield from _fasta_records(fh, source, relocate)
+
+
+def read_fasta(path: str | os.PathLike, source: str | None = None) -> list[Sequence]:
+    """All records of a FASTA file (plain or gzip) as a list."""
+    return list(iter_fasta(path, source))
+
+
+def count_fasta_records(path: str | os.PathLike) -> int:
+    """Number of '>' header lines (cheap; used for progress bars)."""
+    with _open_text(os.fspath(path)) as fh:
+        return sum(1 for line in fh if line.startswith(">"))
+
+
+def parse_fasta_text(text: str, source: str = "pasted text") -> list[Sequence]:
+    """FASTA records from a string."""
+    lines = text.splitlines(keepends=True)
+    _check_header_first(lines, source)
+    return list(_fasta_records(io.StringIO(text), source, lambda: iter(lines)))
+
+
+def parse_text(text: str, source: str = "pasted text", id_prefix: str = "seq") -> list[Sequence]:
+    """Pasted input: FASTA when the first non-blank character is '>', otherwise raw sequence.
+
+    Raw input: blocks separated by blank lines are separate sequences (ids ``seq_1``, ``seq_2``, ...); the lines of
+    one block are joined, so a sequence copied with line breaks stays one sequence.
+    """
+    stripped = text.lstrip()
+    if not stripped:
+        raise InputError("nothing to read: the text is empty", source=source)
+    if stripped.startswith(">"):
+        return parse_fasta_text(text, source)
+    records = []
+    block: list[tuple[int, str]] = []
+    all_lines = text.splitlines()
+
+    def flush():
+        if not block:
+            return
+        rec_id = f"{id_prefix}_{len(records) + 1}"
+        seq_parts = []
+        for line_no, line in block:
+            up = "".join(line.split()).upper()
+            bad = _VALID.search(up)
+            if bad:
+                # column in the raw line
+                col = len(line) - len(line.lstrip()) + 1
+                nonspace = [i for i, ch in enumerate(line) if not ch.isspace()]
+                col = nonspace[bad.start()] + 1
+                raise InputError(f"invalid character {line[col - 1]!r} at column {col}; only A, C, G, T and N are "
+                                 "allowed", source=source, record=rec_id, line=line_no)
+            seq_parts.append(up)
+        records.append(Sequence(id=rec_id, seq="".join(seq_parts), source=source))
+        block.clear()
+
+    for line_no, line in enumerate(all_lines, start=1):
+        if line.strip():
+            block.append((line_no, line))
+        else:
+            flush()
+    flush()
+    return records
+
+
+# --------------------------------------------------------------------------------------------------------------
+# BED + reference
+
+@dataclass(frozen=True)
+class BedInterval:
+    chrom: str
+    start: int
+    end: int
+    name: str | None
+    strand: str
+    line: int
+
+
+def parse_bed(lines: Iterable[str], source: str = "BED") -> list[BedInterval]:
+    """BED3/BED6 intervals (0-based, half-open). ``track``/``browser``/``#`` lines and blank lines are skipped."""
+    out = []
+    for line_no, line in enumerate(lines, start=1):
+        s = line.strip()
+        if not s or s.startswith(("#", "track", "browser")):
+            continue
+        cols = s.split("\t") if "\t" in s else s.split()
+        if len(cols) < 3:
+            raise InputError(f"a BED line needs at least 3 columns (chrom, start, end), found {len(cols)}",
+                             source=source, line=line_no)
+        chrom = cols[0]
+        try:
+            start, end = int(cols[1]), int(cols[2])
+        except ValueError:
+            raise InputError(f"start and end must be integers, found {cols[1]!r} and {cols[2]!r}",
+                             source=source, line=line_no) from None
+        if start < 0 or end <= start:
+            raise InputError(f"invalid interval {chrom}:{start}-{end} (need 0 <= start < end)",
+                             source=source, line=line_no)
+        name = cols[3] if len(cols) > 3 and cols[3] not in ("", ".") else None
+        strand = cols[5] if len(cols) > 5 else "+"
+        if strand == ".":
+            strand = "+"
+        if strand not in "+-":
+            raise InputError(f"strand must be '+', '-' or '.', found {strand!r}", source=source, line=line_no)
+        out.append(BedInterval(chrom, start, end, name, strand, line_no))
+    if not out:
+        raise InputError("no BED intervals found", source=source)
+    return out
+
+
+def _open_reference(reference: str):
+    import pyfaidx
+
+    if not os.path.exists(reference):
+        raise InputError("reference FASTA not found", source=reference)
+    try:
+        return pyfaidx.Fasta(reference, sequence_always_upper=True, as_raw=True, rebuild=False)
+    except PermissionError:
+        # read-only folder: keep the index beside in a writable temp location
+        import tempfile
+
+        idx = os.path.join(tempfile.gettempdir(), os.path.basename(reference) + ".fai")
+        return pyfaidx.Fasta(reference, indexname=idx, sequence_always_upper=True, as_raw=True, rebuild=False)
+    except Exception as exc:  # pyfaidx raises many kinds for malformed or bgzip-less gzip files
+        raise InputError(f"cannot index the reference FASTA ({exc}); it must be plain or bgzip-compressed "
+                         "FASTA with lines of equal length", source=reference) from None
+
+
+def read_bed(bed: str | os.PathLike, reference: str | os.PathLike, bed_source: str | None = None
+             ) -> list[Sequence]:
+    """Sequences of BED intervals from a reference FASTA; ``-`` strand intervals are reverse-complemented.
+
+    Ids: the BED name column when present and unique, else ``chrom:start-end(strand)``.
+    """
+    bed, reference = os.fspath(bed), os.fspath(reference)
+    source = bed_source or os.path.basename(bed)
+    if not os.path.exists(bed):
+        raise InputError("BED file not found", source=bed)
+    with _open_text(bed) as fh:
+        intervals = parse_bed(fh, source)
+    fa = _open_reference(reference)
+    ref_name = os.path.basename(reference)
+    names = [iv.name for iv in intervals if iv.name]
+    dup = {n for n in names if names.count(n) > 1}
+    out = []
+    for iv in intervals:
+        if iv.chrom not in fa:
+            known = ", ".join(list(fa.keys())[:5])
+            raise InputError(f"chromosome '{iv.chrom}' is not in the reference {ref_name} (it has: {known}"
+                             f"{', ...' if len(fa.keys()) > 5 else ''})", source=source, line=iv.line)
+        chrom_len = len(fa[iv.chrom])
+        if iv.end > chrom_len:
+            raise InputError(f"interval {iv.chrom}:{iv.start}-{iv.end} runs past the end of {iv.chrom} "
+                             f"(length {chrom_len}) in {ref_name}", source=source, line=iv.line)
+        raw = str(fa[iv.chrom][iv.start:iv.end])
+        seq = raw.upper()
+        bad = _VALID.search(seq)
+        if bad:
+            raise InputError(f"reference base {raw[bad.start()]!r} at {iv.chrom}:{iv.start + bad.start() + 1} is "
+                             "not A, C, G, T or N", source=source, line=iv.line)
+        if iv.strand == "-":
+            seq = reverse_complement(seq)
+        coord = f"{iv.chrom}:{iv.start}-{iv.end}({iv.strand})"
+        rec_id = iv.name if iv.name and iv.name not in dup else coord
+        out.append(Sequence(id=rec_id, seq=seq, description=coord, source=source, chrom=iv.chrom,
+                            start=iv.start, end=iv.end, strand=iv.strand))
+    return out
+
+
+# --------------------------------------------------------------------------------------------------------------
+# summaries
+
+def sequences_table(seqs: SeqType[Sequence]) -> pd.DataFrame:
+    """One row per sequence: id, length, GC, source/coordinates, label."""
+    rows = []
+    for s in seqs:
+        rows.append({
+            "id": s.id,
+            "length": len(s.seq),
+            "gc": round(gc_content(s.seq), 4),
+            "n_count": s.seq.count("N"),
+            "source": s.source,
+            "coordinates": f"{s.chrom}:{s.start}-{s.end}({s.strand})" if s.has_coordinates else "",
+            "label": s.label,
+        })
+    return pd.DataFrame(rows, columns=["id", "length", "gc", "n_count", "source", "coordinates", "label"])
+
+
+def with_label(seqs: SeqType[Sequence], label: int) -> list[Sequence]:
+    """Copies of ``seqs`` with ``label`` set (e.g. positives/negatives loaded from two files)."""
+    return [replace(s, label=label) for s in seqs]
+
+
+def load_sequences(path: str | os.PathLike | None = None, *, bed: str | None = None,
+                   reference: str | None = None) -> list[Sequence]:
+    """Load from a FASTA path, or from ``bed`` + ``reference``."""
+    if bed is not None:
+        if reference is None:
+            raise InputError("a BED file needs a reference FASTA (--reference)", source=os.path.basename(bed))
+        return read_bed(bed, reference)
+    if path is None:
+        raise InputError("no input given")
+    return read_fasta(path)
