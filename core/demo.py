@@ -199,7 +199,7 @@ def train_demo(out_dir: str | os.PathLike, *, epochs: int = 6, per_epoch: int = 
                 opt.step()
                 sched.step()
                 step += 1
-                losses.append(float(out.loss))
+                losses.append(float(out.loss.detach()))
             if log:
                 log(f"epoch {ep + 1}/{epochs}: loss {np.mean(losses):.4f} ({time.time() - t0:.0f} s)")
         model.eval()

@@ -93,7 +93,8 @@ def _config_hash(path: Path) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def _resolve_path(name_or_path: str | None, allow_download: bool) -> tuple[str, Path]:
+def _resolve_path(name_or_path: str | None, allow_download: bool, cache_dir: str | None = None
+                  ) -> tuple[str, Path]:
     """Local folder for a model argument: None/'demo' -> shipped demo; folder; or a hub id in the local cache."""
     if name_or_path in (None, "", "demo"):
         if not (DEMO_MODEL_DIR / "config.json").exists():
@@ -113,11 +114,11 @@ def _resolve_path(name_or_path: str | None, allow_download: bool) -> tuple[str, 
     from huggingface_hub import snapshot_download
 
     try:
-        local = snapshot_download(str(name_or_path), local_files_only=not allow_download)
+        local = snapshot_download(str(name_or_path), local_files_only=not allow_download, cache_dir=cache_dir)
     except Exception as exc:  # LocalEntryNotFoundError, RepositoryNotFoundError, connection errors
         raise ModelError(
             f"model '{name_or_path}' is not a local folder and is not in the local Hugging Face cache "
-            f"({os.environ.get('HF_HUB_CACHE') or '~/.cache/huggingface/hub'}); dnalens does not download at run "
+            f"({cache_dir or os.environ.get('HF_HUB_CACHE') or '~/.cache/huggingface/hub'}); dnalens does not download at run "
             f"time. On a machine with internet run `huggingface-cli download {name_or_path}` and copy the cache, or "
             f"save the checkpoint to a folder and pass that folder. ({type(exc).__name__})") from None
     return str(name_or_path), Path(local)
@@ -177,14 +178,17 @@ def build_tokenizer(hf_tok, max_tokens: int, family: str | None = None, k: int |
 
 def load_model(name_or_path: str | None = None, *, device: str = "auto", dtype: str = "float32",
                trust_remote_code: bool = False, kmer: int | None = None, family: str | None = None,
-               stride: int = 1, allow_download: bool = False) -> LoadedModel:
+               stride: int = 1, allow_download: bool = False, cache_dir: str | None = None) -> LoadedModel:
     """Load a checkpoint for attention and prediction. ``None`` or ``'demo'`` loads the shipped demo model."""
     import torch
     from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
     if dtype not in DTYPES:
         raise ModelError(f"unknown dtype '{dtype}' (use one of {', '.join(DTYPES)})")
-    name, path = _resolve_path(name_or_path, allow_download)
+    name, path = _resolve_path(name_or_path, allow_download, cache_dir)
     dev = resolve_device(device)
     try:
         config = AutoConfig.from_pretrained(str(path), trust_remote_code=trust_remote_code, local_files_only=True)

@@ -1,0 +1,31 @@
+# The README's two commands:  `make app`  and  `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: app test test-fast install js browser
+
+# Python environment (re-installs only when requirements.txt or pyproject.toml change)
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q -r requirements.txt
+	touch $(STAMP)
+
+install: $(STAMP) js
+
+# bertviz's d3 / jQuery / RequireJS for the offline head view, from the npm registry (not committed)
+js:
+	bash scripts/fetch_js.sh
+
+# Debian's Chromium: browser tests and static export of plotly figures (kaleido)
+browser:
+	bash scripts/install_chromium.sh
+
+app: install
+	$(VENV)/bin/dnalens app
+
+test: install browser
+	$(PY) -m pytest -m "" -q
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -q

@@ -1,0 +1,238 @@
+"""``dnalens`` command line: the same core functions the dashboard uses.
+
+Errors in the input print one clear line and exit with status 2; no tracebacks (``--debug`` shows them).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from .errors import DnalensError, InputError
+
+EXIT_INPUT = 2
+
+
+# --------------------------------------------------------------------------------------------------------------
+# shared options
+
+def _add_input(p: argparse.ArgumentParser) -> None:
+    p.add_argument("input", nargs="?", help="FASTA file (plain or .gz); omit when using --bed")
+    p.add_argument("--bed", help="BED3/BED6 intervals (0-based, half-open); needs --reference")
+    p.add_argument("--reference", help="reference genome FASTA for --bed (indexed with pyfaidx)")
+
+
+def _add_model(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", default=None, help="checkpoint folder or Hugging Face id (from the local cache); "
+                                                 "default: the shipped demo model")
+    p.add_argument("--kmer", type=int, choices=(3, 4, 5, 6), help="k-mer size (default: from the vocabulary)")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--device", default="auto", help="auto (cuda if available), cpu or cuda")
+    p.add_argument("--dtype", default="float32", choices=("float32", "float16", "bfloat16"))
+    p.add_argument("--trust-remote-code", action="store_true",
+                   help="allow the checkpoint's own Python code to run (off by default)")
+
+
+def _parse_index_list(text: str | None, what: str):
+    if text is None or text.strip().lower() == "all":
+        return None
+    try:
+        return tuple(int(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise InputError(f"--{what} takes comma-separated integers (negative counts from the end) or 'all', "
+                         f"not {text!r}") from None
+
+
+def _load_inputs(args):
+    from . import sequences
+
+    if args.bed:
+        if not args.reference:
+            raise InputError("--bed needs --reference (the genome FASTA the intervals refer to)")
+        if args.input:
+            raise InputError("give either a FASTA input or --bed/--reference, not both")
+        return sequences.read_bed(args.bed, args.reference)
+    if not args.input:
+        raise InputError("no input: give a FASTA file, or --bed with --reference")
+    return sequences.read_fasta(args.input)
+
+
+def _load_model(args):
+    from .models import load_model
+
+    return load_model(args.model, device=args.device, dtype=args.dtype, kmer=args.kmer,
+                      trust_remote_code=args.trust_remote_code)
+
+
+def _progress(total: int, desc: str):
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc=desc, unit="seq", file=sys.stderr, dynamic_ncols=True,
+               disable=None if sys.stderr.isatty() else False, mininterval=0.5)
+    state = {"n": 0}
+
+    def update(done: int):
+        bar.update(done - state["n"])
+        state["n"] = done
+
+    return bar, update
+
+
+# --------------------------------------------------------------------------------------------------------------
+# commands
+
+def cmd_predict(args) -> int:
+    from . import inference
+    from .export import predictions_frame, write_table
+
+    seqs = _load_inputs(args)
+    lm = _load_model(args)
+    if not lm.has_classifier:
+        raise InputError(f"model '{lm.name}' has no classification head (a pre-trained-only checkpoint): "
+                         "predictions are absent. `dnalens attention` still works with it.")
+    bar, update = _progress(len(seqs), "predict")
+    rows = []
+    by_index = {i: s for i, s in enumerate(seqs)}
+    for rec in inference.run(lm, seqs, batch_size=args.batch_size, strand=args.strand, attention=False,
+                             progress=update):
+        rows.append((by_index[rec.index], rec.probs))
+    bar.close()
+    df = predictions_frame(rows, lm.label_names)
+    write_table(df, args.out)
+    print(f"wrote {len(df)} predictions to {args.out}", file=sys.stderr)
+    return 0
+
+
+def cmd_attention(args) -> int:
+    from . import attention, inference
+    from .export import TrackWriter, format_of
+
+    spec = attention.AttentionSpec(
+        recipe=args.recipe, layers=_parse_index_list(args.layers, "layers"),
+        heads=_parse_index_list(args.heads, "heads"), head_agg=args.head_agg, layer_agg=args.layer_agg,
+        normalize=args.normalize, strand=args.strand, max_seq_length=args.max_seq_length)
+    if spec.recipe == "dnabert-viz" and (args.layers or args.heads):
+        raise InputError("--layers/--heads apply to --recipe custom (the dnabert-viz recipe is fixed: last layer, "
+                         "all heads summed)")
+    format_of(args.out)
+    seqs = _load_inputs(args)
+    lm = _load_model(args)
+    coords = any(s.has_coordinates for s in seqs)
+    n_max = max(len(s.seq) for s in seqs)
+    bar, update = _progress(len(seqs), "attention")
+    t0 = time.time()
+    with TrackWriter(args.out, coordinates=coords, n_records=len(seqs), max_length=n_max) as w:
+        for rec in inference.run(lm, seqs, batch_size=args.batch_size, strand=spec.run_strand,
+                                 rollout=spec.needs_rollout, overlap=args.overlap, progress=update):
+            w.write(seqs[rec.index], attention.nucleotide_scores(rec, spec, k=lm.k))
+    bar.close()
+    print(f"wrote attention for {len(seqs)} sequences to {args.out} ({time.time() - t0:.1f} s)", file=sys.stderr)
+    return 0
+
+
+def cmd_train_demo(args) -> int:
+    from .demo import make_sample_data, train_demo
+
+    metrics = train_demo(args.out, epochs=args.epochs, per_epoch=args.per_epoch, seed=args.seed,
+                         log=lambda m: print(m, file=sys.stderr))
+    print(f"saved the demo model to {args.out}: held-out accuracy {metrics['accuracy']}, "
+          f"AUROC {metrics['auroc']}", file=sys.stderr)
+    if args.sample_data:
+        counts = make_sample_data(args.sample_data)
+        print(f"wrote sample data to {args.sample_data}: {counts}", file=sys.stderr)
+    return 0
+
+
+def cmd_app(args) -> int:
+    import subprocess
+
+    app = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+    if not app.exists():
+        raise InputError(f"the dashboard is not installed ({app} is missing)")
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
+           "--server.address", args.address, "--browser.gatherUsageStats", "false"]
+    if args.headless:
+        cmd += ["--server.headless", "true"]
+    return subprocess.call(cmd)
+
+
+# --------------------------------------------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="dnalens", description="What does a DNA language model pay attention to?")
+    ap.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("predict", help="class probabilities for every sequence")
+    _add_input(p)
+    _add_model(p)
+    p.add_argument("--strand", default="forward", choices=("forward", "reverse", "both"),
+                   help="reverse: score the reverse complement; both: average the two")
+    p.add_argument("--out", required=True, help="output table (.csv, .tsv or .parquet)")
+    p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("attention", help="per-nucleotide attention scores for every sequence")
+    _add_input(p)
+    _add_model(p)
+    p.add_argument("--recipe", default="dnabert-viz",
+                   choices=("dnabert-viz", "dnabert-viz-parity", "custom", "rollout"),
+                   help="dnabert-viz: last layer [CLS] row, heads summed, k-mer mean, L2 (default)")
+    p.add_argument("--layers", help="custom recipe: layers, e.g. -1 or 0,1 or all (default: last)")
+    p.add_argument("--heads", help="custom recipe: heads, e.g. 0,3 or all (default: all)")
+    p.add_argument("--head-agg", default="sum", choices=("sum", "mean", "max"))
+    p.add_argument("--layer-agg", default="mean", choices=("sum", "mean", "max"))
+    p.add_argument("--normalize", default="l2", choices=("l2", "max", "sum", "none"),
+                   help="custom/rollout recipes (dnabert-viz always uses l2)")
+    p.add_argument("--strand", default="forward", choices=("forward", "reverse", "mean"),
+                   help="reverse: read the reverse complement, scores flipped back; mean: both averaged")
+    p.add_argument("--max-seq-length", type=int, help="DNABERT-viz's T, for --recipe dnabert-viz-parity")
+    p.add_argument("--overlap", type=int, help="bases shared by neighbouring windows of long sequences "
+                                               "(default: a quarter of the window)")
+    p.add_argument("--out", required=True, help="output: .parquet, .csv, .tsv or .npy")
+    p.set_defaults(func=cmd_attention)
+
+    p = sub.add_parser("train-demo", help="rebuild the demo model (and optionally the sample data)")
+    p.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "assets" / "demo_model"))
+    p.add_argument("--sample-data", help="also write the held-out sample data to this folder")
+    p.add_argument("--epochs", type=int, default=6)
+    p.add_argument("--per-epoch", type=int, default=6000, help="fresh sequences per epoch")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_train_demo)
+
+    p = sub.add_parser("app", help="start the dashboard")
+    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--address", default="127.0.0.1")
+    p.add_argument("--headless", action="store_true", help="do not open a browser")
+    p.set_defaults(func=cmd_app)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = build_parser()
+    args = ap.parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        if getattr(args, "batch_size", 1) is not None and getattr(args, "batch_size", 1) < 1:
+            raise InputError("--batch-size must be at least 1")
+        return args.func(args)
+    except DnalensError as exc:
+        if args.debug:
+            raise
+        print(f"dnalens: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("dnalens: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # never a raw traceback for the user
+        if args.debug:
+            raise
+        print(f"dnalens: internal error ({type(exc).__name__}: {exc}); rerun with --debug for details",
+              file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,181 @@
+"""Writing results: nucleotide attention tables (Parquet/CSV/NPY, streamed in chunks), predictions, bedGraph.
+
+Attention table layout (long, one row per base): ``id, position, base, score`` (``position`` 0-based along the
+sequence as read by the model), plus ``chrom, genomic_position, strand`` for sequences from BED intervals
+(``genomic_position`` 0-based on the reference forward strand). NPY: ``[n_sequences, max_length]`` float32, NaN
+past each sequence's end, rows in input order (the shape of DNABERT-viz's ``atten.npy``).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+from .sequences import Sequence
+
+TABLE_FORMATS = ("parquet", "csv", "tsv", "npy")
+
+
+def format_of(path: str | os.PathLike, allowed=TABLE_FORMATS) -> str:
+    suffixes = [s.lstrip(".").lower() for s in Path(path).suffixes]
+    fmt = suffixes[-1] if suffixes else ""
+    if fmt == "pq":
+        fmt = "parquet"
+    if fmt not in allowed:
+        raise InputError(f"cannot tell the output format from '{path}'; use one of: "
+                         + ", ".join("." + a for a in allowed))
+    return fmt
+
+
+class TrackWriter:
+    """Streams per-nucleotide tracks to disk in chunks of ``chunk_rows`` rows (memory does not grow with N).
+
+    For ``npy`` the number of sequences and the longest length must be given up front.
+    """
+
+    def __init__(self, path: str | os.PathLike, *, coordinates: bool = False, n_records: int | None = None,
+                 max_length: int | None = None, chunk_rows: int = 200_000):
+        self.path = Path(path)
+        self.fmt = format_of(path)
+        self.coordinates = coordinates
+        self.chunk_rows = chunk_rows
+        self._buf: list[pd.DataFrame] = []
+        self._rows = 0
+        self._writer = None
+        self._header_written = False
+        self._n = 0
+        if self.path.parent and not self.path.parent.exists():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.fmt == "npy":
+            if n_records is None or max_length is None:
+                raise ValueError("npy output needs n_records and max_length")
+            self._mm = np.lib.format.open_memmap(self.path, mode="w+", dtype=np.float32,
+                                                 shape=(n_records, max_length))
+            self._mm[:] = np.nan
+
+    def write(self, seq: Sequence, scores: np.ndarray) -> None:
+        scores = np.asarray(scores, dtype=np.float32)
+        if self.fmt == "npy":
+            self._mm[self._n, :len(scores)] = scores
+            self._n += 1
+            return
+        L = len(scores)
+        cols = {"id": np.repeat(seq.id, L), "position": np.arange(L, dtype=np.int32),
+                "base": np.frombuffer(seq.seq.encode(), dtype="S1").astype(str), "score": scores}
+        if self.coordinates:
+            if seq.has_coordinates:
+                cols["chrom"] = np.repeat(seq.chrom, L)
+                cols["genomic_position"] = seq.genomic_positions().astype(np.int64)
+                cols["strand"] = np.repeat(seq.strand, L)
+            else:
+                cols["chrom"] = np.repeat(None, L)
+                cols["genomic_position"] = np.full(L, -1, dtype=np.int64)
+                cols["strand"] = np.repeat(None, L)
+        self._buf.append(pd.DataFrame(cols))
+        self._rows += L
+        self._n += 1
+        if self._rows >= self.chunk_rows:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._buf:
+            return
+        df = pd.concat(self._buf, ignore_index=True)
+        self._buf, self._rows = [], 0
+        if self.fmt == "parquet":
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            table = pa.Table.from_pandas(df, preserve_index=False)
+            if self._writer is None:
+                self._writer = pq.ParquetWriter(self.path, table.schema)
+            self._writer.write_table(table)
+        else:
+            sep = "\t" if self.fmt == "tsv" else ","
+            df.to_csv(self.path, sep=sep, index=False, mode="a" if self._header_written else "w",
+                      header=not self._header_written)
+            self._header_written = True
+
+    def close(self) -> None:
+        if self.fmt == "npy":
+            self._mm.flush()
+            del self._mm
+            return
+        self._flush()
+        if self.fmt == "parquet" and self._writer is None:      # no rows at all: still write a valid file
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            fields = [("id", pa.string()), ("position", pa.int32()), ("base", pa.string()), ("score", pa.float32())]
+            if self.coordinates:
+                fields += [("chrom", pa.string()), ("genomic_position", pa.int64()), ("strand", pa.string())]
+            pq.write_table(pa.table({n: pa.array([], t) for n, t in fields}), self.path)
+        if self._writer is not None:
+            self._writer.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+def read_scores_table(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """Read a table written by :class:`TrackWriter` (Parquet/CSV/TSV) back to ``{id: scores [L]}`` (input order)."""
+    fmt = format_of(path, ("parquet", "csv", "tsv"))
+    if fmt == "parquet":
+        df = pd.read_parquet(path, columns=["id", "position", "score"])
+    else:
+        df = pd.read_csv(path, sep="\t" if fmt == "tsv" else ",", usecols=["id", "position", "score"])
+    out = {}
+    for rid, g in df.groupby("id", sort=False):
+        g = g.sort_values("position")
+        out[str(rid)] = g["score"].to_numpy(dtype=np.float64)
+    return out
+
+
+def write_table(df: pd.DataFrame, path: str | os.PathLike) -> None:
+    """A DataFrame as CSV, TSV or Parquet (by extension)."""
+    fmt = format_of(path, ("csv", "tsv", "parquet"))
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "parquet":
+        df.to_parquet(path, index=False)
+    else:
+        df.to_csv(path, sep="\t" if fmt == "tsv" else ",", index=False)
+
+
+def predictions_frame(rows: list[tuple[Sequence, np.ndarray]], label_names: list[str]) -> pd.DataFrame:
+    """One row per sequence: id, length, ``p_<label>`` per class, predicted label (+ coordinates for BED input)."""
+    recs = []
+    for seq, probs in rows:
+        r = {"id": seq.id, "length": len(seq.seq)}
+        if seq.has_coordinates:
+            r.update(chrom=seq.chrom, start=seq.start, end=seq.end, strand=seq.strand)
+        for name, p in zip(label_names, probs):
+            r[f"p_{name}"] = float(p)
+        r["predicted"] = label_names[int(np.argmax(probs))]
+        if seq.label is not None:
+            r["label"] = seq.label
+        recs.append(r)
+    return pd.DataFrame(recs)
+
+
+def bedgraph_lines(seq: Sequence, scores: np.ndarray, precision: int = 6) -> list[str]:
+    """bedGraph lines (``chrom start end value``, 0-based half-open, forward-strand genomic coordinates) for a
+    BED-derived sequence; runs of equal value are merged."""
+    if not seq.has_coordinates:
+        raise InputError(f"sequence '{seq.id}' has no genomic coordinates (load it from BED + reference)")
+    g = seq.genomic_positions()
+    order = np.argsort(g)
+    g, v = g[order], np.round(np.asarray(scores, dtype=np.float64)[order], precision)
+    lines = []
+    s = 0
+    for i in range(1, len(g) + 1):
+        if i == len(g) or v[i] != v[s] or g[i] != g[i - 1] + 1:
+            lines.append(f"{seq.chrom}\t{g[s]}\t{g[i - 1] + 1}\t{v[s]:.{precision}g}")
+            s = i
+    return lines

@@ -1,0 +1,77 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.cli import main
+
+
+def test_attention_parquet(tmp_path, sample, capsys):
+    out = tmp_path / "scores.parquet"
+    assert main(["attention", str(sample / "demo.fa"), "--out", str(out)]) == 0
+    df = pd.read_parquet(out)
+    assert list(df.columns) == ["id", "position", "base", "score"]
+    assert df["id"].nunique() == 60 and len(df) == 6000
+    norms = df.groupby("id")["score"].apply(lambda s: float(np.sqrt((s ** 2).sum())))
+    assert np.allclose(norms, 1, atol=1e-5)
+    assert "attention" in capsys.readouterr().err              # progress bar / summary on stderr
+
+
+def test_attention_bed_has_genomic_coordinates(tmp_path, sample):
+    out = tmp_path / "bed.csv"
+    assert main(["attention", "--bed", str(sample / "intervals.bed"), "--reference", str(sample / "reference.fa"),
+                 "--out", str(out), "--strand", "mean"]) == 0
+    df = pd.read_csv(out)
+    assert {"chrom", "genomic_position", "strand"} <= set(df.columns)
+    minus = df[df["strand"] == "-"]
+    first = minus.groupby("id").head(2)
+    # on the - strand, position 0 is the interval's last base
+    assert (first.groupby("id")["genomic_position"].diff().dropna() == -1).all()
+
+
+def test_attention_npy_and_custom_recipe(tmp_path, sample):
+    out = tmp_path / "a.npy"
+    assert main(["attention", str(sample / "demo.fa"), "--out", str(out), "--recipe", "custom", "--layers", "0,1",
+                 "--heads", "all", "--head-agg", "mean", "--normalize", "max"]) == 0
+    a = np.load(out)
+    assert a.shape == (60, 100) and np.allclose(np.nanmax(a, axis=1), 1)
+
+
+def test_predict(tmp_path, sample):
+    out = tmp_path / "p.csv"
+    assert main(["predict", str(sample / "demo.fa"), "--out", str(out)]) == 0
+    df = pd.read_csv(out)
+    assert list(df.columns[:5]) == ["id", "length", "p_negative", "p_positive", "predicted"]
+    assert np.allclose(df["p_negative"] + df["p_positive"], 1, atol=1e-5)
+    assert ((df["p_positive"] >= 0.5) == (df["label"] == 1)).mean() > 0.85
+
+
+@pytest.mark.parametrize("args,msg", [
+    (["attention", "MISSING.fa", "--out", "x.parquet"], "MISSING.fa: file not found"),
+    (["attention", "BAD", "--out", "x.parquet"], "record 'a', line 2: invalid character 'X'"),
+    (["attention", "SAMPLE", "--out", "x.xlsx"], "cannot tell the output format"),
+    (["predict", "SAMPLE", "--out", "p.csv", "--model", "/no/such/model"], "model folder '/no/such/model' not found"),
+    (["attention", "--bed", "BED", "--out", "x.csv"], "--bed needs --reference"),
+    (["attention", "SAMPLE", "--out", "x.csv", "--layers", "0"], "--layers/--heads apply to --recipe custom"),
+    (["attention", "SAMPLE", "--out", "x.csv", "--recipe", "custom", "--layers", "7"], "layer 7 does not exist"),
+    (["attention", "SHORT", "--out", "x.csv"], "record 'tiny'"),
+])
+def test_bad_input_exits_2_with_message(tmp_path, sample, capsys, args, msg):
+    (tmp_path / "bad.fa").write_text(">a\nACGTXX\n")
+    (tmp_path / "short.fa").write_text(">tiny\nACG\n")
+    repl = {"BAD": str(tmp_path / "bad.fa"), "SAMPLE": str(sample / "demo.fa"), "SHORT": str(tmp_path / "short.fa"),
+            "BED": str(sample / "intervals.bed"), "x.parquet": str(tmp_path / "x.parquet"),
+            "x.csv": str(tmp_path / "x.csv"), "p.csv": str(tmp_path / "p.csv"), "x.xlsx": str(tmp_path / "x.xlsx")}
+    rc = main([repl.get(a, a) for a in args])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert msg in err and "Traceback" not in err
+
+
+def test_console_script_installed():
+    import shutil
+    import subprocess
+
+    exe = shutil.which("dnalens")
+    assert exe, "the dnalens command is not on PATH (pip install -e . / requirements.txt)"
+    res = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0 and "attention" in res.stdout

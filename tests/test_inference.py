@@ -1,0 +1,107 @@
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from core import inference
+from core.attention import AttentionSpec, nucleotide_scores
+from core.sequences import Sequence
+
+
+def random_seqs(n, rng, lo=30, hi=90, prefix="s"):
+    return [Sequence(f"{prefix}{i}", "".join(rng.choice(list("ACGT"), int(rng.integers(lo, hi)))))
+            for i in range(n)]
+
+
+def test_cls_rows_equal_full_eager_matrices_and_batching_is_exact(demo_model):
+    rng = np.random.default_rng(0)
+    seqs = random_seqs(7, rng)
+    recs = list(inference.run(demo_model, seqs, batch_size=3))
+    for s, r in zip(seqs, recs):
+        att, tokens, spans = inference.token_matrices(demo_model, s.seq)
+        w = r.forward.windows[0]
+        assert w.cls.shape == (demo_model.n_layers, demo_model.n_heads, len(tokens))
+        # the kept row is the [CLS] query row of every layer/head, padding in the batch changed nothing
+        assert np.allclose(w.cls, att[:, :, 0, :], atol=1e-5)
+        assert tokens[0] == "[CLS]" and tokens[-1] == "[SEP]"
+        assert np.allclose(w.cls.sum(-1), 1, atol=1e-5)
+
+
+def test_order_preserved_with_length_sorting_and_small_chunks(demo_model):
+    rng = np.random.default_rng(1)
+    seqs = random_seqs(25, rng, 10, 120)
+    recs = list(inference.run(demo_model, seqs, batch_size=4, chunk_windows=7))
+    assert [r.id for r in recs] == [s.id for s in seqs]
+    assert [r.length for r in recs] == [len(s.seq) for s in seqs]
+    single = [next(inference.run(demo_model, [s])).probs for s in seqs[:5]]
+    assert np.allclose(np.stack(single), np.stack([r.probs for r in recs[:5]]), atol=1e-5)
+
+
+def test_rollout_row_is_a_distribution(demo_model):
+    seqs = random_seqs(3, np.random.default_rng(2))
+    for r in inference.run(demo_model, seqs, rollout=True):
+        w = r.forward.windows[0]
+        assert np.isclose(w.rollout.sum(), 1.0, atol=1e-4) and (w.rollout >= 0).all()
+        tr = nucleotide_scores(r, AttentionSpec(recipe="rollout"), k=6)
+        assert tr.shape == (r.length,)
+
+
+def test_long_sequence_is_windowed_and_stitched(tiny_model):
+    # tiny model: 64 positions -> 62 6-mers per window -> 67 bases
+    assert tiny_model.tokenizer.window_nt() == 67
+    seq = Sequence("long", "".join(np.random.default_rng(3).choice(list("ACGT"), 400)))
+    rec = next(inference.run(tiny_model, [seq], overlap=20))
+    wins = rec.forward.windows
+    assert len(wins) > 5 and wins[0].start == 0 and wins[-1].end == 400
+    assert all(len(w.ids) <= 64 for w in wins)
+    tr = nucleotide_scores(rec, AttentionSpec(), k=6)
+    assert tr.shape == (400,) and np.isfinite(tr).all() and (tr > 0).all()
+    assert np.isclose(np.linalg.norm(tr), 1)
+    # probabilities are the mean over windows
+    assert np.allclose(rec.probs, np.mean([w.probs for w in wins], axis=0))
+
+
+def test_reverse_strand_runs_on_reverse_complement(demo_model):
+    from core.sequences import reverse_complement
+
+    s = Sequence("x", "TTTTTATAAAAGGGCCAGCTAGCATCGACTAGCATCGACTAGCGGCAGCAGCTAGCAGAC")
+    both = next(inference.run(demo_model, [s], strand="both"))
+    rc = next(inference.run(demo_model, [Sequence("rc", reverse_complement(s.seq))]))
+    assert np.allclose(both.reverse.windows[0].cls, rc.forward.windows[0].cls, atol=1e-6)
+    rev_track = nucleotide_scores(both, AttentionSpec(strand="reverse"), k=6)
+    assert np.allclose(rev_track, nucleotide_scores(rc, AttentionSpec(), k=6)[::-1])
+    assert np.allclose(both.probs, (both.forward.probs + both.reverse.probs) / 2)
+
+
+def _peak_traced(lm, n):
+    rng = np.random.default_rng(4)
+    gen = (Sequence(f"m{i}", "".join(rng.choice(list("ACGT"), 100))) for i in range(n))
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    count, per_record = 0, 0
+    for rec in inference.run(lm, gen, batch_size=16, chunk_windows=32):
+        nucleotide_scores(rec, AttentionSpec(), k=6)
+        per_record = rec.forward.windows[0].cls.nbytes
+        count += 1
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert count == n
+    return peak, per_record
+
+
+def test_memory_per_batch_does_not_depend_on_sequences_before(demo_model):
+    """Peak traced memory (numpy buffers of the reduced outputs and the streamed records) barely moves between 64
+    and 640 sequences: far less than keeping each record's [CLS] rows would add (which is what a runner that
+    accumulates results would cost)."""
+    _peak_traced(demo_model, 16)                       # warm-up (imports, caches)
+    small, per_record = _peak_traced(demo_model, 64)
+    large, _ = _peak_traced(demo_model, 640)
+    accumulating = per_record * (640 - 64)
+    assert large - small < 0.1 * accumulating, (small, large, accumulating)
+
+
+def test_short_sequence_error(demo_model):
+    from core.errors import InputError
+
+    with pytest.raises(InputError, match="record 'tiny'.*shorter than the model's k-mer size 6"):
+        list(inference.run(demo_model, [Sequence("tiny", "ACGT")]))
