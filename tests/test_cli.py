@@ -68,10 +68,11 @@ def test_bad_input_exits_2_with_message(tmp_path, sample, capsys, args, msg):
 
 
 def test_console_script_installed():
-    import shutil
     import subprocess
+    import sys
+    from pathlib import Path
 
-    exe = shutil.which("dnalens")
-    assert exe, "the dnalens command is not on PATH (pip install -e . / requirements.txt)"
-    res = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=60)
+    exe = Path(sys.executable).parent / "dnalens"        # console script installed beside the interpreter
+    assert exe.exists(), "the dnalens command is not installed (pip install -r requirements.txt installs -e .)"
+    res = subprocess.run([str(exe), "--help"], capture_output=True, text=True, timeout=60)
     assert res.returncode == 0 and "attention" in res.stdout
