@@ -132,6 +132,91 @@ def cmd_attention(args) -> int:
     return 0
 
 
+def _load_scores(path: str, seqs) -> list:
+    """Per-nucleotide scores for ``seqs`` from a ``dnalens attention`` table (by id) or an ``.npy`` of shape
+    ``[n, L]`` in FASTA order (DNABERT-viz's atten.npy; longer rows are cut at each sequence's length)."""
+    import numpy as np
+
+    from .export import read_scores_table
+
+    if not os.path.exists(path):
+        raise InputError("scores file not found", source=path)
+    if path.endswith(".npy"):
+        arr = np.load(path, allow_pickle=False)
+        if arr.ndim != 2 or arr.shape[0] != len(seqs):
+            raise InputError(f"scores array has shape {arr.shape}; expected [{len(seqs)}, length] (one row per "
+                             "positive, in FASTA order)", source=path)
+        return [arr[i] for i in range(len(seqs))]
+    table = read_scores_table(path)
+    missing = [s.id for s in seqs if s.id not in table]
+    if missing:
+        raise InputError(f"no scores for {len(missing)} positives (first: '{missing[0]}'); the table's ids must "
+                         "match the FASTA ids", source=path)
+    return [table[s.id] for s in seqs]
+
+
+def cmd_motifs(args) -> int:
+    from . import attention, inference, motifs, sequences
+
+    if not args.input:
+        raise InputError("no positives: give a FASTA file of positive sequences")
+    if not args.no_jaspar:
+        from .motif_db import jaspar_releases
+
+        if args.jaspar_release not in jaspar_releases():
+            raise InputError(f"JASPAR release '{args.jaspar_release}' does not exist here; available: "
+                             + ", ".join(jaspar_releases()))
+    pos = sequences.read_fasta(args.input)
+    if args.parity:
+        params = motifs.MotifParams.dnabert_viz(window_size=args.window_size, min_len=args.min_len,
+                                                pval_cutoff=args.pval_cutoff, min_n_motif=args.min_n_motif,
+                                                align_all_ties=args.align_all_ties)
+    else:
+        params = motifs.MotifParams(window_size=args.window_size, min_len=args.min_len,
+                                    pval_cutoff=args.pval_cutoff, min_n_motif=args.min_n_motif,
+                                    region_rule=args.region_rule, both_strands=not args.forward_only)
+    if args.negatives:
+        neg = [s.seq for s in sequences.read_fasta(args.negatives)]
+        background = f"negatives from {os.path.basename(args.negatives)}"
+    else:
+        neg = motifs.shuffled_background([s.seq for s in pos], copies=args.shuffle_copies, seed=args.seed)
+        background = f"dinucleotide-shuffled positives ({args.shuffle_copies} per positive, seed {args.seed})"
+    if args.scores:
+        scores = _load_scores(args.scores, pos)
+        source = f"scores from {os.path.basename(args.scores)}"
+    else:
+        lm = _load_model(args)
+        spec = attention.AttentionSpec(strand=args.strand)
+        bar, update = _progress(len(pos), "attention")
+        scores = [attention.nucleotide_scores(r, spec, k=lm.k)
+                  for r in inference.run(lm, pos, batch_size=args.batch_size, strand=spec.run_strand,
+                                         progress=update)]
+        bar.close()
+        source = f"attention of model '{lm.name}' (dnabert-viz recipe, strand {args.strand})"
+    print("discovering motifs ...", file=sys.stderr)
+    result = motifs.discover_motifs([s.seq for s in pos], scores, neg, params, pos_ids=[s.id for s in pos])
+    result.background = background
+    tomtom = None
+    if result.motifs and not args.no_jaspar:
+        print(f"matching against {args.jaspar_release} CORE vertebrates ...", file=sys.stderr)
+        tomtom = motifs.match_jaspar(result, args.jaspar_release)
+    motifs.write_report(result, args.out, tomtom, extra={"scores": source, "jaspar_release": args.jaspar_release,
+                                                         "positives_file": args.input})
+    st = result.stages
+    print(f"regions {st['regions']} -> candidates {st['candidates']} -> passing FDR {st['passing_fdr']} -> "
+          f"merged {st['merged']} -> kept {st['kept']} motifs; wrote {args.out}", file=sys.stderr)
+    if result.explanation:
+        print(f"no motifs: {result.explanation}", file=sys.stderr)
+    else:
+        summary = motifs.motif_summary(result, tomtom)
+        for r in summary.itertuples():
+            match = f", best JASPAR {r.best_jaspar_id} {r.best_jaspar_name} (q={r.best_jaspar_q:.2g})" \
+                if isinstance(r.best_jaspar_id, str) else ""
+            print(f"  {r.name}: {r.instances} instances in {r.sequences} sequences, q={r.q:.2g}{match}",
+                  file=sys.stderr)
+    return 0
+
+
 def cmd_train_demo(args) -> int:
     from .demo import make_sample_data, train_demo
 
@@ -192,6 +277,31 @@ def build_parser() -> argparse.ArgumentParser:
                                                "(default: a quarter of the window)")
     p.add_argument("--out", required=True, help="output: .parquet, .csv, .tsv or .npy")
     p.set_defaults(func=cmd_attention)
+
+    p = sub.add_parser("motifs", help="motifs the model attends to (DNABERT-viz pipeline), matched to JASPAR")
+    p.add_argument("input", nargs="?", help="FASTA of positive sequences")
+    p.add_argument("--negatives", help="FASTA of background sequences (default: dinucleotide-shuffled positives)")
+    p.add_argument("--scores", help="precomputed per-nucleotide scores: a `dnalens attention` table or an .npy "
+                                    "[n_positives, L] in FASTA order (DNABERT-viz's atten.npy)")
+    _add_model(p)
+    p.add_argument("--strand", default="forward", choices=("forward", "reverse", "mean"))
+    p.add_argument("--parity", choices=("dnabert-viz",), help="reproduce DNABERT-viz's motif_analysis exactly")
+    p.add_argument("--window-size", type=int, default=24)
+    p.add_argument("--min-len", type=int, default=5)
+    p.add_argument("--pval-cutoff", type=float, default=0.005)
+    p.add_argument("--min-n-motif", type=int, default=3)
+    p.add_argument("--align-all-ties", action="store_true", help="accepted for DNABERT-viz compatibility; with "
+                                                                 "Biopython >= 1.80 semantics it changes nothing")
+    p.add_argument("--region-rule", default="zscore", choices=("dnabert-viz", "zscore", "quantile"),
+                   help="default mode: high-attention rule (parity always uses dnabert-viz)")
+    p.add_argument("--forward-only", action="store_true", help="default mode: count and merge the forward "
+                                                               "strand only")
+    p.add_argument("--shuffle-copies", type=int, default=1, help="shuffled copies per positive as background")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--jaspar-release", default="JASPAR2026")
+    p.add_argument("--no-jaspar", action="store_true", help="skip the JASPAR comparison")
+    p.add_argument("--out", required=True, help="output folder")
+    p.set_defaults(func=cmd_motifs)
 
     p = sub.add_parser("train-demo", help="rebuild the demo model (and optionally the sample data)")
     p.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "assets" / "demo_model"))

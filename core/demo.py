@@ -33,6 +33,7 @@ JASPAR_RELEASE = "JASPAR2024"
 DEMO_MOTIFS = {"TBP": "MA0108.3", "CTCF": "MA0139.2"}
 BASES = np.array(list("ACGT"))
 SEQ_LEN = 100
+SHARPEN = 1.25         # power applied to the JASPAR probabilities before sampling instances
 
 
 @dataclass
@@ -66,7 +67,7 @@ def sharpen(ppm: np.ndarray, power: float = 2.0) -> np.ndarray:
 class DemoGenerator:
     """Draws labelled sequences with planted motifs. ``rng`` controls everything."""
 
-    def __init__(self, ppms: dict[str, np.ndarray], length: int = SEQ_LEN, seed: int = 0, power: float = 2.0):
+    def __init__(self, ppms: dict[str, np.ndarray], length: int = SEQ_LEN, seed: int = 0, power: float = SHARPEN):
         self.names = sorted(ppms)
         self.ppms = {n: sharpen(ppms[n], power) for n in self.names}
         self.cdf = {n: np.cumsum(p, axis=1) for n, p in self.ppms.items()}
@@ -158,7 +159,7 @@ def save_dnabert_layout(model, out_dir: str | os.PathLike, k: int = 6, max_len: 
 
 
 def train_demo(out_dir: str | os.PathLike, *, epochs: int = 6, per_epoch: int = 6000, batch_size: int = 64,
-               lr: float = 1e-3, seed: int = 0, n_test: int = 2000, threads: int = 1,
+               lr: float = 1e-3, seed: int = 0, n_test: int = 2000, threads: int = 1, power: float = SHARPEN,
                log: Callable[[str], None] | None = print) -> dict:
     """Train the demo classifier and save it to ``out_dir``; returns the held-out metrics."""
     import torch
@@ -171,7 +172,7 @@ def train_demo(out_dir: str | os.PathLike, *, epochs: int = 6, per_epoch: int = 
     try:
         ppms = jaspar_ppms()
         tok = KmerTokenizer.dnabert(6)
-        gen = DemoGenerator(ppms, seed=seed)
+        gen = DemoGenerator(ppms, seed=seed, power=power)
         cfg = demo_config()
         cfg._attn_implementation = "sdpa"
         model = BertForSequenceClassification(cfg)
@@ -203,7 +204,7 @@ def train_demo(out_dir: str | os.PathLike, *, epochs: int = 6, per_epoch: int = 
             if log:
                 log(f"epoch {ep + 1}/{epochs}: loss {np.mean(losses):.4f} ({time.time() - t0:.0f} s)")
         model.eval()
-        test_gen = DemoGenerator(ppms, seed=seed + 10_000)
+        test_gen = DemoGenerator(ppms, seed=seed + 10_000, power=power)
         seqs, y, _ = test_gen.draw(n_test)
         with torch.inference_mode():
             p1 = np.concatenate([torch.softmax(model(input_ids=encode(seqs[i:i + 256])).logits, -1)[:, 1].numpy()
@@ -212,7 +213,7 @@ def train_demo(out_dir: str | os.PathLike, *, epochs: int = 6, per_epoch: int = 
         metrics.update({"split": "held-out synthetic test set (fresh draw, seed + 10000)",
                         "train_sequences": epochs * steps_per_epoch * batch_size, "epochs": epochs,
                         "train_seconds": round(time.time() - t0, 1), "seed": seed,
-                        "jaspar_release": JASPAR_RELEASE, "motifs": DEMO_MOTIFS, "sharpen_power": 2.0})
+                        "jaspar_release": JASPAR_RELEASE, "motifs": DEMO_MOTIFS, "sharpen_power": power})
         model.config._attn_implementation = "eager"
         save_dnabert_layout(model, out_dir)
         (Path(out_dir) / "training_metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
@@ -236,7 +237,7 @@ def _write_fasta(path: Path, records: list[tuple[str, str, str]], width: int = 6
 
 
 def make_sample_data(out_dir: str | os.PathLike, seed: int = 7, n_pos: int = 300, n_neg: int = 300,
-                     n_demo: int = 60) -> dict:
+                     n_demo: int = 60, power: float = SHARPEN) -> dict:
     """Write the held-out sample data (a different seed from training):
 
     * ``demo_positives.fa`` / ``demo_negatives.fa``: labelled held-out sets (``label=1``/``label=0`` in headers);
@@ -250,7 +251,7 @@ def make_sample_data(out_dir: str | os.PathLike, seed: int = 7, n_pos: int = 300
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     ppms = jaspar_ppms()
-    gen = DemoGenerator(ppms, seed=seed)
+    gen = DemoGenerator(ppms, seed=seed, power=power)
     truth_rows = []
 
     def draw_class(n, label, prefix):

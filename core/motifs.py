@@ -645,3 +645,80 @@ def shuffled_background(seqs: SeqType[str], copies: int = 1, seed: int = 0) -> l
 def params_dict(params: MotifParams) -> dict:
     return asdict(params)
 
+
+
+# --------------------------------------------------------------------------------------------------------------
+# JASPAR matches and the output folder
+
+def query_matrices(result: MotifResult, trim: bool = True) -> dict[str, np.ndarray]:
+    """PPMs ``[w, 4]`` to compare with known motifs: each motif's informative core (columns with >= 0.5 bits
+    between the first and last such column), or the whole window when no column is informative."""
+    out = {}
+    for m in result.motifs:
+        ppm = m.ppm
+        a, b = m.core if trim else (0, len(ppm))
+        out[m.name] = ppm[a:b] if b - a >= 4 else ppm
+    return out
+
+
+def match_jaspar(result: MotifResult, release: str | None = None, n_best: int = 5,
+                 tax_group: str | None = "vertebrates") -> pd.DataFrame:
+    """TOMTOM (memelite) of every discovered motif against JASPAR CORE; MEME ``tomtom.tsv`` columns."""
+    from .motif_db import DEFAULT_RELEASE, load_jaspar, tomtom_table
+
+    targets = load_jaspar(release or DEFAULT_RELEASE, "CORE", tax_group)
+    return tomtom_table(query_matrices(result), targets, n_best=n_best)
+
+
+def motif_summary(result: MotifResult, tomtom: pd.DataFrame | None) -> pd.DataFrame:
+    """``motifs.csv``: one row per motif with its best JASPAR match."""
+    df = result.table()
+    best = {}
+    if tomtom is not None and len(tomtom):
+        for q, g in tomtom.groupby("Query_ID", sort=False):
+            r = g.sort_values("p-value").iloc[0]
+            best[q] = (r["Target_ID"], r["Target_name"], r["p-value"], r["q-value"])
+    df["best_jaspar_id"] = [best.get(n, (None,) * 4)[0] for n in df["name"]]
+    df["best_jaspar_name"] = [best.get(n, (None,) * 4)[1] for n in df["name"]]
+    df["best_jaspar_p"] = [best.get(n, (None,) * 4)[2] for n in df["name"]]
+    df["best_jaspar_q"] = [best.get(n, (None,) * 4)[3] for n in df["name"]]
+    return df
+
+
+def write_report(result: MotifResult, out_dir, tomtom: pd.DataFrame | None = None, logos: bool = True,
+                 formats: tuple[str, ...] = ("png", "svg", "pdf"), extra: dict | None = None) -> dict:
+    """Write ``motifs.csv``, ``instances.csv``, ``motifs.meme``, ``tomtom.tsv``, ``stages.json``, ``candidates.csv``
+    and logos (``logos/<motif>_{information,probability}.{png,svg,pdf}``) into ``out_dir``."""
+    import json
+    from pathlib import Path
+
+    from .motif_db import write_meme
+    from .plots import close, logo_figure, save_figure
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    summary = motif_summary(result, tomtom)
+    summary.to_csv(out / "motifs.csv", index=False)
+    result.instances().to_csv(out / "instances.csv", index=False)
+    result.candidates.to_csv(out / "candidates.csv", index=False)
+    write_meme([(m.name, m.ppm, m.n_instances) for m in result.motifs], out / "motifs.meme")
+    if tomtom is not None:
+        tomtom.to_csv(out / "tomtom.tsv", sep="\t", index=False)
+    files = []
+    if logos:
+        for m in result.motifs:
+            for mode in ("information", "probability"):
+                fig = logo_figure(m.ppm, mode, title=f"{m.name} ({m.n_instances} instances)")
+                for fmt in formats:
+                    files.append(str(save_figure(fig, out / "logos" / f"{_safe(m.name)}_{mode}.{fmt}")))
+                close(fig)
+    info = {"stages": result.stages, "explanation": result.explanation, "params": params_dict(result.params),
+            "background": result.background, "pseudocount": "total 1 per column, spread evenly (0.25 per base)"}
+    if extra:
+        info.update(extra)
+    (out / "stages.json").write_text(json.dumps(info, indent=2, default=str) + "\n")
+    return {"motifs": len(result.motifs), "logos": len(files)}
+
+
+def _safe(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)

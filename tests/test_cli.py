@@ -76,3 +76,49 @@ def test_console_script_installed():
     assert exe.exists(), "the dnalens command is not installed (pip install -r requirements.txt installs -e .)"
     res = subprocess.run([str(exe), "--help"], capture_output=True, text=True, timeout=60)
     assert res.returncode == 0 and "attention" in res.stdout
+
+
+@pytest.mark.slow
+def test_motifs_command_writes_every_output(tmp_path, sample, capsys):
+    out = tmp_path / "motifs"
+    assert main(["motifs", str(sample / "demo_positives.fa"), "--negatives", str(sample / "demo_negatives.fa"),
+                 "--out", str(out), "--jaspar-release", "JASPAR2026"]) == 0
+    err = capsys.readouterr().err
+    assert "regions" in err and "kept" in err and "MA0108.3 TBP" in err and "MA0139.2 CTCF" in err
+    motifs = pd.read_csv(out / "motifs.csv")
+    assert {"name", "consensus", "instances", "sequences", "p", "q", "best_jaspar_id", "best_jaspar_name",
+            "best_jaspar_q"} <= set(motifs.columns)
+    inst = pd.read_csv(out / "instances.csv")
+    assert list(inst.columns) == ["motif", "sequence_id", "seq_index", "start", "end", "strand", "core_start",
+                                  "core_end", "window"]
+    tt = pd.read_csv(out / "tomtom.tsv", sep="\t")
+    assert list(tt.columns) == ["Query_ID", "Target_ID", "Target_name", "Optimal_offset", "p-value", "E-value",
+                                "q-value", "Overlap", "Query_consensus", "Target_consensus", "Orientation"]
+    import json
+
+    from memelite.io import read_meme
+
+    assert len(read_meme(str(out / "motifs.meme"))) == len(motifs)
+    stages = json.loads((out / "stages.json").read_text())
+    assert stages["stages"]["kept"] == len(motifs) and stages["background"].startswith("negatives")
+    for name in motifs["name"]:
+        for ext in ("png", "svg", "pdf"):
+            assert (out / "logos" / f"{name}_information.{ext}").stat().st_size > 1000
+
+
+def test_motifs_command_scores_npy_parity_and_errors(tmp_path, sample, capsys):
+    npy = tmp_path / "pos.npy"
+    assert main(["attention", str(sample / "demo_positives.fa"), "--out", str(npy)]) == 0
+    out = tmp_path / "par"
+    assert main(["motifs", str(sample / "demo_positives.fa"), "--scores", str(npy), "--parity", "dnabert-viz",
+                 "--no-jaspar", "--out", str(out)]) == 0
+    assert "shuffled" in (out / "stages.json").read_text()        # default background said so
+    capsys.readouterr()
+    assert main(["motifs", str(sample / "demo_positives.fa"), "--scores", str(npy), "--out", str(out),
+                 "--jaspar-release", "JASPAR1999"]) == 2
+    assert "JASPAR release 'JASPAR1999' does not exist" in capsys.readouterr().err
+    bad = tmp_path / "bad.npy"
+    np.save(bad, np.ones((3, 100)))
+    assert main(["motifs", str(sample / "demo_positives.fa"), "--scores", str(bad), "--out", str(out),
+                 "--no-jaspar"]) == 2
+    assert "scores array has shape (3, 100); expected [300, length]" in capsys.readouterr().err

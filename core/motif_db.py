@@ -1,0 +1,150 @@
+"""Known motifs: JASPAR (offline, from pyjaspar's bundled SQLite), TOMTOM matching (memelite), MEME format.
+
+TOMTOM statistics come from memelite (numba). Its first compile per input dtype takes about a minute; dnalens
+always passes float64 and warms it once at install time (``python -m core.motif_db --warm``), and numba caches the
+compiled code on disk. The table has the columns of MEME's ``tomtom.tsv``: E-value = p x number of targets,
+q-value = Benjamini-Hochberg over the query's targets.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+
+DEFAULT_RELEASE = "JASPAR2026"
+TOMTOM_COLUMNS = ["Query_ID", "Target_ID", "Target_name", "Optimal_offset", "p-value", "E-value", "q-value",
+                  "Overlap", "Query_consensus", "Target_consensus", "Orientation"]
+
+
+def _numba_cache_dir() -> None:
+    """numba caches next to memelite's sources; use a user cache folder when site-packages is read-only."""
+    try:
+        import importlib.util
+
+        spec = importlib.util.find_spec("memelite")
+        pkg = Path(spec.origin).parent if spec and spec.origin else None
+        if pkg is not None and not os.access(pkg, os.W_OK):
+            os.environ.setdefault("NUMBA_CACHE_DIR", str(Path.home() / ".cache" / "dnalens" / "numba"))
+    except Exception:
+        pass
+
+
+@dataclass(frozen=True)
+class KnownMotif:
+    id: str
+    name: str
+    ppm: np.ndarray          # [4, w] float64, rows A, C, G, T (memelite's layout)
+
+    @property
+    def consensus(self) -> str:
+        return "".join("ACGT"[i] for i in self.ppm.argmax(axis=0))
+
+
+def jaspar_releases() -> list[str]:
+    from pyjaspar import jaspardb
+
+    return list(jaspardb().get_releases())
+
+
+@lru_cache(maxsize=8)
+def load_jaspar(release: str = DEFAULT_RELEASE, collection: str = "CORE", tax_group: str | None = "vertebrates"
+                ) -> tuple[KnownMotif, ...]:
+    """The latest version of every matrix in a JASPAR collection (vertebrates by default), as PPMs."""
+    from pyjaspar import jaspardb
+
+    releases = jaspar_releases()
+    if release not in releases:
+        raise InputError(f"JASPAR release '{release}' does not exist here; available: {', '.join(releases)}")
+    jdb = jaspardb(release=release)
+    kwargs = {"collection": collection}
+    if tax_group:
+        kwargs["tax_group"] = [tax_group]
+    out = []
+    for m in jdb.fetch_motifs(**kwargs):
+        counts = np.array([m.counts[b] for b in "ACGT"], dtype=np.float64)
+        ppm = (counts + 0.01) / (counts + 0.01).sum(axis=0, keepdims=True)
+        out.append(KnownMotif(m.matrix_id, m.name, ppm))
+    if not out:
+        raise InputError(f"no {collection} motifs for '{tax_group}' in {release}")
+    return tuple(out)
+
+
+def _tomtom(queries: list[np.ndarray], targets: list[np.ndarray]):
+    _numba_cache_dir()
+    from memelite import tomtom
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return tomtom([np.ascontiguousarray(q, dtype=np.float64) for q in queries],
+                      [np.ascontiguousarray(t, dtype=np.float64) for t in targets], n_jobs=1)
+
+
+def warm_tomtom() -> None:
+    """Compile memelite's numba kernels for float64 once (cached on disk afterwards)."""
+    rng = np.random.default_rng(0)
+    qs = [rng.dirichlet(np.ones(4), size=8).T for _ in range(2)]
+    ts = [rng.dirichlet(np.ones(4), size=10).T for _ in range(30)]
+    _tomtom(qs, ts)
+
+
+def tomtom_table(queries: dict[str, np.ndarray], targets: tuple[KnownMotif, ...] | list[KnownMotif],
+                 n_best: int | None = 5) -> pd.DataFrame:
+    """Compare query PPMs (``{id: [W, 4]}``, columns A, C, G, T) with known motifs; the ``n_best`` best targets per
+    query by p-value (all if None), in MEME ``tomtom.tsv`` columns."""
+    from .motifs import benjamini_hochberg
+
+    if not queries:
+        return pd.DataFrame(columns=TOMTOM_COLUMNS)
+    names = list(queries)
+    Q = [np.asarray(queries[n], dtype=np.float64).T for n in names]
+    T = [t.ppm for t in targets]
+    p, _scores, offsets, overlaps, strands = _tomtom(Q, T)
+    rows = []
+    nT = len(T)
+    for qi, qn in enumerate(names):
+        qcons = "".join("ACGT"[i] for i in Q[qi].argmax(axis=0))
+        qv = benjamini_hochberg(p[qi])
+        order = np.argsort(p[qi], kind="stable")
+        if n_best is not None:
+            order = order[:n_best]
+        for ti in order:
+            rows.append({"Query_ID": qn, "Target_ID": targets[ti].id, "Target_name": targets[ti].name,
+                         "Optimal_offset": int(offsets[qi, ti]), "p-value": float(p[qi, ti]),
+                         "E-value": float(p[qi, ti]) * nT, "q-value": float(qv[ti]),
+                         "Overlap": int(overlaps[qi, ti]), "Query_consensus": qcons,
+                         "Target_consensus": targets[ti].consensus,
+                         "Orientation": "-" if int(strands[qi, ti]) == 1 else "+"})
+    return pd.DataFrame(rows, columns=TOMTOM_COLUMNS)
+
+
+def write_meme(motifs: list[tuple[str, np.ndarray, int]], path: str | os.PathLike,
+               background: tuple[float, float, float, float] = (0.25, 0.25, 0.25, 0.25)) -> None:
+    """MEME minimal motif format: ``motifs`` is a list of ``(name, ppm [W, 4] A/C/G/T, nsites)``."""
+    lines = ["MEME version 5", "", "ALPHABET= ACGT", "", "strands: + -", "",
+             "Background letter frequencies", "A %.3f C %.3f G %.3f T %.3f" % background, ""]
+    for name, ppm, nsites in motifs:
+        ppm = np.asarray(ppm, dtype=np.float64)
+        ppm = ppm / ppm.sum(axis=1, keepdims=True)
+        safe = "_".join(str(name).split())
+        lines.append(f"MOTIF {safe}")
+        lines.append(f"letter-probability matrix: alength= 4 w= {ppm.shape[0]} nsites= {int(nsites)} E= 0")
+        lines.extend(" ".join(f"{v:.6f}" for v in row) for row in ppm)
+        lines.append("")
+    Path(path).write_text("\n".join(lines))
+
+
+if __name__ == "__main__":
+    if "--warm" in sys.argv:
+        import time
+
+        t0 = time.time()
+        warm_tomtom()
+        print(f"memelite TOMTOM kernels ready ({time.time() - t0:.1f} s)")
