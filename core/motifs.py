@@ -112,29 +112,61 @@ def high_attention_regions(score: np.ndarray, params: MotifParams = MotifParams(
     return contiguous_regions(cond, params.min_len)
 
 
+def _batch_conditions(S: np.ndarray, params: MotifParams) -> np.ndarray:
+    """The region rule on a ``[n, L]`` block of equal-length score rows (the same rule as
+    :func:`high_attention_regions`, row by row)."""
+    with np.errstate(invalid="ignore"):
+        mean = S.mean(axis=1, keepdims=True)
+        if params.region_rule == "dnabert-viz":
+            return (S > mean) & (S > params.min_factor * S.min(axis=1, keepdims=True))
+        if params.region_rule == "zscore":
+            sd = S.std(axis=1, keepdims=True)
+            return (S > mean + params.z * sd) & (sd > 0)
+        return (S >= np.quantile(S, params.quantile, axis=1, keepdims=True)) & (S > S.min(axis=1, keepdims=True))
+
+
 def collect_candidates(pos_seqs: SeqType[str], scores: SeqType[np.ndarray], params: MotifParams
                        ) -> tuple[dict[str, dict], int]:
     """Candidate strings from the regions of every positive, in first-occurrence order.
 
-    Returns ``({string: {'seq_idx': [...], 'regions': [(s, e), ...]}}, n_regions)``.
+    Returns ``({string: {'seq_idx': [...], 'regions': [(s, e), ...]}}, n_regions)``. Sequences of equal length are
+    processed as one block.
     """
+    by_len: dict[int, list[int]] = defaultdict(list)
+    for i, seq in enumerate(pos_seqs):
+        by_len[len(seq)].append(i)
+    found: list[tuple[int, int, int]] = []
+    for L, idx in by_len.items():
+        if L == 0:
+            continue
+        S = np.stack([np.asarray(scores[i], dtype=np.float64)[:L] for i in idx])
+        cond = _batch_conditions(S, params)
+        d = np.diff(np.pad(cond.astype(np.int8), ((0, 0), (1, 1))), axis=1)
+        r1, c1 = np.nonzero(d == 1)
+        r2, c2 = np.nonzero(d == -1)                 # same row-major order: starts and ends pair up
+        keep = (c2 - c1) >= params.min_len
+        rows = np.asarray(idx)[r1[keep]]
+        found.extend(zip(rows.tolist(), c1[keep].tolist(), c2[keep].tolist()))
+    found.sort()
     cands: dict[str, dict] = {}
-    n_regions = 0
-    for i, (seq, sc) in enumerate(zip(pos_seqs, scores)):
-        for s, e in high_attention_regions(np.asarray(sc)[:len(seq)], params):
-            n_regions += 1
-            d = cands.setdefault(seq[s:e], {"seq_idx": [], "regions": []})
-            d["seq_idx"].append(i)
-            d["regions"].append((s, e))
-    return cands, n_regions
+    for i, s, e in found:
+        d = cands.setdefault(pos_seqs[i][s:e], {"seq_idx": [], "regions": []})
+        d["seq_idx"].append(i)
+        d["regions"].append((s, e))
+    return cands, len(found)
 
 
 # --------------------------------------------------------------------------------------------------------------
 # 2. counting and enrichment
 
 def _codes(seqs: SeqType[str]) -> np.ndarray:
+    """``[n, Lmax]`` base codes (A0 C1 G2 T3; N and padding 4)."""
     n = len(seqs)
-    Lmax = max((len(s) for s in seqs), default=0)
+    lengths = {len(s) for s in seqs}
+    if len(lengths) == 1 and n:
+        L = lengths.pop()
+        return _CODE[np.frombuffer("".join(seqs).encode("ascii"), dtype=np.uint8)].reshape(n, L)
+    Lmax = max(lengths, default=0)
     X = np.full((n, Lmax), 4, dtype=np.int64)
     for i, s in enumerate(seqs):
         X[i, :len(s)] = _CODE[np.frombuffer(s.encode("ascii"), dtype=np.uint8)]
@@ -148,63 +180,93 @@ def _kmer_code(s: str) -> int:
     return c
 
 
-def containment_pairs(seqs: SeqType[str], candidates: SeqType[str], both_strands: bool = False) -> np.ndarray:
-    """All ``(candidate, sequence)`` pairs where the sequence contains the candidate (exact, overlapping matches
-    count; with ``both_strands`` the reverse complement counts too). Returns int64 ``[n_pairs, 2]``, unique.
+def containment_counts(seqs: SeqType[str], candidates: SeqType[str], both_strands: bool = False,
+                       split: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """For every candidate, the number of sequences that contain it (exact, overlapping matches count; with
+    ``both_strands`` its reverse complement counts too). Returns ``(n_all, n_first)`` where ``n_first`` counts
+    only ``seqs[:split]`` (the positives).
 
-    One pass over the sequences per candidate length: rolling base-4 codes of every window, looked up in the
-    sorted candidate codes. Candidates longer than 31 bases or containing N fall back to substring search.
+    One pass over the sequences per candidate length: rolling base-4 codes of every window, looked up in a direct
+    table (lengths up to 10) or in the sorted candidate codes; presence is recorded in a candidates x sequences
+    boolean matrix. Candidates longer than 31 bases or containing N fall back to substring search.
     """
-    by_len: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    n_seqs = len(seqs)
+    split = n_seqs if split is None else split
+    n_all = np.zeros(len(candidates), dtype=np.int64)
+    n_first = np.zeros(len(candidates), dtype=np.int64)
+    by_len: dict[int, list[int]] = defaultdict(list)
     slow = []
     for ci, c in enumerate(candidates):
         if 0 < len(c) <= 31 and not (set(c) - set("ACGT")):
-            by_len[len(c)].append((_kmer_code(c), ci))
-            if both_strands:
-                by_len[len(c)].append((_kmer_code(_rc(c)), ci))
+            by_len[len(c)].append(ci)
         else:
             slow.append(ci)
-    out = []
-    if by_len and len(seqs):
+    if by_len and n_seqs:
         X = _codes(seqs)
         bad0 = X >= 4
-        c = np.where(bad0, 0, X)
-        bad = bad0
+        X0 = np.where(bad0, 0, X)
+        c, bad = X0, bad0
         for ell in range(1, max(by_len) + 1):
             if ell > 1:
                 if c.shape[1] <= 1:
                     break
-                c = c[:, :-1] * 4 + np.where(bad0[:, ell - 1:], 0, X[:, ell - 1:])
+                c = c[:, :-1] * 4 + X0[:, ell - 1:]
                 bad = bad[:, :-1] | bad0[:, ell - 1:]
+            if ell == 10:
+                c10 = c
             if ell not in by_len or c.shape[1] == 0:
                 continue
-            pairs = np.array(by_len[ell], dtype=np.int64)
-            order = np.argsort(pairs[:, 0], kind="stable")
-            codes, owners = pairs[order, 0], pairs[order, 1]
-            ucodes, first = np.unique(codes, return_index=True)
-            rows, cols = np.nonzero(~bad)
-            vals = c[rows, cols]
-            hit_pos = np.searchsorted(ucodes, vals)
-            hit_pos_c = np.minimum(hit_pos, len(ucodes) - 1)
-            hit = ucodes[hit_pos_c] == vals
-            hrows, hcodes = rows[hit], hit_pos_c[hit]
-            # a code may belong to two candidates (one the reverse complement of the other): expand
-            counts = np.diff(np.concatenate([first, [len(codes)]]))
-            for extra in range(int(counts.max())):
-                sel = counts[hcodes] > extra
-                out.append(np.stack([owners[first[hcodes[sel]] + extra], hrows[sel]], axis=1))
+            owners = np.array(by_len[ell], dtype=np.int64)
+            strings = [candidates[ci] for ci in owners]
+            variants = [strings] + ([[_rc(x) for x in strings]] if both_strands else [])
+            present = np.zeros((len(owners), n_seqs), dtype=bool)
+            if ell <= 10:
+                vals = np.where(bad, 4 ** ell, c)                          # last slot: windows with N/padding
+                for var in variants:
+                    table = np.full(4 ** ell + 1, -1, dtype=np.int64)
+                    table[[_kmer_code(x) for x in var]] = np.arange(len(owners))
+                    local = table[vals]
+                    r, col = np.nonzero(local >= 0)
+                    present[local[r, col], r] = True
+            else:
+                # prefix filter on the 10-mer codes (1 MB table), exact check on the few windows that pass
+                ncol = c.shape[1]
+                ptable = np.zeros(4 ** 10, dtype=bool)
+                for var in variants:
+                    ptable[[_kmer_code(x[:10]) for x in var]] = True
+                r, col = np.nonzero(ptable[c10[:, :ncol]] & ~bad)
+                vals = c[r, col]
+                for var in variants:
+                    local = _hashed_lookup(np.array([_kmer_code(x) for x in var], dtype=np.int64), vals)
+                    hit = local >= 0
+                    present[local[hit], r[hit]] = True
+            n_all[owners] = present.sum(axis=1)
+            n_first[owners] = present[:, :split].sum(axis=1)
     for ci in slow:
         c = candidates[ci]
         rc = _rc(c) if both_strands else None
-        rows = [i for i, s in enumerate(seqs) if c in s or (rc is not None and rc in s)]
-        if rows:
-            out.append(np.stack([np.full(len(rows), ci), np.array(rows)], axis=1))
-    if not out:
-        return np.zeros((0, 2), dtype=np.int64)
-    allp = np.concatenate(out).astype(np.int64)
-    key = allp[:, 0] * max(1, len(seqs)) + allp[:, 1]
-    _, keep = np.unique(key, return_index=True)
-    return allp[np.sort(keep)]
+        has = np.array([(c in s) or (rc is not None and rc in s) for s in seqs], dtype=bool)
+        n_all[ci] = has.sum()
+        n_first[ci] = has[:split].sum()
+    return n_all, n_first
+
+
+def _hashed_lookup(cand_codes: np.ndarray, vals: np.ndarray, bits: int = 20) -> np.ndarray:
+    """Index into ``cand_codes`` of every value in ``vals`` (-1 where absent): a direct table on the low ``bits``
+    bits, confirmed by comparing the full code; binary search when two candidates share a slot."""
+    mask = (1 << bits) - 1
+    slots = cand_codes & mask
+    if len(np.unique(slots)) == len(slots):
+        table = np.full(mask + 1, -1, dtype=np.int64)
+        table[slots] = np.arange(len(cand_codes))
+        local = table[vals & mask]
+        ok = local >= 0
+        ok[ok] = cand_codes[local[ok]] == vals[ok]
+        return np.where(ok, local, -1)
+    order = np.argsort(cand_codes)
+    sc = cand_codes[order]
+    pos = np.minimum(np.searchsorted(sc, vals), len(sc) - 1)
+    return np.where(sc[pos] == vals, order[pos], -1)
 
 
 def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
@@ -225,9 +287,7 @@ def enrichment(pos_seqs: SeqType[str], neg_seqs: SeqType[str], candidates: SeqTy
 
     allseqs = list(pos_seqs) + list(neg_seqs)
     N, K = len(allseqs), len(pos_seqs)
-    pairs = containment_pairs(allseqs, list(candidates), both_strands)
-    n = np.bincount(pairs[:, 0], minlength=len(candidates))
-    x = np.bincount(pairs[:, 0], weights=(pairs[:, 1] < K).astype(float), minlength=len(candidates)).astype(int)
+    n, x = containment_counts(allseqs, list(candidates), both_strands, split=K)
     p = hypergeom.sf(x - 1, N, K, n) if len(candidates) else np.zeros(0)
     q = benjamini_hochberg(p)
     return pd.DataFrame({"candidate": list(candidates), "x": x, "n": n, "N": N, "K": K, "p": p, "q": q})
@@ -243,8 +303,9 @@ def ungapped_alignment(m: str, key: str, end_gap: float = -1.0) -> tuple[float, 
     return float(scores[0]), int(ds[0])
 
 
-def _alignment_scores(m_codes: np.ndarray, keys: list[str], end_gap: float) -> tuple[np.ndarray, np.ndarray]:
-    """Best score and chosen offset of ``m`` against every key (vectorised over keys)."""
+def _alignment_scores(m_codes: np.ndarray, keys: list[str], end_gap: float,
+                      _cache: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Best score and chosen offset of ``m`` against every key (vectorised over keys and offsets)."""
     L1 = len(m_codes)
     nk = len(keys)
     L2 = np.array([len(k) for k in keys])
@@ -252,28 +313,21 @@ def _alignment_scores(m_codes: np.ndarray, keys: list[str], end_gap: float) -> t
     K = np.full((nk, Lk), 255, dtype=np.uint8)
     for i, k in enumerate(keys):
         K[i, :len(k)] = np.frombuffer(k.encode(), np.uint8)
-    ds = np.arange(-(Lk - 1), L1)
-    best = np.full(nk, -np.inf)
-    best_d = np.zeros(nk, dtype=np.int64)
-    all_scores = np.full((nk, len(ds)), -np.inf)
-    for j, d in enumerate(ds):
-        lo, hi = max(0, d), min(L1, d + Lk)
-        if hi <= lo:
-            matches = np.zeros(nk)
-        else:
-            matches = (K[:, lo - d:hi - d] == m_codes[lo:hi]).sum(axis=1)
-        valid = (d >= -(L2 - 1)) & (d <= L1 - 1)
-        ov = np.minimum(L1, d + L2) - max(0, d)
-        sc = matches + end_gap * (L1 + L2 - 2 * ov)
-        all_scores[:, j] = np.where(valid, sc, -np.inf)
-    best = all_scores.max(axis=1)
-    is_best = np.isclose(all_scores, best[:, None], rtol=0, atol=1e-9) & np.isfinite(all_scores)
+    ds = np.arange(-(Lk - 1), L1)                                   # offsets of the key start relative to m
+    m_ext = np.concatenate([np.full(Lk - 1, 254, np.uint8), m_codes, np.full(Lk - 1, 254, np.uint8)])
+    W = np.lib.stride_tricks.sliding_window_view(m_ext, Lk)         # [n_off, Lk]: m under the key at offset d
+    matches = (K[:, None, :] == W[None, :, :]).sum(axis=2)          # [nk, n_off]
+    ov = np.minimum(L1, ds[None, :] + L2[:, None]) - np.maximum(0, ds)[None, :]
+    scores = matches + end_gap * (L1 + L2[:, None] - 2 * ov)
+    valid = (ds[None, :] >= -(L2[:, None] - 1)) & (ds[None, :] <= L1 - 1)
+    scores = np.where(valid, scores, -np.inf)
+    best = scores.max(axis=1)
+    is_best = (scores == best[:, None]) & valid
     overhang = ds[None, :] > (L1 - L2)[:, None]
     any_over = (is_best & overhang).any(axis=1)
     largest = np.where(is_best, ds[None, :], ds.min() - 1).max(axis=1)
     smallest = np.where(is_best, ds[None, :], ds.max() + 1).min(axis=1)
-    best_d = np.where(any_over, largest, smallest)
-    return best, best_d
+    return best, np.where(any_over, largest, smallest)
 
 
 @dataclass

@@ -29,7 +29,8 @@ def count_containing(seqs, motifs):
     counts = np.zeros(len(motifs), dtype=int)
     for seq in seqs:
         found = set()
-        for _end, (idx, _key) in A.iter(seq):
+        for _end, (idx, key) in A.iter(seq):
+            assert key in motifs              # DNABERT-viz checks each match against the Python list (§2.4)
             found.add(idx)
         for idx in found:
             counts[idx] += 1

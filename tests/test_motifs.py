@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from core.errors import InputError
-from core.motifs import (MotifParams, containment_pairs, contiguous_regions, count_matrix, discover_motifs,
+from core.motifs import (MotifParams, containment_counts, contiguous_regions, count_matrix, discover_motifs,
                          dinucleotide_shuffle, enrichment, high_attention_regions, informative_core,
                          probability_matrix, ungapped_alignment)
 from dnabert_viz_reference import count_containing, motif_analysis
@@ -47,13 +47,14 @@ def test_containment_matches_aho_corasick_and_substring_search():
     seqs = [rand_seq(rng, int(rng.integers(20, 60))) for _ in range(200)] + ["ACGTNNACGT", "AC"]
     cands = list({s[i:i + L] for s in seqs[:30] for L in (4, 5, 7) for i in range(0, len(s) - L, 9)})
     cands += ["ACGTNNACGT", "A" * 35, "NN"]                        # N and > 31 bases take the fallback path
-    pairs = containment_pairs(seqs, cands)
-    ours = np.bincount(pairs[:, 0], minlength=len(cands))
+    cands += ["".join(rng.choice(list("ACGT"), 14)) for _ in range(5)] + [seqs[3][2:16], seqs[4][:12]]
+    ours, first = containment_counts(seqs, cands, split=50)
     assert ours.tolist() == count_containing(seqs, cands).tolist()
-    pairs2 = containment_pairs(seqs, cands, both_strands=True)
+    assert first.tolist() == count_containing(seqs[:50], cands).tolist()
+    both, _ = containment_counts(seqs, cands, both_strands=True)
     rc = lambda s: s.translate(str.maketrans("ACGTN", "TGCAN"))[::-1]
     naive = [sum((c in s) or (rc(c) in s) for s in seqs) for c in cands]
-    assert np.bincount(pairs2[:, 0], minlength=len(cands)).tolist() == naive
+    assert both.tolist() == naive
 
 
 def test_enrichment_hypergeometric_and_bh():
