@@ -12,7 +12,7 @@ from datetime import date
 
 from common import machine, print_table
 
-BENCHMARKS = ["bench_motifs"]
+BENCHMARKS = ["bench_attention", "bench_motifs", "bench_mutations"]
 
 
 def main() -> int:

@@ -65,6 +65,14 @@ class AttentionSpec:
     def needs_rollout(self) -> bool:
         return self.recipe == "rollout"
 
+    def layers_needed(self, n_layers: int) -> tuple[int, ...] | None:
+        """Model layers whose [CLS] rows this spec reads (None: the rollout recipe reads none)."""
+        if self.recipe == "rollout":
+            return None
+        if self.recipe in ("dnabert-viz", "dnabert-viz-parity") or self.layers is None:
+            return (n_layers - 1,)
+        return tuple(sorted({l % n_layers for l in _select(n_layers, self.layers, "layer")}))
+
     @property
     def run_strand(self) -> str:
         """The strand argument for :func:`core.inference.run`."""
@@ -86,16 +94,28 @@ def _select(n: int, idx: tuple[int, ...] | None, what: str) -> list[int]:
     return out
 
 
-def token_scores(cls: np.ndarray, spec: AttentionSpec, rollout: np.ndarray | None = None) -> np.ndarray:
-    """Token scores ``[T]`` from a window's [CLS] rows ``[n_layers, n_heads, T]`` under ``spec``."""
+def token_scores(cls: np.ndarray, spec: AttentionSpec, rollout: np.ndarray | None = None,
+                 kept: tuple[int, ...] | None = None, n_model_layers: int | None = None) -> np.ndarray:
+    """Token scores ``[T]`` from a window's [CLS] rows ``[n_layers, n_heads, T]`` under ``spec``.
+
+    ``kept``: the model layers the rows hold when only some were computed (``n_model_layers`` in the model).
+    """
     if spec.recipe == "rollout":
         if rollout is None:
             raise InputError("the rollout recipe needs the model run with rollout=True")
         return np.asarray(rollout, dtype=np.float64)
-    n_layers, n_heads, _ = cls.shape
+    _, n_heads, _ = cls.shape
+    n_layers = n_model_layers if kept is not None else cls.shape[0]
     if spec.recipe in ("dnabert-viz", "dnabert-viz-parity"):
+        if kept is not None and (n_layers - 1) not in kept:
+            raise InputError("the last layer's attention was not computed for this run")
         return cls[-1].astype(np.float64).sum(axis=0)
     layers = _select(n_layers, spec.layers if spec.layers is not None else (-1,), "layer")
+    if kept is not None:
+        missing = [l for l in layers if l not in kept]
+        if missing:
+            raise InputError(f"layer(s) {missing} were not computed for this run (computed: {list(kept)})")
+        layers = [kept.index(l) for l in layers]
     heads = _select(n_heads, spec.heads, "head")
     sub = cls[np.ix_(layers, heads)].astype(np.float64)          # [nl, nh, T]
     return _agg(_agg(sub, spec.head_agg, axis=1), spec.layer_agg, axis=0)
@@ -135,7 +155,8 @@ def dnabert_viz_parity_row(token_scores_full: np.ndarray, k: int, T: int) -> np.
     return r / norm if norm > 0 else r
 
 
-def _strand_track(so: StrandOutput, spec: AttentionSpec, k: int | None) -> np.ndarray:
+def _strand_track(so: StrandOutput, spec: AttentionSpec, k: int | None, n_model_layers: int | None = None
+                  ) -> np.ndarray:
     if spec.recipe == "dnabert-viz-parity":
         if k is None:
             raise InputError("the dnabert-viz-parity recipe applies to k-mer models only")
@@ -145,7 +166,8 @@ def _strand_track(so: StrandOutput, spec: AttentionSpec, k: int | None) -> np.nd
             raise InputError(f"sequence of {so.length} bp needs more than max_seq_length="
                              f"{spec.max_seq_length} tokens; DNABERT-viz would truncate it, parity is undefined")
         w = so.windows[0]
-        row = dnabert_viz_parity_row(token_scores(w.cls, spec), k, spec.max_seq_length)
+        row = dnabert_viz_parity_row(token_scores(w.cls, spec, kept=w.layers, n_model_layers=n_model_layers), k,
+                                     spec.max_seq_length)
         out = np.zeros(so.length)
         n = min(so.length, spec.max_seq_length)
         out[:n] = row[:n]
@@ -154,14 +176,15 @@ def _strand_track(so: StrandOutput, spec: AttentionSpec, k: int | None) -> np.nd
     for w in so.windows:
         if spec.recipe != "rollout" and w.cls is None:
             raise InputError("attention rows were not computed for this run")
-        ts = token_scores(w.cls, spec, w.rollout)
+        ts = token_scores(w.cls, spec, w.rollout, kept=w.layers, n_model_layers=n_model_layers)
         tracks.append(spread_to_nucleotides(ts, w.spans, w.end - w.start))
     return stitch_windows(tracks, [(w.start, w.end) for w in so.windows], so.length)
 
 
-def nucleotide_scores(rec: RecordOutput, spec: AttentionSpec = AttentionSpec(), k: int | None = None
-                      ) -> np.ndarray:
-    """Per-nucleotide scores ``[L]`` of one record, in forward-strand coordinates."""
+def nucleotide_scores(rec: RecordOutput, spec: AttentionSpec = AttentionSpec(), k: int | None = None,
+                      n_layers: int | None = None) -> np.ndarray:
+    """Per-nucleotide scores ``[L]`` of one record, in forward-strand coordinates (``n_layers``: the model's layer
+    count, needed only when the run kept some layers)."""
     norm = "l2" if spec.recipe in ("dnabert-viz", "dnabert-viz-parity") else spec.normalize
     want = {"forward": ["forward"], "reverse": ["reverse"], "mean": ["forward", "reverse"]}[spec.strand]
     tracks = []
@@ -170,7 +193,7 @@ def nucleotide_scores(rec: RecordOutput, spec: AttentionSpec = AttentionSpec(), 
         if so is None:
             raise InputError(f"strand '{st}' was not computed for '{rec.id}'; run with strand="
                              f"{spec.run_strand!r}")
-        tr = _strand_track(so, spec, k)
+        tr = _strand_track(so, spec, k, n_layers)
         if spec.recipe == "dnabert-viz-parity":
             tracks.append(tr[::-1].copy() if st == "reverse" else tr)
             continue

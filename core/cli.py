@@ -125,8 +125,9 @@ def cmd_attention(args) -> int:
     t0 = time.time()
     with TrackWriter(args.out, coordinates=coords, n_records=len(seqs), max_length=n_max) as w:
         for rec in inference.run(lm, seqs, batch_size=args.batch_size, strand=spec.run_strand,
-                                 rollout=spec.needs_rollout, overlap=args.overlap, progress=update):
-            w.write(seqs[rec.index], attention.nucleotide_scores(rec, spec, k=lm.k))
+                                 rollout=spec.needs_rollout, attention=not spec.needs_rollout,
+                                 overlap=args.overlap, progress=update, cls_layers=spec.layers_needed(lm.n_layers)):
+            w.write(seqs[rec.index], attention.nucleotide_scores(rec, spec, k=lm.k, n_layers=lm.n_layers))
     bar.close()
     print(f"wrote attention for {len(seqs)} sequences to {args.out} ({time.time() - t0:.1f} s)", file=sys.stderr)
     return 0
@@ -188,9 +189,9 @@ def cmd_motifs(args) -> int:
         lm = _load_model(args)
         spec = attention.AttentionSpec(strand=args.strand)
         bar, update = _progress(len(pos), "attention")
-        scores = [attention.nucleotide_scores(r, spec, k=lm.k)
+        scores = [attention.nucleotide_scores(r, spec, k=lm.k, n_layers=lm.n_layers)
                   for r in inference.run(lm, pos, batch_size=args.batch_size, strand=spec.run_strand,
-                                         progress=update)]
+                                         progress=update, cls_layers=spec.layers_needed(lm.n_layers))]
         bar.close()
         source = f"attention of model '{lm.name}' (dnabert-viz recipe, strand {args.strand})"
     print("discovering motifs ...", file=sys.stderr)
@@ -214,6 +215,120 @@ def cmd_motifs(args) -> int:
                 if isinstance(r.best_jaspar_id, str) else ""
             print(f"  {r.name}: {r.instances} instances in {r.sequences} sequences, q={r.q:.2g}{match}",
                   file=sys.stderr)
+    return 0
+
+
+LEGEND = ("Columns: p_ref / p_alt = probability of the scored class for the reference / mutant sequence; "
+          "delta = p_alt - p_ref; diff = (p_alt - p_ref) * max(p_ref, p_alt) (DNABERT-viz; > 0: the variant RAISES "
+          "the prediction); logOR = log2 odds(p_ref) - log2 odds(p_alt) (DNABERT-viz; > 0: the variant LOWERS the "
+          "prediction). Probabilities are clipped to [1e-6, 1 - 1e-6]. Positions: 'position' is 0-based in "
+          "saturation tables and 1-based in variant tables (as in the input), along the sequence as read by the "
+          "model; 'genomic_position' is 0-based on the forward strand, 'genomic' is chrom:pos (1-based, VCF).\n")
+
+
+def _write_tables(df, out: Path, stem: str) -> None:
+    from .export import write_table
+
+    write_table(df, out / f"{stem}.csv")
+    write_table(df, out / f"{stem}.parquet")
+    (out / "LEGEND.txt").write_text(LEGEND)
+
+
+def cmd_mutate(args) -> int:
+    import json
+
+    import pandas as pd
+
+    from . import attention, inference, mutations
+    from .plots import close, mutation_map_figure, save_figure
+
+    seqs = _load_inputs(args)
+    if args.id:
+        chosen = [s for s in seqs if s.id == args.id]
+        if not chosen:
+            raise InputError(f"no sequence with id '{args.id}' (first ids: "
+                             + ", ".join(s.id for s in seqs[:3]) + ")")
+        seqs = chosen
+    lm = _load_model(args)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    spec = attention.AttentionSpec(strand={"forward": "forward", "reverse": "reverse", "both": "mean"}[args.strand])
+    tables, agree = [], []
+    for n, s in enumerate(seqs):
+        end = args.end if args.end is not None else len(s.seq)
+        n_mut = 3 * (end - args.start)
+        bar, update = _progress(n_mut + 1, f"ISM {s.id}")
+        res = mutations.saturation_mutagenesis(lm, s, args.start, end, batch_size=args.batch_size,
+                                               strand=args.strand, target=args.target, progress=update)
+        bar.close()
+        rec = next(inference.run(lm, [s], strand=spec.run_strand))
+        track = attention.nucleotide_scores(rec, spec, k=lm.k)[args.start:end]
+        summary = res.per_position("maxabs")
+        ag = mutations.agreement(track, summary, args.top_k)
+        agree.append({"id": s.id, "start": args.start, "end": end, "p_ref": res.p_ref,
+                      "class": lm.label_names[res.target], **ag})
+        tables.append(res.table)
+        if n < args.max_figures:
+            fig = mutation_map_figure(res.effect, res.ref_seq, args.start, attention=track, summary=summary,
+                                      title=f"{s.id}: in-silico mutagenesis ({lm.label_names[res.target]}), "
+                                            f"attention–ISM Spearman {ag['spearman_rho']:.2f}",
+                                      genomic=s.genomic_positions() if s.has_coordinates else None, chrom=s.chrom)
+            for fmt in ("png", "svg", "pdf"):
+                save_figure(fig, out / "maps" / f"{s.id}.{fmt}")
+            close(fig)
+    _write_tables(pd.concat(tables, ignore_index=True), out, "saturation")
+    pd.DataFrame(agree).to_csv(out / "agreement.csv", index=False)
+    (out / "run.json").write_text(json.dumps({"model": lm.card(), "strand": args.strand, "start": args.start,
+                                              "end": args.end, "top_k": args.top_k}, indent=2, default=str))
+    for a in agree:
+        print(f"  {a['id']}: p={a['p_ref']:.3f}; attention–ISM Spearman {a['spearman_rho']:.2f}, top-{a['top_k']} "
+              f"overlap {a['top_k_overlap']} (random: {a['expected_overlap_random']:.1f})", file=sys.stderr)
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
+def cmd_variants(args) -> int:
+    from . import attention, mutations, sequences
+    from .plots import before_after_figure, close, save_figure
+
+    if args.bed:
+        if not args.reference:
+            raise InputError("--bed needs --reference")
+        if len(args.files) != 1:
+            raise InputError("with --bed give only the variant file: dnalens variants VARIANTS --bed B "
+                             "--reference R --out DIR")
+        seqs = sequences.read_bed(args.bed, args.reference)
+        vfile = args.files[0]
+    else:
+        if len(args.files) != 2:
+            raise InputError("usage: dnalens variants SEQS.fa VARIANTS(.tsv|.vcf) --out DIR "
+                             "(or VARIANTS with --bed and --reference)")
+        seqs = sequences.read_fasta(args.files[0])
+        vfile = args.files[1]
+    if not os.path.exists(vfile):
+        raise InputError("variant file not found", source=vfile)
+    variants = mutations.read_variant_table(vfile, seqs)
+    lm = _load_model(args)
+    bar, update = _progress(len(variants) + len({v.seq_id for v in variants}), "variants")
+    df = mutations.score_variants(lm, seqs, variants, batch_size=args.batch_size, strand=args.strand,
+                                  target=args.target, progress=update)
+    bar.close()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    _write_tables(df, out, "variants")
+    by_id = {s.id: s for s in seqs}
+    spec = attention.AttentionSpec()
+    for k, v in enumerate(variants[:args.max_figures]):
+        ba = mutations.attention_before_after(lm, by_id[v.seq_id], v, spec)
+        fig = before_after_figure(ba.ref_track, ba.alt_on_ref, v.offset,
+                                  title=f"{v.seq_id} {v.offset + 1} {v.ref or '-'}>{v.alt or '-'} ({v.kind}): "
+                                        f"Δp {df.loc[k, 'delta']:+.3f}", ref_len_marked=len(v.ref))
+        for fmt in ("png", "svg", "pdf"):
+            save_figure(fig, out / "before_after" / f"{k + 1:03d}_{v.seq_id}_{v.offset + 1}.{fmt}")
+        close(fig)
+    print(df[["seq_id", "position", "ref", "alt", "p_ref", "p_alt", "delta", "logOR"]].head(20).to_string(
+        index=False), file=sys.stderr)
+    print(f"wrote {len(df)} variants to {out} (logOR > 0: the variant lowers the prediction)", file=sys.stderr)
     return 0
 
 
@@ -302,6 +417,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-jaspar", action="store_true", help="skip the JASPAR comparison")
     p.add_argument("--out", required=True, help="output folder")
     p.set_defaults(func=cmd_motifs)
+
+    p = sub.add_parser("mutate", help="saturation mutagenesis map(s) with attention beside")
+    _add_input(p)
+    _add_model(p)
+    p.add_argument("--id", help="only this sequence (default: every sequence)")
+    p.add_argument("--start", type=int, default=0, help="window start (0-based)")
+    p.add_argument("--end", type=int, help="window end (0-based, exclusive; default: sequence end)")
+    p.add_argument("--strand", default="forward", choices=("forward", "reverse", "both"))
+    p.add_argument("--target", help="class to score (name or index; default: the positive class)")
+    p.add_argument("--top-k", type=int, default=10, help="top-k positions for the attention-ISM overlap")
+    p.add_argument("--max-figures", type=int, default=20)
+    p.add_argument("--out", required=True, help="output folder")
+    p.set_defaults(func=cmd_mutate)
+
+    p = sub.add_parser("variants", help="score user variants (table or VCF), attention before/after")
+    p.add_argument("files", nargs="+", help="SEQS.fa VARIANTS (.tsv/.csv/.vcf); only VARIANTS with --bed")
+    p.add_argument("--bed", help="BED intervals (variants then use genomic chrom/pos)")
+    p.add_argument("--reference", help="reference FASTA for --bed")
+    _add_model(p)
+    p.add_argument("--strand", default="forward", choices=("forward", "reverse", "both"))
+    p.add_argument("--target", help="class to score (name or index; default: the positive class)")
+    p.add_argument("--max-figures", type=int, default=20)
+    p.add_argument("--out", required=True, help="output folder")
+    p.set_defaults(func=cmd_variants)
 
     p = sub.add_parser("train-demo", help="rebuild the demo model (and optionally the sample data)")
     p.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "assets" / "demo_model"))

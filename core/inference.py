@@ -33,7 +33,8 @@ class WindowOutput:
     start, end: nucleotide interval of the window in the strand's own orientation.
     spans: int64 ``[T, 2]`` token spans relative to ``start`` (``-1`` for special tokens).
     ids:   int64 ``[T]`` token ids.
-    cls:   float32 ``[n_layers, n_heads, T]`` attention of the [CLS] query to every real token, or None.
+    cls:   float32 ``[n_layers, n_heads, T]`` attention of the [CLS] query to every real token, or None
+           (``[len(layers), n_heads, T]`` when only some layers were asked for).
     rollout: float32 ``[T]`` attention-rollout [CLS] row, or None.
     probs: float32 ``[n_classes]`` or None.
     """
@@ -45,6 +46,7 @@ class WindowOutput:
     cls: np.ndarray | None = None
     rollout: np.ndarray | None = None
     probs: np.ndarray | None = None
+    layers: tuple[int, ...] | None = None    # model layers held in ``cls`` (None: all, in order)
 
 
 @dataclass
@@ -87,8 +89,46 @@ class _Job:
     enc: Encoded
 
 
-def _forward(lm: LoadedModel, batch: list[Encoded], want_attention: bool, rollout: bool):
-    """Run one padded batch; returns (probs [B,C] or None, cls [B,nl,nh,Tmax] or None, rollout [B,Tmax] or None)."""
+def _set_impl(lm: LoadedModel, impl: str) -> bool:
+    """Switch the model's attention implementation (``eager``/``sdpa``); False when the model cannot."""
+    cfg = lm.model.config
+    if getattr(cfg, "_attn_implementation", None) == impl:
+        return True
+    try:
+        lm.model.set_attn_implementation(impl)
+        return True
+    except Exception:
+        return False
+
+
+def _self_attention_modules(model) -> list | None:
+    """The per-layer self-attention modules of a BERT-style encoder (with ``query``/``key`` projections)."""
+    base = getattr(model, "base_model", model)
+    layers = getattr(getattr(base, "encoder", None), "layer", None)
+    if layers is None:
+        return None
+    mods = []
+    for layer in layers:
+        sa = getattr(getattr(layer, "attention", None), "self", None)
+        if sa is None or not hasattr(sa, "query") or not hasattr(sa, "key"):
+            return None
+        mods.append(sa)
+    return mods
+
+
+def cls_hook_supported(lm: LoadedModel) -> bool:
+    return _self_attention_modules(lm.model) is not None and getattr(lm.model.config, "model_type", "") in (
+        "bert", "roberta", "xlm-roberta", "camembert", "electra")
+
+
+def _forward(lm: LoadedModel, batch: list[Encoded], want_attention: bool, rollout: bool, method: str = "auto",
+             layers: tuple[int, ...] | None = None):
+    """Run one padded batch; returns (probs [B,C] or None, cls [B,nl,nh,Tmax] or None, rollout [B,Tmax] or None).
+
+    Paths: no attention -> the fast SDPA kernels; [CLS] rows only -> SDPA plus forward hooks that form
+    ``softmax(q_cls . K^T / sqrt(d) + mask)`` from each layer's own query/key projections (no T x T matrix);
+    rollout (or ``method='eager'``) -> eager attention with ``output_attentions``.
+    """
     import torch
 
     B = len(batch)
@@ -106,24 +146,71 @@ def _forward(lm: LoadedModel, batch: list[Encoded], want_attention: bool, rollou
         t_ids, t_mask = t_ids.pin_memory(), t_mask.pin_memory()
     t_ids = t_ids.to(dev, non_blocking=pin)
     t_mask = t_mask.to(dev, non_blocking=pin)
-    need_att = want_attention or rollout
-    with torch.inference_mode():
-        out = lm.model(input_ids=t_ids, attention_mask=t_mask, output_attentions=need_att)
-        probs = None
-        if lm.has_classifier:
-            probs = torch.softmax(out.logits.float(), dim=-1).cpu().numpy()
-        cls = roll = None
-        if need_att:
-            atts = out.attentions
-            if not atts:
-                raise InputError(f"model '{lm.name}' returned no attention weights; it must run with eager "
-                                 "attention (its remote code may not support output_attentions)")
-            if want_attention:
-                cls = torch.stack([a[:, :, 0, :] for a in atts], dim=1).float().cpu().numpy()
-            if rollout:
-                roll = _rollout_cls(atts, t_mask).cpu().numpy()
-            del atts
-        del out
+    use_hooks = want_attention and not rollout and method in ("auto", "hooks") and cls_hook_supported(lm)
+    if method == "hooks" and want_attention and not use_hooks:
+        raise InputError(f"model '{lm.name}' does not expose BERT query/key projections; use method='eager'")
+    need_eager = (want_attention or rollout) and not use_hooks
+    if need_eager:
+        if not _set_impl(lm, "eager"):
+            raise InputError(f"model '{lm.name}' cannot switch to eager attention, which reading attention needs")
+    else:
+        _set_impl(lm, "sdpa")                     # plain prediction / hooks: the fused kernels
+
+    rows: list = []
+    handles = []
+    autocast = (torch.autocast(device_type="cuda", dtype=getattr(torch, lm.dtype))
+                if pin and lm.dtype in ("float16", "bfloat16") else None)
+    captured: dict = {}
+    if use_hooks:
+        # keep the outputs of each chosen layer's query and key projections (computed by the model anyway)
+        mods = _self_attention_modules(lm.model)
+        chosen = list(layers if layers is not None else range(len(mods)))
+
+        def keep(li, which):
+            def hook(module, args, output):
+                captured[(li, which)] = output[:, :1] if which == "q" else output
+            return hook
+
+        for li in chosen:
+            handles.append(mods[li].query.register_forward_hook(keep(li, "q")))
+            handles.append(mods[li].key.register_forward_hook(keep(li, "k")))
+    try:
+        with torch.inference_mode():
+            if autocast is not None:
+                with autocast:
+                    out = lm.model(input_ids=t_ids, attention_mask=t_mask, output_attentions=need_eager)
+            else:
+                out = lm.model(input_ids=t_ids, attention_mask=t_mask, output_attentions=need_eager)
+            probs = None
+            if lm.has_classifier:
+                probs = torch.softmax(out.logits.float(), dim=-1).cpu().numpy()
+            cls = roll = None
+            if use_hooks:
+                pad = (t_mask == 0)[:, None, :]                             # [B, 1, T] True at padding
+                for li in chosen:
+                    mod = mods[li]
+                    nh, dh = mod.num_attention_heads, mod.attention_head_size
+                    q = captured[(li, "q")].float().view(B, 1, nh, dh).transpose(1, 2)       # [B, nh, 1, dh]
+                    k = captured[(li, "k")].float().view(B, T, nh, dh).transpose(1, 2)       # [B, nh, T, dh]
+                    sc = (q @ k.transpose(-1, -2)).squeeze(2) * (dh ** -0.5)                   # [B, nh, T]
+                    rows.append(torch.softmax(sc.masked_fill(pad, float("-inf")), dim=-1))
+                cls = torch.stack(rows, dim=1).cpu().numpy()                # [B, nl, nh, T]
+                captured.clear()
+            elif need_eager:
+                atts = out.attentions
+                if not atts:
+                    raise InputError(f"model '{lm.name}' returned no attention weights; it must run with eager "
+                                     "attention (its remote code may not support output_attentions)")
+                if want_attention:
+                    keep = layers if layers is not None else range(len(atts))
+                    cls = torch.stack([atts[li][:, :, 0, :] for li in keep], dim=1).float().cpu().numpy()
+                if rollout:
+                    roll = _rollout_cls(atts, t_mask).cpu().numpy()
+                del atts
+            del out
+    finally:
+        for h in handles:
+            h.remove()
     return probs, cls, roll
 
 
@@ -160,20 +247,24 @@ def _jobs_for(lm: LoadedModel, rec_idx: int, seq: Sequence, strands: list[str], 
 
 def run(lm: LoadedModel, seqs: Iterable[Sequence], *, batch_size: int = 32, strand: str = "forward",
         attention: bool = True, rollout: bool = False, overlap: int | None = None,
-        chunk_windows: int | None = None, progress: Callable[[int], None] | None = None
-        ) -> Iterator[RecordOutput]:
+        chunk_windows: int | None = None, progress: Callable[[int], None] | None = None,
+        method: str = "auto", cls_layers: tuple[int, ...] | None = None) -> Iterator[RecordOutput]:
     """Run the model over ``seqs``; yields one :class:`RecordOutput` per sequence, in input order.
 
     strand: 'forward', 'reverse' (reverse complement) or 'both'.
     attention: keep the [CLS] rows of every layer/head; rollout: also the rollout [CLS] row.
     Windows are processed in chunks of ``chunk_windows`` (default ``8 * batch_size``) sorted by length, so at most
     one chunk of reduced outputs is held at a time. ``progress(n)`` is called with the number of records finished.
+    method: 'auto' (SDPA + [CLS]-row hooks for BERT-style models, eager otherwise), 'hooks' or 'eager'.
+    cls_layers: keep the [CLS] rows of these layers only (negative indices count from the end; None: all).
     """
     if strand not in STRANDS:
         raise InputError(f"unknown strand '{strand}' (use forward, reverse or both)")
     if batch_size < 1:
         raise InputError("batch size must be at least 1")
     strands = ["forward", "reverse"] if strand == "both" else [strand]
+    if cls_layers is not None:
+        cls_layers = tuple(sorted({l % lm.n_layers for l in cls_layers}))
     chunk_windows = chunk_windows or max(8 * batch_size, 64)
     pending: list[tuple[Sequence, dict]] = []
     jobs: list[_Job] = []
@@ -185,14 +276,14 @@ def run(lm: LoadedModel, seqs: Iterable[Sequence], *, batch_size: int = 32, stra
         order = sorted(range(len(jobs)), key=lambda j: len(jobs[j].enc))
         for b0 in range(0, len(order), batch_size):
             batch = [jobs[j] for j in order[b0:b0 + batch_size]]
-            probs, cls, roll = _forward(lm, [j.enc for j in batch], attention, rollout)
+            probs, cls, roll = _forward(lm, [j.enc for j in batch], attention, rollout, method, cls_layers)
             for i, job in enumerate(batch):
                 n = len(job.enc)
                 results[(job.rec, job.strand, job.win)] = WindowOutput(
                     start=job.start, end=job.end, spans=job.enc.spans, ids=job.enc.ids,
                     cls=None if cls is None else np.ascontiguousarray(cls[i, :, :, :n]),
                     rollout=None if roll is None else np.ascontiguousarray(roll[i, :n]),
-                    probs=None if probs is None else probs[i])
+                    probs=None if probs is None else probs[i], layers=cls_layers)
         for seq, info in pending:
             rec = info["index"]
             out = RecordOutput(id=seq.id, index=rec, length=len(seq.seq))
@@ -241,6 +332,7 @@ def token_matrices(lm: LoadedModel, seq: str, start: int = 0, end: int | None = 
                          f"({lm.tokenizer.window_nt()}); choose a smaller window")
     enc = lm.tokenizer.encode(sub)
     ids = torch.from_numpy(enc.ids[None, :]).to(lm.device)
+    _set_impl(lm, "eager")
     with torch.inference_mode():
         out = lm.model(input_ids=ids, attention_mask=torch.ones_like(ids), output_attentions=True)
         att = torch.stack([a[0] for a in out.attentions]).float().cpu().numpy()

@@ -105,3 +105,32 @@ def test_short_sequence_error(demo_model):
 
     with pytest.raises(InputError, match="record 'tiny'.*shorter than the model's k-mer size 6"):
         list(inference.run(demo_model, [Sequence("tiny", "ACGT")]))
+
+
+def _hooks_vs_eager(lm, seqs):
+    fast = list(inference.run(lm, seqs, batch_size=4, method="hooks"))
+    slow = list(inference.run(lm, seqs, batch_size=4, method="eager"))
+    worst = 0.0
+    for a, b in zip(fast, slow):
+        for wa, wb in zip(a.forward.windows, b.forward.windows):
+            worst = max(worst, float(np.abs(wa.cls - wb.cls).max()))
+        if a.probs is not None:
+            assert np.allclose(a.probs, b.probs, atol=1e-5)
+    return worst
+
+
+def test_hook_rows_equal_eager_rows_on_demo_model(demo_model):
+    """[CLS] rows formed from the layers' own query/key projections under SDPA equal eager attention (fp32)."""
+    seqs = random_seqs(9, np.random.default_rng(11), 20, 300)          # mixed lengths: padding in every batch
+    assert _hooks_vs_eager(demo_model, seqs) < 1e-5
+
+
+@pytest.mark.slow
+def test_hook_rows_equal_eager_rows_on_bert_base_size_model(tmp_path):
+    from checkpoints import make_dnabert_checkpoint
+    from core.models import load_model
+
+    path = make_dnabert_checkpoint(tmp_path / "base", k=6, layers=12, hidden=768, heads=12)
+    lm = load_model(str(path))
+    seqs = random_seqs(5, np.random.default_rng(12), 100, 515)
+    assert _hooks_vs_eager(lm, seqs) < 1e-5
