@@ -226,3 +226,39 @@ def peak_position(track: np.ndarray) -> int:
 
 def with_strand(spec: AttentionSpec, strand: str) -> AttentionSpec:
     return replace(spec, strand=strand)
+
+
+def landscape(tracks: list[np.ndarray], align: str = "left") -> tuple[np.ndarray, np.ndarray]:
+    """Stack tracks of possibly different lengths into ``[n, L_max]`` (NaN where a sequence has no base).
+
+    align: ``left`` (position 0 in column 0) or ``center`` (sequence centres on the middle column). Returns the
+    matrix and each row's column offset.
+    """
+    if align not in ("left", "center"):
+        raise InputError("align must be 'left' or 'center'")
+    Lmax = max((len(t) for t in tracks), default=0)
+    M = np.full((len(tracks), Lmax), np.nan)
+    offsets = np.zeros(len(tracks), dtype=int)
+    for i, t in enumerate(tracks):
+        o = (Lmax - len(t)) // 2 if align == "center" else 0
+        M[i, o:o + len(t)] = t
+        offsets[i] = o
+    return M, offsets
+
+
+def landscape_order(by: str, tracks: list[np.ndarray], probs: list | None = None, labels: list | None = None
+                    ) -> np.ndarray:
+    """Row order for a landscape: ``input``, ``prediction`` (highest first), ``label`` (then prediction) or
+    ``peak`` (position of the highest score)."""
+    n = len(tracks)
+    if by == "input":
+        return np.arange(n)
+    if by == "peak":
+        return np.argsort([int(np.nanargmax(t)) for t in tracks], kind="stable")
+    p = np.array([np.nan if x is None else float(x) for x in (probs or [None] * n)])
+    if by == "prediction":
+        return np.argsort(-np.nan_to_num(p, nan=-1), kind="stable")
+    if by == "label":
+        lab = np.array([-1 if x is None else x for x in (labels or [None] * n)])
+        return np.lexsort((-np.nan_to_num(p, nan=-1), -lab))
+    raise InputError(f"unknown order '{by}' (use input, prediction, label or peak)")

@@ -116,20 +116,34 @@ def cmd_attention(args) -> int:
     if spec.recipe == "dnabert-viz" and (args.layers or args.heads):
         raise InputError("--layers/--heads apply to --recipe custom (the dnabert-viz recipe is fixed: last layer, "
                          "all heads summed)")
-    format_of(args.out)
-    seqs = _load_inputs(args)
+    from . import sequences
+
+    fmt = format_of(args.out)
+    if args.bed or not args.input:
+        seqs = _load_inputs(args)                 # BED intervals: a list (small); also validates the arguments
+        n, coords = len(seqs), any(s.has_coordinates for s in seqs)
+        n_max = max(len(s.seq) for s in seqs)
+        source = lambda: iter(seqs)               # noqa: E731
+    else:                                         # FASTA: streamed, so memory does not grow with the file
+        path = args.input
+        n = sequences.count_fasta_records(path) if os.path.exists(path) else 0
+        source = lambda: sequences.iter_fasta(path)   # noqa: E731
+        coords = False
+        n_max = max((len(s.seq) for s in source()), default=0) if fmt == "npy" else 0
+        if n == 0:
+            list(source())                        # raises the reader's own error (missing, empty, no records)
     lm = _load_model(args)
-    coords = any(s.has_coordinates for s in seqs)
-    n_max = max(len(s.seq) for s in seqs)
-    bar, update = _progress(len(seqs), "attention")
+    bar, update = _progress(n, "attention")
     t0 = time.time()
-    with TrackWriter(args.out, coordinates=coords, n_records=len(seqs), max_length=n_max) as w:
-        for rec in inference.run(lm, seqs, batch_size=args.batch_size, strand=spec.run_strand,
+    done = 0
+    with TrackWriter(args.out, coordinates=coords, n_records=n, max_length=n_max) as w:
+        for rec in inference.run(lm, source(), batch_size=args.batch_size, strand=spec.run_strand,
                                  rollout=spec.needs_rollout, attention=not spec.needs_rollout,
                                  overlap=args.overlap, progress=update, cls_layers=spec.layers_needed(lm.n_layers)):
-            w.write(seqs[rec.index], attention.nucleotide_scores(rec, spec, k=lm.k, n_layers=lm.n_layers))
+            w.write(rec.sequence, attention.nucleotide_scores(rec, spec, k=lm.k, n_layers=lm.n_layers))
+            done += 1
     bar.close()
-    print(f"wrote attention for {len(seqs)} sequences to {args.out} ({time.time() - t0:.1f} s)", file=sys.stderr)
+    print(f"wrote attention for {done} sequences to {args.out} ({time.time() - t0:.1f} s)", file=sys.stderr)
     return 0
 
 

@@ -37,12 +37,12 @@ class TrackWriter:
     """
 
     def __init__(self, path: str | os.PathLike, *, coordinates: bool = False, n_records: int | None = None,
-                 max_length: int | None = None, chunk_rows: int = 200_000):
+                 max_length: int | None = None, chunk_rows: int = 65_536):
         self.path = Path(path)
         self.fmt = format_of(path)
         self.coordinates = coordinates
         self.chunk_rows = chunk_rows
-        self._buf: list[pd.DataFrame] = []
+        self._cols: dict[str, list[np.ndarray]] = {}
         self._rows = 0
         self._writer = None
         self._header_written = False
@@ -56,6 +56,9 @@ class TrackWriter:
                                                  shape=(n_records, max_length))
             self._mm[:] = np.nan
 
+    def _add(self, name: str, values: np.ndarray) -> None:
+        self._cols.setdefault(name, []).append(values)
+
     def write(self, seq: Sequence, scores: np.ndarray) -> None:
         scores = np.asarray(scores, dtype=np.float32)
         if self.fmt == "npy":
@@ -63,40 +66,41 @@ class TrackWriter:
             self._n += 1
             return
         L = len(scores)
-        cols = {"id": np.repeat(seq.id, L), "position": np.arange(L, dtype=np.int32),
-                "base": np.frombuffer(seq.seq.encode(), dtype="S1").astype(str), "score": scores}
+        self._add("id", np.full(L, seq.id, dtype=object))
+        self._add("position", np.arange(L, dtype=np.int32))
+        self._add("base", np.frombuffer(seq.seq.encode(), dtype="S1")[:L])
+        self._add("score", scores)
         if self.coordinates:
-            if seq.has_coordinates:
-                cols["chrom"] = np.repeat(seq.chrom, L)
-                cols["genomic_position"] = seq.genomic_positions().astype(np.int64)
-                cols["strand"] = np.repeat(seq.strand, L)
-            else:
-                cols["chrom"] = np.repeat(None, L)
-                cols["genomic_position"] = np.full(L, -1, dtype=np.int64)
-                cols["strand"] = np.repeat(None, L)
-        self._buf.append(pd.DataFrame(cols))
+            has = seq.has_coordinates
+            self._add("chrom", np.full(L, seq.chrom if has else None, dtype=object))
+            self._add("genomic_position", seq.genomic_positions().astype(np.int64) if has
+                      else np.full(L, -1, dtype=np.int64))
+            self._add("strand", np.full(L, seq.strand if has else None, dtype=object))
         self._rows += L
         self._n += 1
         if self._rows >= self.chunk_rows:
             self._flush()
 
     def _flush(self) -> None:
-        if not self._buf:
+        if not self._rows:
             return
-        df = pd.concat(self._buf, ignore_index=True)
-        self._buf, self._rows = [], 0
+        cols = {k: np.concatenate(v) for k, v in self._cols.items()}
+        cols["base"] = cols["base"].astype(str).astype(object)
+        self._cols, self._rows = {}, 0
         if self.fmt == "parquet":
             import pyarrow as pa
             import pyarrow.parquet as pq
 
-            table = pa.Table.from_pandas(df, preserve_index=False)
+            types = {"id": pa.string(), "position": pa.int32(), "base": pa.string(), "score": pa.float32(),
+                     "chrom": pa.string(), "genomic_position": pa.int64(), "strand": pa.string()}
+            table = pa.table({k: pa.array(v, type=types[k]) for k, v in cols.items()})
             if self._writer is None:
                 self._writer = pq.ParquetWriter(self.path, table.schema)
             self._writer.write_table(table)
         else:
             sep = "\t" if self.fmt == "tsv" else ","
-            df.to_csv(self.path, sep=sep, index=False, mode="a" if self._header_written else "w",
-                      header=not self._header_written)
+            pd.DataFrame(cols).to_csv(self.path, sep=sep, index=False, mode="a" if self._header_written else "w",
+                                      header=not self._header_written)
             self._header_written = True
 
     def close(self) -> None:
@@ -113,6 +117,10 @@ class TrackWriter:
             if self.coordinates:
                 fields += [("chrom", pa.string()), ("genomic_position", pa.int64()), ("strand", pa.string())]
             pq.write_table(pa.table({n: pa.array([], t) for n, t in fields}), self.path)
+        elif self.fmt in ("csv", "tsv") and not self._header_written:
+            cols = ["id", "position", "base", "score"] + (["chrom", "genomic_position", "strand"]
+                                                         if self.coordinates else [])
+            pd.DataFrame(columns=cols).to_csv(self.path, sep="\t" if self.fmt == "tsv" else ",", index=False)
         if self._writer is not None:
             self._writer.close()
 
@@ -179,3 +187,36 @@ def bedgraph_lines(seq: Sequence, scores: np.ndarray, precision: int = 6) -> lis
             lines.append(f"{seq.chrom}\t{g[s]}\t{g[i - 1] + 1}\t{v[s]:.{precision}g}")
             s = i
     return lines
+
+
+def provenance(model_card: dict, params: dict, inputs: dict[str, bytes | str]) -> dict:
+    """What produced an export: model (name, config hash, ...), parameters, package versions, input checksums."""
+    import hashlib
+    import platform
+    from datetime import datetime, timezone
+    from importlib import metadata
+
+    versions = {}
+    for pkg in ("dnalens", "torch", "transformers", "numpy", "pandas", "scipy", "statsmodels", "biopython",
+                "pyfaidx", "logomaker", "memelite", "pyjaspar", "plotly", "streamlit", "bertviz", "matplotlib"):
+        try:
+            versions[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            pass
+    sums = {name: hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
+            for name, data in inputs.items()}
+    return {"created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "model": model_card,
+            "parameters": params, "packages": versions, "python": platform.python_version(),
+            "inputs_sha256": sums}
+
+
+def zip_bundle(files: dict[str, bytes | str]) -> bytes:
+    """A zip archive (in memory) of ``{path: content}``."""
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in files.items():
+            z.writestr(name, data)
+    return buf.getvalue()

@@ -71,6 +71,7 @@ class RecordOutput:
     forward: StrandOutput | None = None
     reverse: StrandOutput | None = None
     meta: dict = field(default_factory=dict)
+    sequence: Sequence | None = None          # the input record (lets callers stream without keeping a list)
 
     @property
     def probs(self) -> np.ndarray | None:
@@ -286,7 +287,7 @@ def run(lm: LoadedModel, seqs: Iterable[Sequence], *, batch_size: int = 32, stra
                     probs=None if probs is None else probs[i], layers=cls_layers)
         for seq, info in pending:
             rec = info["index"]
-            out = RecordOutput(id=seq.id, index=rec, length=len(seq.seq))
+            out = RecordOutput(id=seq.id, index=rec, length=len(seq.seq), sequence=seq)
             for st in strands:
                 wins = [results[(rec, st, w)] for w in range(len(info["windows"]))]
                 setattr(out, st, StrandOutput(wins, len(seq.seq)))

@@ -183,3 +183,229 @@ def before_after_figure(ref_track: np.ndarray, alt_on_ref: np.ndarray, offset: i
         ax0.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def landscape_figure(matrix: np.ndarray, ids: list[str], title: str = "attention landscape"):
+    """Static landscape: rows = sequences, columns = positions (NaN where a sequence has no base)."""
+    plt = _mpl()
+    n, L = matrix.shape
+    fig, ax = plt.subplots(figsize=(max(6, min(16, L / 10)), max(2.5, min(12, 0.12 * n + 1.5))))
+    im = ax.imshow(np.ma.masked_invalid(matrix), aspect="auto", cmap=SEQ_CMAP, interpolation="nearest")
+    fig.colorbar(im, ax=ax, fraction=0.02, pad=0.01).set_label("attention")
+    if n <= 40:
+        ax.set_yticks(range(n))
+        ax.set_yticklabels(ids, fontsize=6)
+    else:
+        ax.set_ylabel(f"{n} sequences")
+    ax.set_xlabel("position (bp)")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def matrix_figure(mat: np.ndarray, labels: list[str], title: str = ""):
+    """Static token x token attention matrix."""
+    plt = _mpl()
+    n = len(labels)
+    fig, ax = plt.subplots(figsize=(min(12, 2 + n * 0.18), min(12, 2 + n * 0.18)))
+    im = ax.imshow(mat, cmap=SEQ_CMAP, interpolation="nearest")
+    if n <= 60:
+        ax.set_xticks(range(n))
+        ax.set_xticklabels(labels, rotation=90, fontsize=5, family="monospace")
+        ax.set_yticks(range(n))
+        ax.set_yticklabels(labels, fontsize=5, family="monospace")
+    ax.set_xlabel("key token")
+    ax.set_ylabel("query token")
+    fig.colorbar(im, ax=ax, fraction=0.03).set_label("attention")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def grid_figure(grid: np.ndarray, title: str = ""):
+    """Static layer x head small multiples of [CLS] attention tracks ``[n_layers, n_heads, L]``."""
+    plt = _mpl()
+    nl, nh, L = grid.shape
+    fig, axes = plt.subplots(nl, nh, figsize=(2.2 * nh, 1.2 * nl + 0.6), sharex=True, squeeze=False)
+    for l in range(nl):
+        for h in range(nh):
+            ax = axes[l, h]
+            ax.plot(grid[l, h], color="#0072B2", lw=0.8)
+            ax.set_yticks([])
+            if l == 0:
+                ax.set_title(f"head {h}", fontsize=8)
+            if h == 0:
+                ax.set_ylabel(f"layer {l}", fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+# --------------------------------------------------------------------------------------------------------------
+# interactive (plotly)
+
+def plotly_track(seq: str, scores: np.ndarray, title: str, genomic: np.ndarray | None = None,
+                 chrom: str | None = None):
+    """Heatmap strip (bases shown as text when the sequence is short or zoomed) above a line plot."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    L = len(scores)
+    x = np.arange(L) if genomic is None else genomic
+    xlab = "position (bp)" if genomic is None else f"{chrom} position (bp, 0-based)"
+    bases = list(seq[:L])
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.3, 0.7], vertical_spacing=0.04)
+    fig.add_trace(go.Heatmap(z=[scores], x=x, y=["attention"], colorscale="Viridis", showscale=False,
+                             text=[bases], texttemplate="%{text}" if L <= 150 else None,
+                             customdata=[np.arange(L)],
+                             hovertemplate="position %{customdata}<br>base %{text}<br>score %{z:.4f}<extra></extra>"),
+                  row=1, col=1)
+    fig.add_trace(go.Scatter(x=x, y=scores, mode="lines", line=dict(color="#0072B2", width=1.5),
+                             customdata=np.stack([np.arange(L), np.array(bases)], axis=1),
+                             hovertemplate="position %{customdata[0]}<br>base %{customdata[1]}<br>"
+                                           "score %{y:.4f}<extra></extra>", name="attention"), row=2, col=1)
+    fig.update_layout(title=title, height=330, margin=dict(l=40, r=20, t=50, b=40), showlegend=False)
+    fig.update_xaxes(title_text=xlab, row=2, col=1)
+    fig.update_yaxes(title_text="attention", row=2, col=1)
+    return fig
+
+
+def plotly_landscape(matrix: np.ndarray, ids: list[str], seqs: list[str], offsets: np.ndarray | None = None,
+                     title: str = "attention landscape"):
+    """Rows = sequences, columns = positions; hover shows id, position, base and score."""
+    import plotly.graph_objects as go
+
+    n, L = matrix.shape
+    offsets = np.zeros(n, dtype=int) if offsets is None else offsets
+    base = np.full((n, L), "", dtype=object)
+    pos = np.full((n, L), -1)
+    for i, (s, o) in enumerate(zip(seqs, offsets)):
+        idx = np.arange(L) - o
+        ok = (idx >= 0) & (idx < len(s))
+        base[i, ok] = np.array(list(s))[idx[ok]]
+        pos[i, ok] = idx[ok]
+    fig = go.Figure(go.Heatmap(z=matrix, y=ids, colorscale="Viridis", colorbar=dict(title="attention"),
+                               customdata=np.dstack([pos, base]),
+                               hovertemplate="%{y}<br>position %{customdata[0]}<br>base %{customdata[1]}<br>"
+                                             "score %{z:.4f}<extra></extra>"))
+    fig.update_layout(title=title, height=max(300, min(900, 14 * n + 120)), margin=dict(l=40, r=20, t=50, b=40),
+                      xaxis_title="position (bp, as aligned)", yaxis=dict(autorange="reversed"))
+    return fig
+
+
+def plotly_grid(grid: np.ndarray, title: str = ""):
+    """Layer x head small multiples of the [CLS] attention track."""
+    from plotly.subplots import make_subplots
+    import plotly.graph_objects as go
+
+    nl, nh, L = grid.shape
+    fig = make_subplots(rows=nl, cols=nh, shared_xaxes=True, horizontal_spacing=0.02, vertical_spacing=0.04,
+                        subplot_titles=[f"L{l} H{h}" for l in range(nl) for h in range(nh)])
+    for l in range(nl):
+        for h in range(nh):
+            fig.add_trace(go.Scatter(y=grid[l, h], mode="lines", line=dict(width=1, color="#0072B2"),
+                                     hovertemplate=f"layer {l} head {h}<br>position %{{x}}<br>%{{y:.4f}}"
+                                                   "<extra></extra>"), row=l + 1, col=h + 1)
+    fig.update_layout(title=title, height=120 * nl + 80, showlegend=False, margin=dict(l=30, r=10, t=60, b=30))
+    fig.update_yaxes(showticklabels=False)
+    return fig
+
+
+def plotly_matrix(mat: np.ndarray, labels: list[str], title: str = ""):
+    import plotly.graph_objects as go
+
+    fig = go.Figure(go.Heatmap(z=mat, x=list(range(len(labels))), y=list(range(len(labels))), colorscale="Viridis",
+                               customdata=np.array([[f"{labels[i]} → {labels[j]}" for j in range(len(labels))]
+                                                    for i in range(len(labels))]),
+                               hovertemplate="%{customdata}<br>%{z:.4f}<extra></extra>",
+                               colorbar=dict(title="attention")))
+    fig.update_layout(title=title, height=560, xaxis_title="key token", yaxis_title="query token",
+                      yaxis=dict(autorange="reversed"), margin=dict(l=40, r=20, t=50, b=40))
+    return fig
+
+
+def plotly_mutation_map(effect: np.ndarray, ref_seq: str, start: int, attention: np.ndarray | None,
+                        summary: np.ndarray, title: str):
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    W = effect.shape[1]
+    x = np.arange(start, start + W)
+    lim = float(np.nanmax(np.abs(effect))) or 1.0
+    rows = 3 if attention is not None else 2
+    heights = [0.25, 0.5, 0.25] if attention is not None else [0.7, 0.3]
+    fig = make_subplots(rows=rows, cols=1, shared_xaxes=True, row_heights=heights, vertical_spacing=0.03)
+    r = 1
+    if attention is not None:
+        fig.add_trace(go.Scatter(x=x, y=attention, mode="lines", fill="tozeroy", line=dict(color="#0072B2"),
+                                 name="attention", hovertemplate="position %{x}<br>attention %{y:.4f}<extra></extra>"),
+                      row=1, col=1)
+        r = 2
+    text = np.array([[("●" if ref_seq[i] == b else "") for i in range(W)] for b in "ACGT"])
+    fig.add_trace(go.Heatmap(z=effect, x=x, y=list("ACGT"), colorscale="RdBu_r", zmin=-lim, zmax=lim, zmid=0,
+                             text=text, texttemplate="%{text}" if W <= 200 else None,
+                             customdata=np.array([list(ref_seq[:W])] * 4),
+                             colorbar=dict(title="Δ p", len=0.5),
+                             hovertemplate="position %{x}<br>%{customdata}→%{y}<br>Δp %{z:.4f}<extra></extra>"),
+                  row=r, col=1)
+    fig.add_trace(go.Bar(x=x, y=summary, marker_color="#555555", name="max |Δp|",
+                         hovertemplate="position %{x}<br>max |Δp| %{y:.4f}<extra></extra>"), row=r + 1, col=1)
+    fig.update_layout(title=title, height=460, showlegend=False, margin=dict(l=40, r=20, t=50, b=40))
+    fig.update_xaxes(title_text="position (bp)", row=rows, col=1)
+    return fig
+
+
+def plotly_head_lines(att: np.ndarray, tokens: list[str], token: int, heads: list[int], threshold: float,
+                      title: str = ""):
+    """Native head view: lines from the selected query token to every key token whose attention in a head exceeds
+    ``threshold``, coloured by head (the DNABERT paper's Fig. 4e). ``att``: ``[n_heads, T, T]`` of one layer."""
+    import plotly.graph_objects as go
+
+    palette = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
+    n = len(tokens)
+    fig = go.Figure()
+    for h in heads:
+        w = att[h, token]
+        for j in np.flatnonzero(w >= threshold):
+            fig.add_trace(go.Scatter(x=[0, 1], y=[token, j], mode="lines", showlegend=False,
+                                     line=dict(color=palette[h % len(palette)], width=1 + 6 * float(w[j])),
+                                     opacity=min(1.0, 0.25 + float(w[j])),
+                                     hovertemplate=f"head {h}: {tokens[token]} → {tokens[j]}: {w[j]:.3f}"
+                                                   "<extra></extra>"))
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", line=dict(color=palette[h % len(palette)]),
+                                 name=f"head {h}"))
+    fig.add_trace(go.Scatter(x=[0] * n, y=list(range(n)), mode="text", text=tokens, textposition="middle left",
+                             showlegend=False, hoverinfo="skip", textfont=dict(family="monospace", size=10)))
+    fig.add_trace(go.Scatter(x=[1] * n, y=list(range(n)), mode="text", text=tokens, textposition="middle right",
+                             showlegend=False, hoverinfo="skip", textfont=dict(family="monospace", size=10)))
+    fig.update_layout(title=title, height=max(400, 14 * n + 100), xaxis=dict(visible=False, range=[-0.6, 1.6]),
+                      yaxis=dict(visible=False, autorange="reversed"), margin=dict(l=10, r=10, t=50, b=10))
+    return fig
+
+
+def head_lines_figure(att: np.ndarray, tokens: list[str], token: int, heads: list[int], threshold: float,
+                      title: str = ""):
+    """Static version of :func:`plotly_head_lines`."""
+    plt = _mpl()
+    palette = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
+    n = len(tokens)
+    fig, ax = plt.subplots(figsize=(5, max(4, n * 0.16)))
+    for h in heads:
+        w = att[h, token]
+        for j in np.flatnonzero(w >= threshold):
+            ax.plot([0, 1], [token, j], color=palette[h % len(palette)], lw=0.5 + 4 * float(w[j]),
+                    alpha=min(1.0, 0.25 + float(w[j])))
+        ax.plot([], [], color=palette[h % len(palette)], label=f"head {h}")
+    for i, t in enumerate(tokens):
+        ax.text(-0.02, i, t, ha="right", va="center", fontsize=6, family="monospace")
+        ax.text(1.02, i, t, ha="left", va="center", fontsize=6, family="monospace")
+    ax.set_xlim(-0.6, 1.6)
+    ax.set_ylim(n, -1)
+    ax.axis("off")
+    ax.legend(fontsize=6, loc="upper center", ncol=min(4, len(heads)), frameon=False)
+    if title:
+        ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return fig

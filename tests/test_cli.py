@@ -122,3 +122,26 @@ def test_motifs_command_scores_npy_parity_and_errors(tmp_path, sample, capsys):
     assert main(["motifs", str(sample / "demo_positives.fa"), "--scores", str(bad), "--out", str(out),
                  "--no-jaspar"]) == 2
     assert "scores array has shape (3, 100); expected [300, length]" in capsys.readouterr().err
+
+
+def test_track_writer_streams_in_chunks_and_round_trips(tmp_path):
+    """Small chunks force many flushes: every format writes every row once, in order."""
+    from core.export import TrackWriter, read_scores_table
+    from core.sequences import Sequence
+
+    rng = np.random.default_rng(0)
+    seqs = [Sequence(f"s{i}", "".join(rng.choice(list("ACGT"), int(rng.integers(5, 40))))) for i in range(50)]
+    tracks = [rng.random(len(s.seq)).astype(np.float32) for s in seqs]
+    for ext in ("parquet", "csv", "tsv"):
+        path = tmp_path / f"t.{ext}"
+        with TrackWriter(path, chunk_rows=37) as w:
+            for s, t in zip(seqs, tracks):
+                w.write(s, t)
+        back = read_scores_table(path)
+        assert list(back) == [s.id for s in seqs]
+        assert all(np.allclose(back[s.id], t, atol=1e-6) for s, t in zip(seqs, tracks))
+    df = pd.read_parquet(tmp_path / "t.parquet")
+    assert df["base"].tolist()[:5] == list(seqs[0].seq[:5]) and df["position"].tolist()[:3] == [0, 1, 2]
+    with TrackWriter(tmp_path / "e.parquet") as w:
+        pass
+    assert pd.read_parquet(tmp_path / "e.parquet").empty

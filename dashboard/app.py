@@ -1,0 +1,58 @@
+"""dnalens dashboard: `streamlit run dashboard/app.py` (or `dnalens app`). Opens on the demo model and sample data."""
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+st.set_page_config(page_title="dnalens", page_icon="🧬", layout="wide")
+
+from dashboard import state  # noqa: E402
+
+state.init()
+VIEWS = Path(__file__).resolve().parent / "views"
+pages = [
+    st.Page(str(VIEWS / "sequences.py"), title="Sequences", icon="🧾", url_path="sequences"),
+    st.Page(str(VIEWS / "attention.py"), title="Attention", icon="🔥", url_path="attention", default=True),
+    st.Page(str(VIEWS / "heads.py"), title="Heads", icon="🕸️", url_path="heads"),
+    st.Page(str(VIEWS / "motifs.py"), title="Motifs", icon="🔤", url_path="motifs"),
+    st.Page(str(VIEWS / "mutations.py"), title="Mutations", icon="🧪", url_path="mutations"),
+    st.Page(str(VIEWS / "export.py"), title="Export", icon="📦", url_path="export"),
+]
+nav = st.navigation(pages)
+
+with st.sidebar:
+    st.markdown("### Model")
+    ss = st.session_state
+    choice = st.text_input("checkpoint folder or Hugging Face id", value="" if ss.model_name == "demo"
+                           else ss.model_name, placeholder="demo model", key="model_input",
+                           help="A local DNABERT checkpoint folder, or a hub id already in the local cache "
+                                "(no downloads). Empty: the shipped demo model.")
+    c1, c2 = st.columns(2)
+    device = c1.selectbox("device", ["auto", "cpu", "cuda"], index=["auto", "cpu", "cuda"].index(ss.device))
+    dtype = c2.selectbox("dtype", ["float32", "bfloat16", "float16"],
+                         index=["float32", "bfloat16", "float16"].index(ss.dtype))
+    if st.button("Load model", width="stretch"):
+        name = choice.strip() or "demo"
+        try:
+            state.load_model_cached(name, device, dtype)
+            ss.model_name, ss.device, ss.dtype = name, device, dtype
+            st.success(f"Loaded {name}")
+        except Exception as exc:        # keep the previous model
+            state.show_error(exc)
+    lm = state.model()
+    card = lm.card()
+    st.caption(f"**{card['name']}** · {card['architecture']} · {card['family']}"
+               f"{' k=' + str(card['k']) if card['k'] else ''} · {card['layers']} layers × {card['heads']} heads · "
+               f"{card['device']}/{card['dtype']}")
+    if not lm.has_classifier:
+        st.warning("This checkpoint has no classification head: attention works, predictions are absent.")
+    elif card.get("metrics"):
+        m = card["metrics"]
+        st.caption(f"held-out accuracy {m.get('accuracy')} · AUROC {m.get('auroc')}")
+    st.caption(f"{len(state.seqs())} sequences loaded: {ss.get('source_label', '')}")
+
+nav.run()

@@ -1,0 +1,206 @@
+"""Shared dashboard plumbing: session state, cached model runs, downloads, error display. UI only; logic is core."""
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from core.errors import DnalensError
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "sample_data"
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+# ------------------------------------------------------------------------------------------------ session state
+def init() -> None:
+    """Defaults for a new browser session: the demo model and the sample data, already loaded."""
+    ss = st.session_state
+    if "seqs" not in ss:
+        from core.sequences import read_fasta
+
+        ss.seqs = read_fasta(SAMPLE / "demo.fa")
+        ss.source_label = "sample data (sample_data/demo.fa)"
+        ss.inputs = {"demo.fa": (SAMPLE / "demo.fa").read_bytes()}
+    ss.setdefault("model_name", "demo")
+    ss.setdefault("device", "auto")
+    ss.setdefault("dtype", "float32")
+    ss.setdefault("selected", ss.seqs[0].id if ss.seqs else None)
+    ss.setdefault("exports", {})          # name -> (bytes, mime) collected for the Export page
+    ss.setdefault("params", {})
+
+
+def seqs():
+    return st.session_state.seqs
+
+
+def selected():
+    by_id = {s.id: s for s in seqs()}
+    sid = st.session_state.get("selected")
+    return by_id.get(sid) or (seqs()[0] if seqs() else None)
+
+
+def select_sequence(label: str = "sequence", key: str = "select_seq"):
+    ids = [s.id for s in seqs()]
+    if not ids:
+        st.info("No sequences loaded: add some on the Sequences page.")
+        st.stop()
+    cur = st.session_state.get("selected")
+    idx = ids.index(cur) if cur in ids else 0
+    sid = st.selectbox(label, ids, index=idx, key=key)
+    st.session_state.selected = sid
+    return next(s for s in seqs() if s.id == sid)
+
+
+def seq_key(items) -> tuple:
+    """Hashable, content-based cache key of sequences."""
+    return tuple((s.id, s.seq, s.chrom, s.start, s.end, s.strand) for s in items)
+
+
+def from_key(key: tuple):
+    from core.sequences import Sequence
+
+    return [Sequence(i, q, chrom=c, start=a, end=b, strand=st_) for i, q, c, a, b, st_ in key]
+
+
+# ------------------------------------------------------------------------------------------------ cached work
+@st.cache_resource(show_spinner="Loading the model ...")
+def load_model_cached(name: str, device: str, dtype: str):
+    from core.models import load_model
+
+    return load_model(None if name == "demo" else name, device=device, dtype=dtype)
+
+
+def model():
+    ss = st.session_state
+    try:
+        return load_model_cached(ss.model_name, ss.device, ss.dtype)
+    except DnalensError as exc:
+        st.error(f"Cannot load model '{ss.model_name}': {exc}")
+        st.stop()
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def run_model(model_name: str, device: str, dtype: str, key: tuple, strand: str, rollout: bool):
+    """Model outputs (probabilities, [CLS] rows of every layer/head) for the given sequences; cached by content."""
+    from core import inference
+
+    lm = load_model_cached(model_name, device, dtype)
+    items = from_key(key)
+    bar = st.progress(0.0, text=f"Running {lm.name} on {len(items)} sequences ...")
+    out = list(inference.run(lm, items, batch_size=32, strand=strand, rollout=rollout,
+                             progress=lambda n: bar.progress(min(1.0, n / max(1, len(items))),
+                                                             text=f"{n}/{len(items)} sequences")))
+    bar.empty()
+    return out
+
+
+def outputs(items=None, strand: str = "forward", rollout: bool = False):
+    ss = st.session_state
+    items = seqs() if items is None else items
+    try:
+        return run_model(ss.model_name, ss.device, ss.dtype, seq_key(items), strand, rollout)
+    except DnalensError as exc:
+        st.error(str(exc))
+        st.stop()
+
+
+def predictions() -> dict:
+    """{id: probs} for the loaded sequences (empty when the model has no classification head)."""
+    lm = model()
+    if not lm.has_classifier:
+        return {}
+    return {r.id: r.probs for r in outputs()}
+
+
+# ------------------------------------------------------------------------------------------------ output helpers
+def show_error(exc: Exception) -> None:
+    if isinstance(exc, DnalensError):
+        st.error(str(exc))
+    else:
+        st.error(f"Something went wrong ({type(exc).__name__}: {exc}). Your loaded data is unchanged.")
+
+
+def downloads(name: str, mpl_builder=None, plotly_fig=None, key: str | None = None) -> None:
+    """PNG/SVG/PDF (matplotlib rendering of the same data, no browser needed) and HTML (interactive plotly)."""
+    from core.plots import close, figure_bytes
+
+    key = key or name
+    cols = st.columns(4)
+
+    def render(fmt):
+        def make():
+            fig = mpl_builder()
+            try:
+                return figure_bytes(fig, fmt)
+            finally:
+                close(fig)
+        return make
+
+    mimes = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
+    if mpl_builder is not None:
+        for col, fmt in zip(cols, ("png", "svg", "pdf")):
+            col.download_button(fmt.upper(), render(fmt), file_name=f"{name}.{fmt}", mime=mimes[fmt],
+                                key=f"dl_{key}_{fmt}", on_click="ignore")
+    if plotly_fig is not None:
+        cols[3].download_button("HTML", lambda: plotly_fig.to_html(include_plotlyjs=True, full_html=True),
+                                file_name=f"{name}.html", mime="text/html", key=f"dl_{key}_html",
+                                on_click="ignore")
+    st.session_state.exports[name] = (mpl_builder, plotly_fig)
+
+
+def table_downloads(df, name: str, key: str | None = None) -> None:
+    import io
+
+    key = key or name
+    c1, c2 = st.columns(2)
+    c1.download_button("CSV", lambda: df.to_csv(index=False), file_name=f"{name}.csv", mime="text/csv",
+                       key=f"dl_{key}_csv", on_click="ignore")
+
+    def pq():
+        buf = io.BytesIO()
+        df.to_parquet(buf, index=False)
+        return buf.getvalue()
+
+    c2.download_button("Parquet", pq, file_name=f"{name}.parquet", mime="application/octet-stream",
+                       key=f"dl_{key}_parquet", on_click="ignore")
+    st.session_state.setdefault("tables", {})[name] = df
+
+
+def spec_controls(lm, prefix: str = "att"):
+    """Recipe / layers / heads / aggregation / strand controls; returns an AttentionSpec."""
+    from core.attention import AttentionSpec
+
+    c1, c2, c3 = st.columns(3)
+    recipe = c1.selectbox("recipe", ["dnabert-viz", "custom", "rollout"], key=f"{prefix}_recipe",
+                          help="dnabert-viz: last layer [CLS] row, heads summed, k-mer mean, L2 (DNABERT-viz)")
+    strand = c2.selectbox("strand", ["forward", "reverse", "mean"], key=f"{prefix}_strand",
+                          help="reverse: the model reads the reverse complement; scores shown in forward coordinates")
+    layers = heads = None
+    head_agg, layer_agg, norm = "sum", "mean", "l2"
+    if recipe == "custom":
+        layers = tuple(c1.multiselect("layers", list(range(lm.n_layers)), default=[lm.n_layers - 1],
+                                      key=f"{prefix}_layers")) or (lm.n_layers - 1,)
+        heads = tuple(c2.multiselect("heads (empty = all)", list(range(lm.n_heads)), key=f"{prefix}_heads")) or None
+        head_agg = c3.selectbox("head aggregation", ["sum", "mean", "max"], key=f"{prefix}_hagg")
+        layer_agg = c3.selectbox("layer aggregation", ["mean", "sum", "max"], key=f"{prefix}_lagg")
+    if recipe != "dnabert-viz":
+        norm = c3.selectbox("normalisation", ["l2", "max", "sum", "none"], key=f"{prefix}_norm")
+    return AttentionSpec(recipe=recipe, layers=layers, heads=heads, head_agg=head_agg, layer_agg=layer_agg,
+                         normalize=norm, strand=strand)
+
+
+def tracks_for(spec, items=None) -> list[np.ndarray]:
+    from core.attention import nucleotide_scores
+
+    lm = model()
+    outs = outputs(items, spec.run_strand, spec.needs_rollout)
+    return [nucleotide_scores(r, spec, k=lm.k, n_layers=lm.n_layers) for r in outs]
+
+
+def with_label(items, label):
+    return [replace(s, label=label) for s in items]

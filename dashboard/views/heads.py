@@ -1,0 +1,60 @@
+"""Heads page: bertviz head view / model view (offline) and a native head view for a window of tokens."""
+import streamlit as st
+
+from core import plots
+from core.headview import MAX_TOKENS, MissingJavaScript, bertviz_html
+from core.inference import token_matrices
+from dashboard import state
+
+st.title("Heads")
+lm = state.model()
+seq = state.select_sequence()
+L = len(seq.seq)
+k = lm.k or 1
+max_nt = min(L, (MAX_TOKENS - 2) + k - 1, lm.tokenizer.window_nt())
+st.caption(f"Head views show at most {MAX_TOKENS} tokens (bertviz writes every attention value into the page); "
+           f"move the window along the sequence ({L} bp).")
+c1, c2 = st.columns(2)
+width = c1.slider("window (bp)", min(k, max_nt), max_nt, min(max_nt, 60), key="hv_width")
+start = c2.slider("window start (bp)", 0, max(0, L - width), 0, key="hv_start")
+
+
+@st.cache_data(show_spinner="Computing attention for the window ...", max_entries=8)
+def window_attention(model_name, device, dtype, sequence, a, b):
+    lm_ = state.load_model_cached(model_name, device, dtype)
+    return token_matrices(lm_, sequence, a, b)
+
+
+ss = st.session_state
+try:
+    att, toks, spans = window_attention(ss.model_name, ss.device, ss.dtype, seq.seq, start, start + width)
+except Exception as exc:
+    state.show_error(exc)
+    st.stop()
+st.caption(f"{len(toks)} tokens for bases {start}–{start + width - 1}")
+
+st.subheader("Native head view")
+c1, c2, c3, c4 = st.columns(4)
+layer = c1.selectbox("layer", list(range(lm.n_layers)), index=lm.n_layers - 1, key="nv_layer")
+heads = c2.multiselect("heads", list(range(lm.n_heads)), default=list(range(lm.n_heads)), key="nv_heads")
+token = c3.selectbox("query token", list(range(len(toks))), format_func=lambda j: f"{j}: {toks[j]}", key="nv_tok")
+thr = c4.slider("threshold", 0.0, 1.0, 0.05, 0.01, key="nv_thr",
+                help="draw a line only where attention is at least this (the DNABERT paper's Fig. 4e)")
+hfig = plots.plotly_head_lines(att[layer], toks, token, heads, thr,
+                               f"{seq.id}: layer {layer}, attention from token {token} ({toks[token]})")
+st.plotly_chart(hfig, width="stretch", key="native_head_chart")
+state.downloads(f"headview_{seq.id}_L{layer}_t{token}",
+                lambda: plots.head_lines_figure(att[layer], toks, token, heads, thr, f"{seq.id} layer {layer}"),
+                hfig, key="native_head")
+
+st.subheader("bertviz")
+kind = st.radio("view", ["head view", "model view"], horizontal=True, key="bv_kind")
+try:
+    html = bertviz_html(att, toks, "head" if kind == "head view" else "model", layer=layer)
+    st.iframe(html, height=900 if kind == "model view" else 650)
+    st.download_button("HTML", html, file_name=f"bertviz_{kind.split()[0]}_{seq.id}.html", mime="text/html",
+                       key="dl_bertviz_html", on_click="ignore")
+except MissingJavaScript as exc:
+    st.warning(str(exc))
+except Exception as exc:
+    state.show_error(exc)

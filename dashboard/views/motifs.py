@@ -1,0 +1,142 @@
+"""Motifs page: positives and background, DNABERT-viz parameters, run, table with JASPAR matches, logos, instances."""
+import html
+
+import numpy as np
+import streamlit as st
+
+from core import motifs as mt
+from core import plots
+from core.attention import AttentionSpec
+from core.motif_db import write_meme
+from dashboard import state
+
+st.title("Motifs")
+lm = state.model()
+seqs = state.seqs()
+preds = state.predictions()
+ids = [s.id for s in seqs]
+
+c1, c2 = st.columns(2)
+how = c1.radio("positives", ["label = 1", "prediction ≥ threshold", "chosen sequences"], key="mt_pos")
+if how == "label = 1":
+    pos = [s for s in seqs if s.label == 1]
+elif how == "prediction ≥ threshold":
+    if not preds:
+        st.warning("The model has no classification head; choose positives by label or by hand.")
+        st.stop()
+    thr = c1.slider("threshold", 0.0, 1.0, 0.5, 0.01, key="mt_thr")
+    pos = [s for s in seqs if preds[s.id][-1] >= thr]
+else:
+    chosen = c1.multiselect("sequences", ids, default=ids[: min(10, len(ids))], key="mt_ids")
+    pos = [s for s in seqs if s.id in set(chosen)]
+bg = c2.radio("background", ["dinucleotide-shuffled positives", "loaded negatives (label = 0)",
+                             "loaded sequences that are not positives"], key="mt_bg")
+pos_ids = {s.id for s in pos}
+if bg.startswith("loaded negatives"):
+    neg = [s.seq for s in seqs if s.label == 0]
+elif bg.startswith("loaded sequences"):
+    neg = [s.seq for s in seqs if s.id not in pos_ids]
+else:
+    neg = mt.shuffled_background([s.seq for s in pos], copies=2, seed=0)
+c2.caption(f"{len(pos)} positives, {len(neg)} background sequences")
+
+with st.expander("parameters (DNABERT-viz defaults)", expanded=False):
+    p1, p2, p3, p4 = st.columns(4)
+    window = p1.number_input("window size", 4, 200, 24, key="mt_w")
+    min_len = p2.number_input("min region length", 2, 50, 5, key="mt_minlen")
+    cutoff = p3.number_input("q-value cutoff", 1e-10, 1.0, 0.005, format="%.4f", key="mt_cut")
+    min_n = p4.number_input("min instances", 1, 1000, 3, key="mt_minn")
+    p5, p6, p7 = st.columns(3)
+    parity = p5.checkbox("DNABERT-viz parity mode", key="mt_parity",
+                         help="reproduce motif_analysis exactly (forward strand, its quirks)")
+    rule = p6.selectbox("region rule", ["zscore", "dnabert-viz", "quantile"], key="mt_rule", disabled=parity)
+    release = p7.selectbox("JASPAR release", ["JASPAR2026", "JASPAR2024", "JASPAR2022", "JASPAR2020"],
+                           key="mt_release")
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def discover(model_name, device, dtype, pos_key, neg, params, release):
+    from core.inference import run
+    from core.attention import nucleotide_scores
+
+    lm_ = state.load_model_cached(model_name, device, dtype)
+    items = state.from_key(pos_key)
+    spec = AttentionSpec()
+    scores = [nucleotide_scores(r, spec, k=lm_.k, n_layers=lm_.n_layers)
+              for r in run(lm_, items, cls_layers=spec.layers_needed(lm_.n_layers))]
+    res = mt.discover_motifs([s.seq for s in items], scores, list(neg), params, pos_ids=[s.id for s in items])
+    tomtom = mt.match_jaspar(res, release) if res.motifs else None
+    return res, tomtom
+
+
+params = (mt.MotifParams.dnabert_viz(window_size=int(window), min_len=int(min_len), pval_cutoff=float(cutoff),
+                                     min_n_motif=int(min_n)) if parity else
+          mt.MotifParams(window_size=int(window), min_len=int(min_len), pval_cutoff=float(cutoff),
+                         min_n_motif=int(min_n), region_rule=rule))
+if st.button("Find motifs", type="primary", key="mt_run") or st.session_state.get("mt_done"):
+    if not pos:
+        st.error("No positive sequences with this choice.")
+        st.stop()
+    try:
+        with st.status("Finding motifs: attention → regions → enrichment → merging → JASPAR", expanded=False) as s:
+            ss = st.session_state
+            res, tomtom = discover(ss.model_name, ss.device, ss.dtype, state.seq_key(pos), tuple(neg), params,
+                                   release)
+            s.update(label="Motifs done", state="complete")
+        st.session_state.mt_done = True
+    except Exception as exc:
+        state.show_error(exc)
+        st.stop()
+    st.session_state.params["motifs"] = {**mt.params_dict(params), "jaspar_release": release,
+                                         "background": bg, "positives": how}
+    stg = res.stages
+    cols = st.columns(6)
+    for col, (k, v) in zip(cols, [("regions", stg["regions"]), ("candidates", stg["candidates"]),
+                                  ("passing FDR", stg["passing_fdr"]), ("merged", stg["merged"]),
+                                  ("consolidated", stg.get("consolidated", stg["merged"])), ("kept", stg["kept"])]):
+        col.metric(k, v)
+    if not res.motifs:
+        st.warning(f"No motifs: {res.explanation}")
+        st.stop()
+    summary = mt.motif_summary(res, tomtom)
+    st.dataframe(summary, width="stretch", hide_index=True, key="motif_table")
+    state.table_downloads(summary, "motifs", key="motifs_tbl")
+    inst = res.instances()
+    state.table_downloads(inst, "instances", key="inst_tbl")
+    meme_path = "motifs.meme"
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as d:
+        write_meme([(m.name, m.ppm, m.n_instances) for m in res.motifs], Path(d) / meme_path)
+        meme = (Path(d) / meme_path).read_text()
+    st.download_button("MEME", meme, file_name="motifs.meme", mime="text/plain", key="dl_meme", on_click="ignore")
+    st.session_state.setdefault("texts", {})["motifs.meme"] = meme
+    if tomtom is not None:
+        st.session_state.tables["tomtom"] = tomtom
+
+    names = [m.name for m in res.motifs]
+    c1, c2 = st.columns([2, 1])
+    pick = c1.selectbox("motif", names, key="mt_pick")
+    mode = c2.radio("logo", ["information", "probability"], horizontal=True, key="mt_logo")
+    m = res.motifs[names.index(pick)]
+    fig = plots.logo_figure(m.ppm, mode, title=f"{m.name} ({m.n_instances} instances)")
+    st.pyplot(fig)
+    plots.close(fig)
+    state.downloads(f"logo_{m.name}_{mode}", lambda: plots.logo_figure(m.ppm, mode, title=m.name), None,
+                    key="logo")
+    if tomtom is not None:
+        st.dataframe(tomtom[tomtom["Query_ID"] == m.name], hide_index=True, width="stretch",
+                     key="tomtom_table")
+    st.markdown("**Instances on their sequences** (motif core highlighted, window underlined)")
+    seq_of = {s.id: s.seq for s in pos}
+    rows = []
+    for r in m.instances.head(25).itertuples():
+        s = seq_of[r.sequence_id]
+        a, b = max(0, r.start), min(len(s), r.end)
+        cs, ce = max(0, r.core_start), min(len(s), r.core_end)
+        parts = [html.escape(s[:a]), "<u>", html.escape(s[a:cs]), "<mark>", html.escape(s[cs:ce]), "</mark>",
+                 html.escape(s[ce:b]), "</u>", html.escape(s[b:])]
+        rows.append(f"<div style='font-family:monospace;font-size:12px;white-space:nowrap'>"
+                    f"{html.escape(r.sequence_id)} ({r.strand}) {''.join(parts)}</div>")
+    st.markdown("".join(rows), unsafe_allow_html=True)
