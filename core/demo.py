@@ -237,7 +237,7 @@ def _write_fasta(path: Path, records: list[tuple[str, str, str]], width: int = 6
 
 
 def make_sample_data(out_dir: str | os.PathLike, seed: int = 7, n_pos: int = 300, n_neg: int = 300,
-                     n_demo: int = 60, power: float = SHARPEN) -> dict:
+                     n_demo: int = 200, power: float = SHARPEN) -> dict:
     """Write the held-out sample data (a different seed from training):
 
     * ``demo_positives.fa`` / ``demo_negatives.fa``: labelled held-out sets (``label=1``/``label=0`` in headers);

@@ -371,7 +371,7 @@ def plotly_head_lines(att: np.ndarray, tokens: list[str], token: int, heads: lis
         for j in np.flatnonzero(w >= threshold):
             fig.add_trace(go.Scatter(x=[0, 1], y=[token, j], mode="lines", showlegend=False,
                                      line=dict(color=palette[h % len(palette)], width=1 + 6 * float(w[j])),
-                                     opacity=min(1.0, 0.25 + float(w[j])),
+                                     opacity=min(1.0, 0.55 + float(w[j])),
                                      hovertemplate=f"head {h}: {tokens[token]} → {tokens[j]}: {w[j]:.3f}"
                                                    "<extra></extra>"))
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", line=dict(color=palette[h % len(palette)]),

@@ -8,19 +8,19 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-st.set_page_config(page_title="dnalens", page_icon="🧬", layout="wide")
+st.set_page_config(page_title="dnalens", page_icon=":material/genetics:", layout="wide")
 
 from dashboard import state  # noqa: E402
 
 state.init()
 VIEWS = Path(__file__).resolve().parent / "views"
 pages = [
-    st.Page(str(VIEWS / "sequences.py"), title="Sequences", icon="🧾", url_path="sequences"),
-    st.Page(str(VIEWS / "attention.py"), title="Attention", icon="🔥", url_path="attention", default=True),
-    st.Page(str(VIEWS / "heads.py"), title="Heads", icon="🕸️", url_path="heads"),
-    st.Page(str(VIEWS / "motifs.py"), title="Motifs", icon="🔤", url_path="motifs"),
-    st.Page(str(VIEWS / "mutations.py"), title="Mutations", icon="🧪", url_path="mutations"),
-    st.Page(str(VIEWS / "export.py"), title="Export", icon="📦", url_path="export"),
+    st.Page(str(VIEWS / "sequences.py"), title="Sequences", icon=":material/list:", url_path="sequences"),
+    st.Page(str(VIEWS / "attention.py"), title="Attention", icon=":material/local_fire_department:", url_path="attention", default=True),
+    st.Page(str(VIEWS / "heads.py"), title="Heads", icon=":material/hub:", url_path="heads"),
+    st.Page(str(VIEWS / "motifs.py"), title="Motifs", icon=":material/text_fields:", url_path="motifs"),
+    st.Page(str(VIEWS / "mutations.py"), title="Mutations", icon=":material/science:", url_path="mutations"),
+    st.Page(str(VIEWS / "export.py"), title="Export", icon=":material/download:", url_path="export"),
 ]
 nav = st.navigation(pages)
 

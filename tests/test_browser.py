@@ -114,12 +114,12 @@ def test_attention_page_opens_on_demo_with_landscape(browser_page, server):
 def test_sequences_page_and_table_download(browser_page, server):
     page, _ = browser_page
     _goto(page, server + "/sequences")
-    page.wait_for_selector("text=Loaded: 60 sequences")
+    page.wait_for_selector("text=Loaded: 200 sequences")
     page.screenshot(path=str(SHOTS / "sequences.png"), full_page=True)
     with page.expect_download() as dl:
         page.locator('[data-testid="stDownloadButton"] button', has_text="CSV").first.click()
     text = Path(dl.value.path()).read_text()
-    assert text.splitlines()[0].startswith("id,length,gc") and len(text.splitlines()) == 61
+    assert text.splitlines()[0].startswith("id,length,gc") and len(text.splitlines()) == 201
 
 
 def test_heads_page_bertviz_renders_offline(browser_page, server):

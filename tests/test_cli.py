@@ -10,7 +10,7 @@ def test_attention_parquet(tmp_path, sample, capsys):
     assert main(["attention", str(sample / "demo.fa"), "--out", str(out)]) == 0
     df = pd.read_parquet(out)
     assert list(df.columns) == ["id", "position", "base", "score"]
-    assert df["id"].nunique() == 60 and len(df) == 6000
+    assert df["id"].nunique() == 200 and len(df) == 20000
     norms = df.groupby("id")["score"].apply(lambda s: float(np.sqrt((s ** 2).sum())))
     assert np.allclose(norms, 1, atol=1e-5)
     assert "attention" in capsys.readouterr().err              # progress bar / summary on stderr
@@ -33,7 +33,7 @@ def test_attention_npy_and_custom_recipe(tmp_path, sample):
     assert main(["attention", str(sample / "demo.fa"), "--out", str(out), "--recipe", "custom", "--layers", "0,1",
                  "--heads", "all", "--head-agg", "mean", "--normalize", "max"]) == 0
     a = np.load(out)
-    assert a.shape == (60, 100) and np.allclose(np.nanmax(a, axis=1), 1)
+    assert a.shape == (200, 100) and np.allclose(np.nanmax(a, axis=1), 1)
 
 
 def test_predict(tmp_path, sample):
@@ -42,7 +42,7 @@ def test_predict(tmp_path, sample):
     df = pd.read_csv(out)
     assert list(df.columns[:5]) == ["id", "length", "p_negative", "p_positive", "predicted"]
     assert np.allclose(df["p_negative"] + df["p_positive"], 1, atol=1e-5)
-    assert ((df["p_positive"] >= 0.5) == (df["label"] == 1)).mean() > 0.85
+    assert ((df["p_positive"] >= 0.5) == (df["label"] == 1)).mean() > 0.8       # model: 0.85 held out
 
 
 @pytest.mark.parametrize("args,msg", [

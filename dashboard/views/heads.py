@@ -14,9 +14,13 @@ k = lm.k or 1
 max_nt = min(L, (MAX_TOKENS - 2) + k - 1, lm.tokenizer.window_nt())
 st.caption(f"Head views show at most {MAX_TOKENS} tokens (bertviz writes every attention value into the page); "
            f"move the window along the sequence ({L} bp).")
+from core.attention import AttentionSpec  # noqa: E402
+
+peak = int(state.tracks_for(AttentionSpec(), [seq])[0].argmax())
 c1, c2 = st.columns(2)
 width = c1.slider("window (bp)", min(k, max_nt), max_nt, min(max_nt, 60), key="hv_width")
-start = c2.slider("window start (bp)", 0, max(0, L - width), 0, key="hv_start")
+start = c2.slider("window start (bp)", 0, max(0, L - width), min(max(0, L - width), max(0, peak - width // 2)),
+                  key=f"hv_start_{seq.id}", help="starts centred on the attention peak")
 
 
 @st.cache_data(show_spinner="Computing attention for the window ...", max_entries=8)
