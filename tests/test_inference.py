@@ -134,3 +134,43 @@ def test_hook_rows_equal_eager_rows_on_bert_base_size_model(tmp_path):
     lm = load_model(str(path))
     seqs = random_seqs(5, np.random.default_rng(12), 100, 515)
     assert _hooks_vs_eager(lm, seqs) < 1e-5
+
+
+def test_ten_kb_constant_attention_model_stitches_without_steps(tmp_path):
+    """A DNABERT-6 model whose query/key projections are zero attends uniformly; over a 10 kb sequence (20 windows
+    of 510 k-mers) its stitched track must be flat: any step at a window join would be a stitching artefact."""
+    import torch
+
+    from checkpoints import make_dnabert_checkpoint
+    from core.attention import AttentionSpec, nucleotide_scores
+    from core.models import load_model
+
+    path = make_dnabert_checkpoint(tmp_path / "flat", k=6, layers=2, hidden=32, heads=4)
+    lm = load_model(str(path))
+    with torch.no_grad():
+        for layer in lm.model.bert.encoder.layer:
+            for lin in (layer.attention.self.query, layer.attention.self.key):
+                lin.weight.zero_()
+                lin.bias.zero_()
+    seq = Sequence("10kb", "".join(np.random.default_rng(9).choice(list("ACGT"), 10_000)))
+    rec = next(inference.run(lm, [seq]))
+    assert len(rec.forward.windows) >= 20 and all(len(w.ids) == 512 for w in rec.forward.windows)
+    track = nucleotide_scores(rec, AttentionSpec(recipe="custom", normalize="none"), k=6)
+    inner = track[5:-5]                                         # the first/last bases have fewer covering k-mers
+    assert np.ptp(inner) < 1e-6 * inner.mean(), np.ptp(inner)
+    # and the real demo model: finite, unit-norm track over the whole 10 kb
+    demo = load_model("demo")
+    tr = nucleotide_scores(next(inference.run(demo, [seq])), AttentionSpec(), k=6)
+    assert tr.shape == (10_000,) and np.isfinite(tr).all() and np.isclose(np.linalg.norm(tr), 1)
+
+
+def test_bfloat16_path_close_to_float32(tmp_path, demo_model):
+    """The reduced-precision path (what --dtype bfloat16 / the GPU autocast path use) gives nearly the same tracks."""
+    from core.attention import AttentionSpec, nucleotide_scores
+    from core.models import load_model
+
+    bf = load_model("demo", dtype="bfloat16")
+    seqs = random_seqs(4, np.random.default_rng(13), 60, 120)
+    a = [nucleotide_scores(r, AttentionSpec(), k=6) for r in inference.run(demo_model, seqs)]
+    b = [nucleotide_scores(r, AttentionSpec(), k=6) for r in inference.run(bf, seqs)]
+    assert all(np.corrcoef(x, y)[0, 1] > 0.98 for x, y in zip(a, b))
