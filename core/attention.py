@@ -24,7 +24,7 @@ their overlaps (:func:`core.tokenization.stitch_windows`), and normalisation is 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -217,15 +217,6 @@ def cls_grid(rec: RecordOutput, strand: str = "forward", k: int | None = None) -
     if strand == "reverse":
         out = out[..., ::-1]
     return out
-
-
-def peak_position(track: np.ndarray) -> int:
-    """Index of the highest score (first on ties)."""
-    return int(np.argmax(track))
-
-
-def with_strand(spec: AttentionSpec, strand: str) -> AttentionSpec:
-    return replace(spec, strand=strand)
 
 
 def landscape(tracks: list[np.ndarray], align: str = "left") -> tuple[np.ndarray, np.ndarray]:

@@ -369,7 +369,8 @@ def cmd_app(args) -> int:
            "--server.address", args.address, "--browser.gatherUsageStats", "false"]
     if args.headless:
         cmd += ["--server.headless", "true"]
-    return subprocess.call(cmd)
+    print(f"dnalens: starting the dashboard on http://{args.address}:{args.port}", file=sys.stderr)
+    return subprocess.call(cmd, cwd=app.parent.parent)      # the project root: .streamlit/config.toml applies
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -132,6 +132,19 @@ class TrackWriter:
         return False
 
 
+def tracks_frame(seqs: list[Sequence], tracks: list[np.ndarray]) -> pd.DataFrame:
+    """The long attention table (the layout :class:`TrackWriter` streams) for sequences held in memory."""
+    frames = []
+    for s, t in zip(seqs, tracks):
+        d = pd.DataFrame({"id": s.id, "position": np.arange(len(t), dtype=np.int32), "base": list(s.seq[:len(t)]),
+                          "score": np.asarray(t, dtype=np.float32)})
+        if s.has_coordinates:
+            d["chrom"], d["genomic_position"], d["strand"] = s.chrom, s.genomic_positions(), s.strand
+        frames.append(d)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["id", "position", "base",
+                                                                                      "score"])
+
+
 def read_scores_table(path: str | os.PathLike) -> dict[str, np.ndarray]:
     """Read a table written by :class:`TrackWriter` (Parquet/CSV/TSV) back to ``{id: scores [L]}`` (input order)."""
     fmt = format_of(path, ("parquet", "csv", "tsv"))

@@ -376,15 +376,3 @@ def sequences_table(seqs: SeqType[Sequence]) -> pd.DataFrame:
 def with_label(seqs: SeqType[Sequence], label: int) -> list[Sequence]:
     """Copies of ``seqs`` with ``label`` set (e.g. positives/negatives loaded from two files)."""
     return [replace(s, label=label) for s in seqs]
-
-
-def load_sequences(path: str | os.PathLike | None = None, *, bed: str | None = None,
-                   reference: str | None = None) -> list[Sequence]:
-    """Load from a FASTA path, or from ``bed`` + ``reference``."""
-    if bed is not None:
-        if reference is None:
-            raise InputError("a BED file needs a reference FASTA (--reference)", source=os.path.basename(bed))
-        return read_bed(bed, reference)
-    if path is None:
-        raise InputError("no input given")
-    return read_fasta(path)

@@ -3,12 +3,11 @@ provenance (model, config hash, parameters, package versions, input checksums)."
 import io
 import json
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 from core.attention import AttentionSpec
-from core.export import bedgraph_lines, provenance, zip_bundle
+from core.export import bedgraph_lines, provenance, tracks_frame, zip_bundle
 from core.plots import close, figure_bytes
 from dashboard import state
 
@@ -17,13 +16,7 @@ lm = state.model()
 seqs = state.seqs()
 spec = AttentionSpec()
 tracks = state.tracks_for(spec)
-rows = []
-for s, t in zip(seqs, tracks):
-    d = pd.DataFrame({"id": s.id, "position": np.arange(len(t)), "base": list(s.seq), "score": t})
-    if s.has_coordinates:
-        d["chrom"], d["genomic_position"], d["strand"] = s.chrom, s.genomic_positions(), s.strand
-    rows.append(d)
-att_table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+att_table = tracks_frame(seqs, tracks)
 st.subheader("Attention (DNABERT-viz recipe), one row per base")
 state.table_downloads(att_table, "attention", key="exp_att")
 if lm.has_classifier:
