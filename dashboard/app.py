@@ -8,7 +8,7 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-st.set_page_config(page_title="dnalens", page_icon=":material/genetics:", layout="wide")
+st.set_page_config(page_title="dnalens", page_icon="🧬", layout="wide")
 
 from dashboard import state  # noqa: E402
 
