@@ -253,3 +253,23 @@ def landscape_order(by: str, tracks: list[np.ndarray], probs: list | None = None
         lab = np.array([-1 if x is None else x for x in (labels or [None] * n)])
         return np.lexsort((-np.nan_to_num(p, nan=-1), -lab))
     raise InputError(f"unknown order '{by}' (use input, prediction, label or peak)")
+
+
+def ensemble_tracks(models: list, seqs, spec: "AttentionSpec" = AttentionSpec(), batch_size: int = 32,
+                    progress=None):
+    """DNABERT-viz's multi-k ensemble: for every sequence, the sum of each model's L2-normalised nucleotide track
+    (``atten.npy = sum_k``) and the mean of their class probabilities. Yields ``(sequence, track [L], probs or
+    None)`` in input order; the models run side by side over the input, so memory stays bounded."""
+    from .inference import run
+
+    if spec.recipe not in ("dnabert-viz", "custom", "rollout") or (spec.recipe != "dnabert-viz" and
+                                                                   spec.normalize != "l2"):
+        raise InputError("the ensemble sums L2-normalised tracks: use the dnabert-viz recipe (or normalize='l2')")
+    seqs = list(seqs)
+    runs = [run(lm, seqs, batch_size=batch_size, strand=spec.run_strand, rollout=spec.needs_rollout,
+                attention=not spec.needs_rollout, cls_layers=spec.layers_needed(lm.n_layers),
+                progress=progress if i == 0 else None) for i, lm in enumerate(models)]
+    for recs in zip(*runs):
+        track = sum(nucleotide_scores(r, spec, k=lm.k, n_layers=lm.n_layers) for r, lm in zip(recs, models))
+        probs = [r.probs for r in recs if r.probs is not None]
+        yield recs[0].sequence, track, (np.mean(probs, axis=0) if len(probs) == len(recs) else None)

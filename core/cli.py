@@ -24,9 +24,13 @@ def _add_input(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reference", help="reference genome FASTA for --bed (indexed with pyfaidx)")
 
 
-def _add_model(p: argparse.ArgumentParser) -> None:
+def _add_model(p: argparse.ArgumentParser, ensemble: bool = False) -> None:
     p.add_argument("--model", default=None, help="checkpoint folder or Hugging Face id (from the local cache); "
                                                  "default: the shipped demo model")
+    if ensemble:
+        p.add_argument("--models", help="multi-k ensemble as DNABERT-viz does it: comma-separated checkpoints "
+                                        "(e.g. DNA_bert_3,...,DNA_bert_6); tracks are L2-normalised and summed, "
+                                        "probabilities averaged")
     p.add_argument("--kmer", type=int, choices=(3, 4, 5, 6), help="k-mer size (default: from the vocabulary)")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--device", default="auto", help="auto (cuda if available), cpu or cuda")
@@ -64,6 +68,21 @@ def _load_model(args):
 
     return load_model(args.model, device=args.device, dtype=args.dtype, kmer=args.kmer,
                       trust_remote_code=args.trust_remote_code)
+
+
+def _load_models(args) -> list:
+    """The ensemble's models (``--models a,b,c``), or None when a single --model is used."""
+    from .models import load_model
+
+    if not getattr(args, "models", None):
+        return None
+    if args.model:
+        raise InputError("give either --model or --models, not both")
+    names = [m.strip() for m in args.models.split(",") if m.strip()]
+    if len(names) < 2:
+        raise InputError("--models needs at least two checkpoints, separated by commas")
+    return [load_model(None if n == "demo" else n, device=args.device, dtype=args.dtype,
+                       trust_remote_code=args.trust_remote_code) for n in names]
 
 
 def _progress(total: int, desc: str):
@@ -132,6 +151,19 @@ def cmd_attention(args) -> int:
         n_max = max((len(s.seq) for s in source()), default=0) if fmt == "npy" else 0
         if n == 0:
             list(source())                        # raises the reader's own error (missing, empty, no records)
+    models = _load_models(args)
+    if models:
+        if spec.recipe != "dnabert-viz":
+            raise InputError("--models (ensemble) uses the dnabert-viz recipe")
+        bar, update = _progress(n, "attention (ensemble)")
+        t0 = time.time()
+        with TrackWriter(args.out, coordinates=coords, n_records=n, max_length=n_max) as w:
+            for seq, track, _ in attention.ensemble_tracks(models, source(), spec, args.batch_size, update):
+                w.write(seq, track)
+        bar.close()
+        print(f"wrote ensemble attention ({len(models)} models) for {n} sequences to {args.out} "
+              f"({time.time() - t0:.1f} s)", file=sys.stderr)
+        return 0
     lm = _load_model(args)
     bar, update = _progress(n, "attention")
     t0 = time.time()
@@ -196,9 +228,16 @@ def cmd_motifs(args) -> int:
     else:
         neg = motifs.shuffled_background([s.seq for s in pos], copies=args.shuffle_copies, seed=args.seed)
         background = f"dinucleotide-shuffled positives ({args.shuffle_copies} per positive, seed {args.seed})"
+    models = None if args.scores else _load_models(args)
     if args.scores:
         scores = _load_scores(args.scores, pos)
         source = f"scores from {os.path.basename(args.scores)}"
+    elif models:
+        spec = attention.AttentionSpec(strand=args.strand)
+        bar, update = _progress(len(pos), "attention (ensemble)")
+        scores = [t for _, t, _ in attention.ensemble_tracks(models, pos, spec, args.batch_size, update)]
+        bar.close()
+        source = f"ensemble of {', '.join(m.name for m in models)} (summed L2-normalised tracks)"
     else:
         lm = _load_model(args)
         spec = attention.AttentionSpec(strand=args.strand)
@@ -346,6 +385,35 @@ def cmd_variants(args) -> int:
     return 0
 
 
+def cmd_finetune(args) -> int:
+    from tqdm import tqdm
+
+    from .finetune import FinetuneConfig, finetune, read_labelled
+
+    if (args.base is None) == (not args.from_scratch):
+        raise InputError("give either --base MODEL (a DNABERT checkpoint) or --from-scratch (the demo configuration)")
+    train = read_labelled(args.train, args.positives, args.negatives)
+    dev = read_labelled(args.dev) if args.dev else None
+    cfg = FinetuneConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, dropout=args.dropout,
+                         patience=args.patience, seed=args.seed, threads=args.threads)
+    bar = tqdm(total=1, desc="finetune", unit="step", file=sys.stderr, mininterval=0.5)
+
+    def progress(step, total, loss):
+        bar.total = total
+        bar.n = step
+        bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
+        bar.refresh()
+
+    metrics = finetune(train, args.out, base=args.base, dev=dev, config=cfg, kmer=args.kmer, device=args.device,
+                       log=lambda m: tqdm.write(m, file=sys.stderr), progress=progress,
+                       scratch_config={} if args.from_scratch else None)
+    bar.close()
+    print(f"saved {args.out}: dev accuracy {metrics['accuracy']}, F1 {metrics['f1']}, MCC {metrics['mcc']}, "
+          f"AUROC {metrics['auroc']} ({metrics['train_sequences']} training sequences, {metrics['epochs_run']} "
+          "epochs)", file=sys.stderr)
+    return 0
+
+
 def cmd_train_demo(args) -> int:
     from .demo import make_sample_data, train_demo
 
@@ -354,7 +422,11 @@ def cmd_train_demo(args) -> int:
     print(f"saved the demo model to {args.out}: held-out accuracy {metrics['accuracy']}, "
           f"AUROC {metrics['auroc']}", file=sys.stderr)
     if args.sample_data:
+        from .demo import write_demo_splits
+
         counts = make_sample_data(args.sample_data)
+        counts.update(write_demo_splits(args.sample_data, epochs=args.epochs, per_epoch=args.per_epoch,
+                                        seed=args.seed))
         print(f"wrote sample data to {args.sample_data}: {counts}", file=sys.stderr)
     return 0
 
@@ -390,7 +462,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("attention", help="per-nucleotide attention scores for every sequence")
     _add_input(p)
-    _add_model(p)
+    _add_model(p, ensemble=True)
     p.add_argument("--recipe", default="dnabert-viz",
                    choices=("dnabert-viz", "dnabert-viz-parity", "custom", "rollout"),
                    help="dnabert-viz: last layer [CLS] row, heads summed, k-mer mean, L2 (default)")
@@ -413,7 +485,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--negatives", help="FASTA of background sequences (default: dinucleotide-shuffled positives)")
     p.add_argument("--scores", help="precomputed per-nucleotide scores: a `dnalens attention` table or an .npy "
                                     "[n_positives, L] in FASTA order (DNABERT-viz's atten.npy)")
-    _add_model(p)
+    _add_model(p, ensemble=True)
     p.add_argument("--strand", default="forward", choices=("forward", "reverse", "mean"))
     p.add_argument("--parity", choices=("dnabert-viz",), help="reproduce DNABERT-viz's motif_analysis exactly")
     p.add_argument("--window-size", type=int, default=24)
@@ -456,6 +528,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-figures", type=int, default=20)
     p.add_argument("--out", required=True, help="output folder")
     p.set_defaults(func=cmd_variants)
+
+    p = sub.add_parser("finetune", help="fine-tune a DNABERT checkpoint (or the demo configuration) on labelled "
+                                        "sequences")
+    p.add_argument("--train", help="labelled data: table (sequence,label columns; CSV/TSV) or FASTA with label=")
+    p.add_argument("--positives", help="FASTA of positives (label 1), with --negatives")
+    p.add_argument("--negatives", help="FASTA of negatives (label 0), with --positives")
+    p.add_argument("--dev", help="labelled dev data for early stopping (default: 10 %% of --train)")
+    p.add_argument("--base", help="DNABERT checkpoint folder or cached Hugging Face id to start from")
+    p.add_argument("--from-scratch", action="store_true", help="start from the demo configuration (random weights)")
+    p.add_argument("--kmer", type=int, choices=(3, 4, 5, 6))
+    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--lr", type=float, default=2e-4)
+    p.add_argument("--dropout", type=float, default=0.1, help="hidden and classification-head dropout")
+    p.add_argument("--patience", type=int, default=2, help="epochs without dev-MCC gain before stopping")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, help="torch CPU threads")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--out", required=True, help="output checkpoint folder")
+    p.set_defaults(func=cmd_finetune)
 
     p = sub.add_parser("train-demo", help="rebuild the demo model (and optionally the sample data)")
     p.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "assets" / "demo_model"))

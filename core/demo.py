@@ -356,3 +356,28 @@ def make_sample_data(out_dir: str | os.PathLike, seed: int = 7, n_pos: int = 300
             vcf.append(f"{chrom}\t{g + 1}\t{chrom}_{g + 1}_{tag}\t{ref}\t{alt}\t.\tPASS\t.")
     (out / "variants.vcf").write_text("\n".join(vcf) + "\n")
     return {"positives": len(pos), "negatives": len(neg), "demo": len(demo)}
+
+
+def write_demo_splits(out_dir: str | os.PathLike, *, epochs: int = 6, per_epoch: int = 6000, batch_size: int = 64,
+                      seed: int = 0, n_test: int = 2000, power: float = SHARPEN) -> dict:
+    """The exact sequences :func:`train_demo` draws (``train.fa.gz``: every epoch's draw, in order) and its held-out
+    test set (``test.fa.gz``: the set behind the accuracy in training_metrics.json), with ``label=`` headers, so
+    that ``dnalens finetune`` can reproduce the demo model from files."""
+    import gzip
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    ppms = jaspar_ppms()
+    gen = DemoGenerator(ppms, seed=seed, power=power)
+    n_train = 0
+    with gzip.open(out / "train.fa.gz", "wt", compresslevel=9) as fh:
+        for ep in range(epochs):
+            seqs, y, _ = gen.draw((per_epoch // batch_size) * batch_size)
+            for s, yy in zip(seqs, y):
+                n_train += 1
+                fh.write(f">train_{n_train:06d} label={int(yy)}\n{s}\n")
+    seqs, y, _ = DemoGenerator(ppms, seed=seed + 10_000, power=power).draw(n_test)
+    with gzip.open(out / "test.fa.gz", "wt", compresslevel=9) as fh:
+        for i, (s, yy) in enumerate(zip(seqs, y), start=1):
+            fh.write(f">test_{i:05d} label={int(yy)}\n{s}\n")
+    return {"train": n_train, "test": len(seqs)}

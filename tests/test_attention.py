@@ -112,3 +112,23 @@ def test_bad_spec():
         AttentionSpec(recipe="nope")
     with pytest.raises(InputError, match="aggregation"):
         AttentionSpec(head_agg="median")
+
+
+def test_ensemble_is_the_sum_of_single_model_tracks(tmp_path, demo_model):
+    from checkpoints import make_dnabert_checkpoint
+    from core import inference
+    from core.attention import ensemble_tracks
+    from core.models import load_model
+    from core.sequences import Sequence
+
+    k3 = load_model(str(make_dnabert_checkpoint(tmp_path / "k3", k=3, layers=1, hidden=16, heads=2)))
+    rng = np.random.default_rng(3)
+    seqs = [Sequence(f"s{i}", "".join(rng.choice(list("ACGT"), int(rng.integers(30, 90))))) for i in range(6)]
+    ens = list(ensemble_tracks([k3, demo_model], seqs))
+    for (seq, track, probs), s in zip(ens, seqs):
+        a = nucleotide_scores(next(inference.run(k3, [s])), AttentionSpec(), k=3)
+        b = nucleotide_scores(next(inference.run(demo_model, [s])), AttentionSpec(), k=6)
+        assert seq.id == s.id and np.allclose(track, a + b, atol=1e-6)
+        pa = next(inference.run(k3, [s], attention=False)).probs
+        pb = next(inference.run(demo_model, [s], attention=False)).probs
+        assert np.allclose(probs, (pa + pb) / 2, atol=1e-6)

@@ -145,3 +145,21 @@ def test_track_writer_streams_in_chunks_and_round_trips(tmp_path):
     with TrackWriter(tmp_path / "e.parquet") as w:
         pass
     assert pd.read_parquet(tmp_path / "e.parquet").empty
+
+
+def test_ensemble_attention_and_motifs_from_the_cli(tmp_path, sample, capsys):
+    from checkpoints import make_dnabert_checkpoint
+
+    k5 = make_dnabert_checkpoint(tmp_path / "k5", k=5, layers=1, hidden=16, heads=2)
+    out = tmp_path / "ens.parquet"
+    assert main(["attention", str(sample / "demo.fa"), "--models", f"demo,{k5}", "--out", str(out)]) == 0
+    df = pd.read_parquet(out)
+    norms = df.groupby("id")["score"].apply(lambda s: float(np.sqrt((s ** 2).sum())))
+    assert (norms > 1.0).all() and (norms <= 2.0 + 1e-5).all()          # a sum of two unit-norm tracks
+    mout = tmp_path / "mot"
+    assert main(["motifs", str(sample / "demo_positives.fa"), "--models", f"demo,{k5}", "--no-jaspar",
+                 "--out", str(mout)]) == 0
+    assert "ensemble of demo" in (mout / "stages.json").read_text()
+    capsys.readouterr()
+    assert main(["attention", str(sample / "demo.fa"), "--models", "demo", "--out", str(out)]) == 2
+    assert "--models needs at least two checkpoints" in capsys.readouterr().err
