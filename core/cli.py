@@ -37,6 +37,9 @@ def _add_model(p: argparse.ArgumentParser, ensemble: bool = False) -> None:
     p.add_argument("--dtype", default="float32", choices=("float32", "float16", "bfloat16"))
     p.add_argument("--trust-remote-code", action="store_true",
                    help="allow the checkpoint's own Python code to run (off by default)")
+    p.add_argument("--tokenizer-family", choices=("kmer", "nonoverlap", "bpe"),
+                   help="override the detected tokenizer family")
+    p.add_argument("--stride", type=int, default=1, help="k-mer stride (GenomeNet-style stride-3 6-mers: 3)")
 
 
 def _parse_index_list(text: str | None, what: str):
@@ -67,7 +70,7 @@ def _load_model(args):
     from .models import load_model
 
     return load_model(args.model, device=args.device, dtype=args.dtype, kmer=args.kmer,
-                      trust_remote_code=args.trust_remote_code)
+                      trust_remote_code=args.trust_remote_code, family=args.tokenizer_family, stride=args.stride)
 
 
 def _load_models(args) -> list:

@@ -200,8 +200,10 @@ def _forward(lm: LoadedModel, batch: list[Encoded], want_attention: bool, rollou
             elif need_eager:
                 atts = out.attentions
                 if not atts:
-                    raise InputError(f"model '{lm.name}' returned no attention weights; it must run with eager "
-                                     "attention (its remote code may not support output_attentions)")
+                    raise InputError(f"model '{lm.name}' returned no attention weights. Its own code does not "
+                                     "expose them (DNABERT-2's remote code never does: it runs fused attention "
+                                     "without forming the probabilities), so dnalens cannot show attention for "
+                                     "it; predictions and mutation maps still work")
                 if want_attention:
                     keep = layers if layers is not None else range(len(atts))
                     cls = torch.stack([atts[li][:, :, 0, :] for li in keep], dim=1).float().cpu().numpy()

@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from .errors import ModelError
 from .tokenization import (DNABERT_VOCAB_K, KmerTokenizer, NonOverlappingTokenizer, OffsetsTokenizer,
                            TokenizerFamily)
@@ -124,10 +126,10 @@ def _resolve_path(name_or_path: str | None, allow_download: bool, cache_dir: str
     return str(name_or_path), Path(local)
 
 
-def _load_hf_tokenizer(path: Path, trust_remote_code: bool):
+def _load_hf_tokenizer(path: Path, trust_remote_code: bool, model_type: str = "bert"):
     from transformers import AutoTokenizer, BertTokenizer
 
-    if (path / "vocab.txt").exists():
+    if (path / "vocab.txt").exists() and model_type == "bert" and not (path / "tokenizer.json").exists():
         try:
             return BertTokenizer.from_pretrained(str(path), do_lower_case=False)
         except Exception:
@@ -172,7 +174,18 @@ def build_tokenizer(hf_tok, max_tokens: int, family: str | None = None, k: int |
     if family == "bpe":
         if not getattr(hf_tok, "is_fast", False):
             raise ModelError("BPE models need a fast tokenizer (tokenizer.json) for nucleotide offsets")
-        return OffsetsTokenizer(hf_tok, max_tokens), "bpe", None
+        tok = OffsetsTokenizer(hf_tok, max_tokens)
+        probe = "ACGTTGCAACGGATCCTAGA" * 3
+        enc = tok.encode(probe)
+        unk = getattr(hf_tok, "unk_token_id", None)
+        covered = np.zeros(len(probe), int)
+        for a, b in enc.spans:
+            if a >= 0:
+                covered[a:b] += 1
+        if (unk is not None and unk in enc.ids.tolist()) or not (covered == 1).all():
+            raise ModelError("this tokenizer does not split raw DNA into tokens with nucleotide offsets, so the "
+                             "'bpe' family does not fit it (for DNABERT k-mer vocabularies use 'kmer')")
+        return tok, "bpe", None
     raise ModelError(f"unknown tokenizer family '{family}' (use kmer, nonoverlap or bpe)")
 
 
@@ -215,12 +228,14 @@ def load_model(name_or_path: str | None = None, *, device: str = "auto", dtype: 
     except Exception as exc:
         raise ModelError(f"cannot load the weights of '{name}': {exc}") from None
     model.eval().to(dev)
-    hf_tok = _load_hf_tokenizer(path, trust_remote_code)
+    hf_tok = _load_hf_tokenizer(path, trust_remote_code, getattr(config, "model_type", "bert"))
     max_pos = int(getattr(config, "max_position_embeddings", 512) or 512)
     tok_max = getattr(hf_tok, "model_max_length", None)
     max_tokens = min(max_pos, tok_max) if tok_max and tok_max < 10 ** 6 else max_pos
-    if getattr(config, "model_type", "") in ("roberta", "xlm-roberta", "camembert"):
-        max_tokens -= 2                       # RoBERTa position ids start at padding_idx + 1
+    if getattr(config, "model_type", "") in ("roberta", "xlm-roberta", "camembert") or (
+            getattr(config, "model_type", "") == "esm" and getattr(config, "position_embedding_type", "") ==
+            "absolute"):
+        max_tokens -= 2                       # position ids start at padding_idx + 1
     tokenizer, fam, k = build_tokenizer(hf_tok, max_tokens, family, kmer, stride)
     n_layers = int(getattr(config, "num_hidden_layers", 0))
     n_heads = int(getattr(config, "num_attention_heads", 0))
@@ -237,3 +252,34 @@ def load_model(name_or_path: str | None = None, *, device: str = "auto", dtype: 
                        family=fam, k=k, n_layers=n_layers, n_heads=n_heads, max_tokens=max_tokens,
                        num_labels=num_labels, id2label=id2label, device=dev, dtype=dtype,
                        config_hash=_config_hash(path), metrics=metrics)
+
+
+def known_models(extra: list[str] | None = None) -> list[dict]:
+    """Models to offer in a picker: the demo model, fine-tuned outputs under ``<project>/models/``, and ``extra``
+    folders; each with its card facts read from disk (no weights loaded)."""
+    out = []
+    seen = set()
+    candidates = [("demo", DEMO_MODEL_DIR)]
+    models_dir = PROJECT_ROOT / "models"
+    if models_dir.is_dir():
+        candidates += [(str(p), p) for p in sorted(models_dir.iterdir()) if (p / "config.json").exists()]
+    candidates += [(e, Path(os.path.expanduser(e))) for e in (extra or [])]
+    for name, path in candidates:
+        if name in seen or not (path / "config.json").exists():
+            continue
+        seen.add(name)
+        cfg = json.loads((path / "config.json").read_text())
+        metrics = {}
+        if (path / "training_metrics.json").exists():
+            try:
+                metrics = json.loads((path / "training_metrics.json").read_text())
+            except ValueError:
+                pass
+        labels = list((cfg.get("id2label") or {}).values()) if any(
+            a.endswith("ForSequenceClassification") for a in cfg.get("architectures") or []) else None
+        out.append({"name": name, "path": str(path), "architecture": (cfg.get("architectures") or ["?"])[0],
+                    "layers": cfg.get("num_hidden_layers"), "heads": cfg.get("num_attention_heads"),
+                    "hidden_size": cfg.get("hidden_size"), "vocab_size": cfg.get("vocab_size"),
+                    "k": DNABERT_VOCAB_K.get(cfg.get("vocab_size")), "labels": labels,
+                    "accuracy": metrics.get("accuracy"), "auroc": metrics.get("auroc")})
+    return out

@@ -27,22 +27,35 @@ nav = st.navigation(pages)
 with st.sidebar:
     st.markdown("### Model")
     ss = st.session_state
-    choice = st.text_input("checkpoint folder or Hugging Face id", value="" if ss.model_name == "demo"
-                           else ss.model_name, placeholder="demo model", key="model_input",
-                           help="A local DNABERT checkpoint folder, or a hub id already in the local cache "
-                                "(no downloads). Empty: the shipped demo model.")
+    from core.models import known_models
+
+    ss.setdefault("model_folders", [])
+    cards = known_models(ss.model_folders)
+    names = [c["name"] for c in cards]
+    pick = st.selectbox("model", names + ["another folder or hub id ..."],
+                        index=names.index(ss.model_name) if ss.model_name in names else 0, key="model_pick",
+                        help="the demo model, fine-tuned outputs under models/, and folders you added")
+    typed = ""
+    if pick.startswith("another"):
+        typed = st.text_input("checkpoint folder or Hugging Face id (local cache only)", key="model_input")
     c1, c2 = st.columns(2)
     device = c1.selectbox("device", ["auto", "cpu", "cuda"], index=["auto", "cpu", "cuda"].index(ss.device))
     dtype = c2.selectbox("dtype", ["float32", "bfloat16", "float16"],
                          index=["float32", "bfloat16", "float16"].index(ss.dtype))
     if st.button("Load model", width="stretch"):
-        name = choice.strip() or "demo"
+        name = typed.strip() or (pick if not pick.startswith("another") else "demo")
         try:
             state.load_model_cached(name, device, dtype)
             ss.model_name, ss.device, ss.dtype = name, device, dtype
+            if name not in names and name != "demo":
+                ss.model_folders.append(name)
             st.success(f"Loaded {name}")
         except Exception as exc:        # keep the previous model
             state.show_error(exc)
+    with st.expander("model cards"):
+        import pandas as pd
+
+        st.dataframe(pd.DataFrame(cards), hide_index=True, width="stretch")
     lm = state.model()
     card = lm.card()
     st.caption(f"**{card['name']}** · {card['architecture']} · {card['family']}"

@@ -28,3 +28,54 @@ def make_dnabert_checkpoint(path, k: int = 6, classifier: bool = True, layers: i
         {"unk_token": "[UNK]", "sep_token": "[SEP]", "pad_token": "[PAD]", "cls_token": "[CLS]",
          "mask_token": "[MASK]"}))
     return path
+
+
+def make_nt_checkpoint(path, layers: int = 2, hidden: int = 32, heads: int = 4) -> Path:
+    """A tiny Nucleotide-Transformer-style checkpoint: EsmForMaskedLM, EsmTokenizer vocab.txt with <unk> <pad>
+    <mask> <cls> <eos> <bos>, the 4096 6-mers, then single bases (NT v1 layout, 4107 tokens), no end token."""
+    import itertools
+
+    import torch
+    from transformers import EsmConfig, EsmForMaskedLM
+
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    vocab = ["<unk>", "<pad>", "<mask>", "<cls>", "<eos>", "<bos>"]
+    vocab += ["".join(p) for p in itertools.product("ATCG", repeat=6)] + list("ATCGN")
+    (path / "vocab.txt").write_text("\n".join(vocab) + "\n")
+    (path / "tokenizer_config.json").write_text(json.dumps(
+        {"tokenizer_class": "EsmTokenizer", "model_max_length": 1000, "eos_token": None, "unk_token": "<unk>",
+         "pad_token": "<pad>", "cls_token": "<cls>", "mask_token": "<mask>"}))
+    torch.manual_seed(0)
+    cfg = EsmConfig(vocab_size=len(vocab), hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=heads,
+                    intermediate_size=hidden * 2, max_position_embeddings=1002, pad_token_id=1, mask_token_id=2,
+                    position_embedding_type="absolute", architectures=["EsmForMaskedLM"])
+    EsmForMaskedLM(cfg).save_pretrained(path, safe_serialization=True)
+    return path
+
+
+def make_bpe_checkpoint(path, vocab_size: int = 300, layers: int = 2, hidden: int = 32, heads: int = 4) -> Path:
+    """A DNABERT-2-style tokenizer (BPE over DNA in tokenizer.json, [CLS] ... [SEP]) with a plain BERT classifier."""
+    import numpy as np
+    import torch
+    from tokenizers import Tokenizer, models, processors, trainers
+    from transformers import BertConfig, BertForSequenceClassification, PreTrainedTokenizerFast
+
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    tk = Tokenizer(models.BPE(unk_token="[UNK]"))
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=["[UNK]", "[CLS]", "[SEP]", "[PAD]",
+                                                                          "[MASK]"])
+    rng = np.random.default_rng(0)
+    tk.train_from_iterator(["".join(rng.choice(list("ACGT"), 300)) for _ in range(200)], trainer)
+    tk.post_processor = processors.TemplateProcessing(single="[CLS] $A [SEP]", special_tokens=[
+        ("[CLS]", tk.token_to_id("[CLS]")), ("[SEP]", tk.token_to_id("[SEP]"))])
+    hf = PreTrainedTokenizerFast(tokenizer_object=tk, unk_token="[UNK]", cls_token="[CLS]", sep_token="[SEP]",
+                                 pad_token="[PAD]", mask_token="[MASK]", model_max_length=512)
+    hf.save_pretrained(path)
+    torch.manual_seed(0)
+    cfg = BertConfig(vocab_size=tk.get_vocab_size(), hidden_size=hidden, num_hidden_layers=layers,
+                     num_attention_heads=heads, intermediate_size=hidden * 2, max_position_embeddings=512,
+                     pad_token_id=tk.token_to_id("[PAD]"), architectures=["BertForSequenceClassification"])
+    BertForSequenceClassification(cfg).save_pretrained(path, safe_serialization=True)
+    return path

@@ -114,3 +114,17 @@ def test_sessions_do_not_share_data():
     a.text_area(key="paste_text").set_value("ACGTACGTACGT\n").run()
     a.button(key="load_paste").click().run()
     assert len(a.session_state.seqs) == 1 and len(b.session_state.seqs) == 200
+
+
+def test_model_picker_keeps_model_on_error_and_loads_a_folder(at, tmp_path):
+    from checkpoints import make_dnabert_checkpoint
+
+    at.selectbox(key="model_pick").set_value("another folder or hub id ...").run()
+    at.text_input(key="model_input").set_value(str(tmp_path / "missing")).run()
+    at.sidebar.button[0].click().run()
+    assert any("not found" in e.value for e in at.error) and at.session_state.model_name == "demo"
+    path = make_dnabert_checkpoint(tmp_path / "mine", k=6, layers=1, hidden=16, heads=2)
+    at.text_input(key="model_input").set_value(str(path)).run()
+    at.sidebar.button[0].click().run()
+    assert at.session_state.model_name == str(path) and str(path) in at.session_state.model_folders
+    assert not at.exception

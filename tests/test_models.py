@@ -108,3 +108,13 @@ def test_demo_model_card(demo_model):
     card = demo_model.card()
     assert card["family"] == "kmer" and card["k"] == 6 and card["labels"] == ["negative", "positive"]
     assert card["vocab_size"] == 4101 and card["metrics"]["accuracy"] > 0.8
+
+
+def test_known_models_lists_demo_and_added_folders(tmp_path):
+    from core.models import known_models
+
+    path = make_dnabert_checkpoint(tmp_path / "ft", k=5, layers=1, hidden=16, heads=2)
+    cards = known_models([str(path), str(tmp_path / "nope")])
+    by = {c["name"]: c for c in cards}
+    assert by["demo"]["accuracy"] is not None and by["demo"]["k"] == 6 and by["demo"]["labels"]
+    assert by[str(path)]["k"] == 5 and str(tmp_path / "nope") not in by

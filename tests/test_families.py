@@ -1,0 +1,79 @@
+"""Tokenizer families on checkpoints built locally in each family's real layout: spans cover every base exactly as
+the family defines, and attention runs through the same map."""
+import numpy as np
+import pytest
+
+from checkpoints import make_bpe_checkpoint, make_dnabert_checkpoint, make_nt_checkpoint
+from core import inference
+from core.attention import AttentionSpec, nucleotide_scores
+from core.errors import ModelError
+from core.models import load_model
+from core.sequences import Sequence
+
+
+def coverage(spans, L):
+    cov = np.zeros(L, int)
+    for s, e in spans:
+        if s >= 0:
+            cov[s:e] += 1
+    return cov
+
+
+def rand(n, seed=0, alphabet="ACGT"):
+    return "".join(np.random.default_rng(seed).choice(list(alphabet), n))
+
+
+def test_nucleotide_transformer_layout(tmp_path):
+    lm = load_model(str(make_nt_checkpoint(tmp_path / "nt")))
+    assert lm.family == "nonoverlap" and lm.k == 6 and not lm.has_classifier
+    assert type(lm.model).__name__ == "EsmModel"
+    seq = rand(40, 1)[:20] + "N" + rand(43, 2)                     # 64 bases, one N, a 4-base remainder
+    enc = lm.tokenizer.encode(seq)
+    assert (coverage(enc.spans, len(seq)) == 1).all()              # every base exactly once
+    assert lm.tokenizer.tokens(enc.ids)[0] == "<cls>" and (enc.spans[1:, 1] - enc.spans[1:, 0] <= 6).all()
+    # the same ids the checkpoint's own EsmTokenizer gives for the same tokens
+    toks = lm.tokenizer.tokens(enc.ids)
+    assert lm.hf_tokenizer.convert_tokens_to_ids(toks) == enc.ids.tolist()
+    rec = next(inference.run(lm, [Sequence("x", seq)]))
+    tr = nucleotide_scores(rec, AttentionSpec(), k=lm.k, n_layers=lm.n_layers)
+    assert tr.shape == (64,) and np.isfinite(tr).all()
+    # NT: a token's score is copied to each of its bases (no overlap averaging)
+    w = rec.forward.windows[0]
+    t = w.cls[-1].sum(0)
+    s0, e0 = w.spans[1]
+    assert np.allclose(tr[s0:e0] * np.linalg.norm(np.concatenate(
+        [np.full(e - s, t[i]) for i, (s, e) in enumerate(w.spans) if s >= 0])), t[1])
+
+
+def test_bpe_layout(tmp_path):
+    lm = load_model(str(make_bpe_checkpoint(tmp_path / "bpe")))
+    assert lm.family == "bpe" and lm.k is None and lm.has_classifier
+    seq = rand(150, 3)
+    enc = lm.tokenizer.encode(seq)
+    assert (coverage(enc.spans, len(seq)) == 1).all()
+    assert "".join(seq[s:e] for s, e in enc.spans if s >= 0) == seq
+    assert enc.ids.tolist() == lm.hf_tokenizer(seq)["input_ids"]
+    rec = next(inference.run(lm, [Sequence("x", seq)]))
+    tr = nucleotide_scores(rec, AttentionSpec(), n_layers=lm.n_layers)
+    assert tr.shape == (150,) and np.isfinite(tr).all() and rec.probs.shape == (2,)
+
+
+def test_strided_kmers(tmp_path):
+    path = make_dnabert_checkpoint(tmp_path / "g6", k=6, layers=1, hidden=16, heads=2)
+    lm = load_model(str(path), stride=3)
+    seq = rand(60, 4)                                               # (60 - 6) % 3 == 0: every base covered
+    enc = lm.tokenizer.encode(seq)
+    real = enc.spans[enc.spans[:, 0] >= 0]
+    assert real[:, 0].tolist() == list(range(0, 55, 3)) and (real[:, 1] - real[:, 0] == 6).all()
+    cov = coverage(enc.spans, 60)
+    assert cov.min() >= 1 and cov.max() == 2
+    rec = next(inference.run(lm, [Sequence("x", seq)]))
+    assert np.isfinite(nucleotide_scores(rec, AttentionSpec(), k=6)).all()
+
+
+def test_family_override_and_mismatch(tmp_path):
+    path = make_dnabert_checkpoint(tmp_path / "d6", k=6, layers=1, hidden=16, heads=2)
+    with pytest.raises(ModelError, match="unknown tokenizer family"):
+        load_model(str(path), family="words")
+    with pytest.raises(ModelError, match="does not split raw DNA into tokens"):
+        load_model(str(path), family="bpe")
