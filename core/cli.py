@@ -407,9 +407,22 @@ def cmd_finetune(args) -> int:
         bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
         bar.refresh()
 
+    scratch = None
+    if args.from_scratch:
+        scratch = {}
+        if args.config:
+            import json
+
+            try:
+                scratch = json.loads(Path(args.config).read_text())
+            except (OSError, ValueError) as exc:
+                raise InputError(f"cannot read the configuration: {exc}", source=args.config) from None
+            if not isinstance(scratch, dict):
+                raise InputError("the configuration must be a JSON object of BertConfig fields", source=args.config)
+    elif args.config:
+        raise InputError("--config applies to --from-scratch")
     metrics = finetune(train, args.out, base=args.base, dev=dev, config=cfg, kmer=args.kmer, device=args.device,
-                       log=lambda m: tqdm.write(m, file=sys.stderr), progress=progress,
-                       scratch_config={} if args.from_scratch else None)
+                       log=lambda m: tqdm.write(m, file=sys.stderr), progress=progress, scratch_config=scratch)
     bar.close()
     print(f"saved {args.out}: dev accuracy {metrics['accuracy']}, F1 {metrics['f1']}, MCC {metrics['mcc']}, "
           f"AUROC {metrics['auroc']} ({metrics['train_sequences']} training sequences, {metrics['epochs_run']} "
@@ -539,7 +552,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--negatives", help="FASTA of negatives (label 0), with --positives")
     p.add_argument("--dev", help="labelled dev data for early stopping (default: 10 %% of --train)")
     p.add_argument("--base", help="DNABERT checkpoint folder or cached Hugging Face id to start from")
-    p.add_argument("--from-scratch", action="store_true", help="start from the demo configuration (random weights)")
+    p.add_argument("--from-scratch", action="store_true", help="start from random weights: the demo configuration, "
+                                                                "or --config")
+    p.add_argument("--config", help="with --from-scratch: a JSON file of BertConfig fields (e.g. "
+                                    "{\"num_hidden_layers\": 4, \"hidden_size\": 128, \"num_attention_heads\": 4})")
     p.add_argument("--kmer", type=int, choices=(3, 4, 5, 6))
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--batch-size", type=int, default=32)

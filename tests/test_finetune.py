@@ -124,3 +124,33 @@ def test_demo_configuration_from_scratch_reaches_the_readme_accuracy(tmp_path, s
     acc = classification_metrics(np.array([s.label for s in test]), probs)["accuracy"]
     stated = json.loads((sample.parent / "assets" / "demo_model" / "training_metrics.json").read_text())["accuracy"]
     assert abs(acc - stated) <= 0.02, (acc, stated)
+    # the result loads in every command
+    from core.cli import main
+
+    ft = str(tmp_path / "ft")
+    assert main(["predict", str(sample / "demo.fa"), "--model", ft, "--out", str(tmp_path / "p.csv")]) == 0
+    assert main(["attention", str(sample / "demo.fa"), "--model", ft, "--out", str(tmp_path / "a.parquet")]) == 0
+    assert main(["mutate", str(sample / "demo.fa"), "--id", "demo_pos_0001", "--end", "20", "--model", ft,
+                 "--out", str(tmp_path / "m")]) == 0
+    assert main(["variants", str(sample / "demo_positives.fa"), str(sample / "variants.tsv"), "--model", ft,
+                 "--max-figures", "1", "--out", str(tmp_path / "v")]) == 0
+    assert main(["motifs", str(sample / "demo_positives.fa"), "--model", ft, "--no-jaspar",
+                 "--out", str(tmp_path / "mo")]) == 0
+
+
+def test_finetune_cli_from_scratch_with_a_small_config(tmp_path, capsys):
+    import json
+
+    from core.cli import main
+
+    data = _tiny(tmp_path)
+    cfg = tmp_path / "cfg.json"
+    cfg.write_text(json.dumps({"num_hidden_layers": 1, "hidden_size": 32, "num_attention_heads": 2,
+                               "intermediate_size": 64}))
+    out = tmp_path / "small"
+    assert main(["finetune", "--train", str(data), "--from-scratch", "--config", str(cfg), "--epochs", "1",
+                 "--out", str(out)]) == 0
+    assert json.loads((out / "config.json").read_text())["num_hidden_layers"] == 1
+    assert "dev accuracy" in capsys.readouterr().err
+    assert main(["finetune", "--train", str(data), "--out", str(out)]) == 2
+    assert "give either --base MODEL" in capsys.readouterr().err
