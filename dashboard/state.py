@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -36,12 +35,6 @@ def init() -> None:
 
 def seqs():
     return st.session_state.seqs
-
-
-def selected():
-    by_id = {s.id: s for s in seqs()}
-    sid = st.session_state.get("selected")
-    return by_id.get(sid) or (seqs()[0] if seqs() else None)
 
 
 def select_sequence(label: str = "sequence", key: str = "select_seq"):
@@ -201,6 +194,3 @@ def tracks_for(spec, items=None) -> list[np.ndarray]:
     outs = outputs(items, spec.run_strand, spec.needs_rollout)
     return [nucleotide_scores(r, spec, k=lm.k, n_layers=lm.n_layers) for r in outs]
 
-
-def with_label(items, label):
-    return [replace(s, label=label) for s in items]

@@ -2,7 +2,6 @@ import random
 from collections import Counter
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from core.errors import InputError

@@ -1,7 +1,6 @@
 """Motifs page: positives and background, DNABERT-viz parameters, run, table with JASPAR matches, logos, instances."""
 import html
 
-import numpy as np
 import streamlit as st
 
 from core import motifs as mt

@@ -2,10 +2,9 @@
 import tempfile
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
 
-from core.sequences import parse_fasta_text, parse_text, read_bed, read_fasta, sequences_table, with_label
+from core.sequences import parse_text, read_bed, read_fasta, sequences_table, with_label
 from dashboard import state
 
 st.title("Sequences")
