@@ -220,11 +220,12 @@ def cmd_motifs(args) -> int:
     if args.parity:
         params = motifs.MotifParams.dnabert_viz(window_size=args.window_size, min_len=args.min_len,
                                                 pval_cutoff=args.pval_cutoff, min_n_motif=args.min_n_motif,
-                                                align_all_ties=args.align_all_ties)
+                                                align_all_ties=args.align_all_ties, min_factor=args.min_factor)
     else:
         params = motifs.MotifParams(window_size=args.window_size, min_len=args.min_len,
                                     pval_cutoff=args.pval_cutoff, min_n_motif=args.min_n_motif,
-                                    region_rule=args.region_rule, both_strands=not args.forward_only)
+                                    region_rule=args.region_rule, both_strands=not args.forward_only,
+                                    min_factor=args.min_factor, z=args.z, quantile=args.quantile)
     if args.negatives:
         neg = [s.seq for s in sequences.read_fasta(args.negatives)]
         background = f"negatives from {os.path.basename(args.negatives)}"
@@ -512,6 +513,10 @@ def build_parser() -> argparse.ArgumentParser:
                                                                  "Biopython >= 1.80 semantics it changes nothing")
     p.add_argument("--region-rule", default="zscore", choices=("dnabert-viz", "zscore", "quantile"),
                    help="default mode: high-attention rule (parity always uses dnabert-viz)")
+    p.add_argument("--min-factor", type=float, default=10.0,
+                   help="dnabert-viz rule: score must exceed this multiple of the sequence's minimum")
+    p.add_argument("--z", type=float, default=2.0, help="zscore rule: score > mean + z SD")
+    p.add_argument("--quantile", type=float, default=0.9, help="quantile rule: score >= this quantile")
     p.add_argument("--forward-only", action="store_true", help="default mode: count and merge the forward "
                                                                "strand only")
     p.add_argument("--shuffle-copies", type=int, default=1, help="shuffled copies per positive as background")
