@@ -115,11 +115,8 @@ def cmd_predict(args) -> int:
         raise InputError(f"model '{lm.name}' has no classification head (a pre-trained-only checkpoint): "
                          "predictions are absent. `dnalens attention` still works with it.")
     bar, update = _progress(len(seqs), "predict")
-    rows = []
-    by_index = {i: s for i, s in enumerate(seqs)}
-    for rec in inference.run(lm, seqs, batch_size=args.batch_size, strand=args.strand, attention=False,
-                             progress=update):
-        rows.append((by_index[rec.index], rec.probs))
+    rows = [(rec.sequence, rec.probs) for rec in inference.run(
+        lm, seqs, batch_size=args.batch_size, strand=args.strand, attention=False, progress=update)]
     bar.close()
     df = predictions_frame(rows, lm.label_names)
     write_table(df, args.out)

@@ -105,32 +105,6 @@ class DemoGenerator:
 
 
 # --------------------------------------------------------------------------------------------------------------
-# metrics (binary)
-
-def binary_metrics(y: np.ndarray, p1: np.ndarray) -> dict:
-    """Accuracy, F1, MCC (threshold 0.5) and AUROC (rank formula) — DNABERT's evaluation metrics."""
-    from scipy.stats import rankdata
-
-    y = np.asarray(y).astype(int)
-    pred = (np.asarray(p1) >= 0.5).astype(int)
-    tp = int(((pred == 1) & (y == 1)).sum())
-    tn = int(((pred == 0) & (y == 0)).sum())
-    fp = int(((pred == 1) & (y == 0)).sum())
-    fn = int(((pred == 0) & (y == 1)).sum())
-    acc = (tp + tn) / len(y)
-    f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
-    denom = np.sqrt(float(tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
-    mcc = (tp * tn - fp * fn) / denom if denom > 0 else 0.0
-    n1, n0 = int(y.sum()), int((1 - y).sum())
-    auc = float("nan")
-    if n1 and n0:
-        r = rankdata(p1)
-        auc = (r[y == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * n0)
-    return {"accuracy": round(acc, 4), "f1": round(f1, 4), "mcc": round(float(mcc), 4), "auroc": round(float(auc), 4),
-            "n": int(len(y))}
-
-
-# --------------------------------------------------------------------------------------------------------------
 # training
 
 def demo_config():
@@ -164,6 +138,8 @@ def train_demo(out_dir: str | os.PathLike, *, epochs: int = 6, per_epoch: int = 
     """Train the demo classifier and save it to ``out_dir``; returns the held-out metrics."""
     import torch
     from transformers import BertForSequenceClassification
+
+    from .finetune import classification_metrics
 
     t0 = time.time()
     old_threads = torch.get_num_threads()
@@ -209,7 +185,7 @@ def train_demo(out_dir: str | os.PathLike, *, epochs: int = 6, per_epoch: int = 
         with torch.inference_mode():
             p1 = np.concatenate([torch.softmax(model(input_ids=encode(seqs[i:i + 256])).logits, -1)[:, 1].numpy()
                                  for i in range(0, n_test, 256)])
-        metrics = binary_metrics(y, p1)
+        metrics = classification_metrics(y, np.stack([1 - p1, p1], axis=1))
         metrics.update({"split": "held-out synthetic test set (fresh draw, seed + 10000)",
                         "train_sequences": epochs * steps_per_epoch * batch_size, "epochs": epochs,
                         "train_seconds": round(time.time() - t0, 1), "seed": seed,

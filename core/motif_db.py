@@ -127,6 +127,12 @@ def tomtom_table(queries: dict[str, np.ndarray], targets: tuple[KnownMotif, ...]
 
 def write_meme(motifs: list[tuple[str, np.ndarray, int]], path: str | os.PathLike,
                background: tuple[float, float, float, float] = (0.25, 0.25, 0.25, 0.25)) -> None:
+    """Write :func:`meme_text` to ``path``."""
+    Path(path).write_text(meme_text(motifs, background))
+
+
+def meme_text(motifs: list[tuple[str, np.ndarray, int]],
+              background: tuple[float, float, float, float] = (0.25, 0.25, 0.25, 0.25)) -> str:
     """MEME minimal motif format: ``motifs`` is a list of ``(name, ppm [W, 4] A/C/G/T, nsites)``."""
     lines = ["MEME version 5", "", "ALPHABET= ACGT", "", "strands: + -", "",
              "Background letter frequencies", "A %.3f C %.3f G %.3f T %.3f" % background, ""]
@@ -138,7 +144,7 @@ def write_meme(motifs: list[tuple[str, np.ndarray, int]], path: str | os.PathLik
         lines.append(f"letter-probability matrix: alength= 4 w= {ppm.shape[0]} nsites= {int(nsites)} E= 0")
         lines.extend(" ".join(f"{v:.6f}" for v in row) for row in ppm)
         lines.append("")
-    Path(path).write_text("\n".join(lines))
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

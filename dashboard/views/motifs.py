@@ -6,7 +6,7 @@ import streamlit as st
 from core import motifs as mt
 from core import plots
 from core.attention import AttentionSpec
-from core.motif_db import write_meme
+from core.motif_db import meme_text
 from dashboard import state
 
 st.title("Motifs")
@@ -102,13 +102,7 @@ if st.button("Find motifs", type="primary", key="mt_run") or st.session_state.ge
     state.table_downloads(summary, "motifs", key="motifs_tbl")
     inst = res.instances()
     state.table_downloads(inst, "instances", key="inst_tbl")
-    meme_path = "motifs.meme"
-    import tempfile
-    from pathlib import Path
-
-    with tempfile.TemporaryDirectory() as d:
-        write_meme([(m.name, m.ppm, m.n_instances) for m in res.motifs], Path(d) / meme_path)
-        meme = (Path(d) / meme_path).read_text()
+    meme = meme_text([(m.name, m.ppm, m.n_instances) for m in res.motifs])
     st.download_button("MEME", meme, file_name="motifs.meme", mime="text/plain", key="dl_meme", on_click="ignore")
     st.session_state.setdefault("texts", {})["motifs.meme"] = meme
     if tomtom is not None:

@@ -32,6 +32,20 @@ def ism(model_name, device, dtype, key, a, b, target):
     return res
 
 
+@st.cache_data(show_spinner="Scoring variants ...", max_entries=16)
+def score(model_name, device, dtype, key, text, source):
+    lm_ = state.load_model_cached(model_name, device, dtype)
+    items = state.from_key(key)
+    variants = mu.read_variant_table(text, items, source=source)
+    return variants, mu.score_variants(lm_, items, variants)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def before_after(model_name, device, dtype, key, variant):
+    lm_ = state.load_model_cached(model_name, device, dtype)
+    return mu.attention_before_after(lm_, state.from_key(key)[0], variant)
+
+
 ss = st.session_state
 try:
     res = ism(ss.model_name, ss.device, ss.dtype, state.seq_key([seq]), a, b, target)
@@ -69,8 +83,8 @@ if st.button("Score variants", key="var_run") or st.session_state.get("var_done"
     try:
         text = up.getvalue().decode("utf-8", "replace") if up is not None else \
             edited.to_csv(sep="\t", index=False)
-        variants = mu.read_variant_table(text, state.seqs(), source=up.name if up is not None else "typed table")
-        df = mu.score_variants(lm, state.seqs(), variants)
+        variants, df = score(ss.model_name, ss.device, ss.dtype, state.seq_key(state.seqs()), text,
+                             up.name if up is not None else "typed table")
         st.session_state.var_done = True
     except Exception as exc:
         state.show_error(exc)
@@ -85,7 +99,7 @@ if st.button("Score variants", key="var_run") or st.session_state.get("var_done"
     k = labels.index(st.selectbox("attention before/after for", labels, key="var_pick"))
     v = variants[k]
     by_id = {s.id: s for s in state.seqs()}
-    ba = mu.attention_before_after(lm, by_id[v.seq_id], v)
+    ba = before_after(ss.model_name, ss.device, ss.dtype, state.seq_key([by_id[v.seq_id]]), v)
     bfig = plots.before_after_figure(ba.ref_track, ba.alt_on_ref, v.offset, labels[k], len(v.ref))
     st.pyplot(bfig)
     plots.close(bfig)
