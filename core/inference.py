@@ -159,8 +159,10 @@ def _forward(lm: LoadedModel, batch: list[Encoded], want_attention: bool, rollou
 
     rows: list = []
     handles = []
+    import contextlib
+
     autocast = (torch.autocast(device_type="cuda", dtype=getattr(torch, lm.dtype))
-                if pin and lm.dtype in ("float16", "bfloat16") else None)
+                if pin and lm.dtype in ("float16", "bfloat16") else contextlib.nullcontext())
     captured: dict = {}
     if use_hooks:
         # keep the outputs of each chosen layer's query and key projections (computed by the model anyway)
@@ -177,10 +179,7 @@ def _forward(lm: LoadedModel, batch: list[Encoded], want_attention: bool, rollou
             handles.append(mods[li].key.register_forward_hook(keep(li, "k")))
     try:
         with torch.inference_mode():
-            if autocast is not None:
-                with autocast:
-                    out = lm.model(input_ids=t_ids, attention_mask=t_mask, output_attentions=need_eager)
-            else:
+            with autocast:
                 out = lm.model(input_ids=t_ids, attention_mask=t_mask, output_attentions=need_eager)
             probs = None
             if lm.has_classifier:
