@@ -151,7 +151,7 @@ def table_downloads(df, name: str, key: str | None = None) -> None:
 
     key = key or name
     c1, c2 = st.columns(2)
-    c1.download_button("CSV", lambda: df.to_csv(index=False), file_name=f"{name}.csv", mime="text/csv",
+    c1.download_button(f"{name}.csv", lambda: df.to_csv(index=False), file_name=f"{name}.csv", mime="text/csv",
                        key=f"dl_{key}_csv", on_click="ignore")
 
     def pq():
@@ -159,7 +159,7 @@ def table_downloads(df, name: str, key: str | None = None) -> None:
         df.to_parquet(buf, index=False)
         return buf.getvalue()
 
-    c2.download_button("Parquet", pq, file_name=f"{name}.parquet", mime="application/octet-stream",
+    c2.download_button(f"{name}.parquet", pq, file_name=f"{name}.parquet", mime="application/octet-stream",
                        key=f"dl_{key}_parquet", on_click="ignore")
     st.session_state.setdefault("tables", {})[name] = df
 

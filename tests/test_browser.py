@@ -117,7 +117,7 @@ def test_sequences_page_and_table_download(browser_page, server):
     page.wait_for_selector("text=Loaded: 200 sequences")
     page.screenshot(path=str(SHOTS / "sequences.png"), full_page=True)
     with page.expect_download() as dl:
-        page.locator('[data-testid="stDownloadButton"] button', has_text="CSV").first.click()
+        page.locator('[data-testid="stDownloadButton"] button', has_text=".csv").first.click()
     text = Path(dl.value.path()).read_text()
     assert text.splitlines()[0].startswith("id,length,gc") and len(text.splitlines()) == 201
 

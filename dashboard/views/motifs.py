@@ -103,7 +103,7 @@ if st.button("Find motifs", type="primary", key="mt_run") or st.session_state.ge
     inst = res.instances()
     state.table_downloads(inst, "instances", key="inst_tbl")
     meme = meme_text([(m.name, m.ppm, m.n_instances) for m in res.motifs])
-    st.download_button("MEME", meme, file_name="motifs.meme", mime="text/plain", key="dl_meme", on_click="ignore")
+    st.download_button("motifs.meme", meme, file_name="motifs.meme", mime="text/plain", key="dl_meme", on_click="ignore")
     st.session_state.setdefault("texts", {})["motifs.meme"] = meme
     if tomtom is not None:
         st.session_state.tables["tomtom"] = tomtom
