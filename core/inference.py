@@ -122,6 +122,61 @@ def cls_hook_supported(lm: LoadedModel) -> bool:
         "bert", "roberta", "xlm-roberta", "camembert", "electra")
 
 
+def _alibi_qkv_modules(model):
+    """DNABERT-2's layout (MosaicBERT remote code): each layer's ``attention.self`` holds one fused ``Wqkv``
+    Linear, and the encoder holds the ALiBi bias it adds to every layer's scores as ``encoder.alibi``
+    ``[1, heads, S, S]``. Returns ``(self-attention modules, encoder)`` or None for any other layout."""
+    import torch
+
+    base = getattr(model, "base_model", model)
+    enc = getattr(base, "encoder", None)
+    layers = getattr(enc, "layer", None)
+    if layers is None or not isinstance(getattr(enc, "alibi", None), torch.Tensor):
+        return None
+    mods = []
+    for layer in layers:
+        sa = getattr(getattr(layer, "attention", None), "self", None)
+        if sa is None or not isinstance(getattr(sa, "Wqkv", None), torch.nn.Linear) or not hasattr(
+                sa, "num_attention_heads"):
+            return None
+        mods.append(sa)
+    return mods, enc
+
+
+def attention_source(lm: LoadedModel) -> str:
+    """How dnalens reads this model's attention, in words (for model cards and provenance)."""
+    if cls_hook_supported(lm):
+        return "fused SDPA + [CLS] rows from the query/key projections (eager for rollout and head views)"
+    if _alibi_qkv_modules(lm.model) is not None:
+        return "recomputed from each layer's fused Wqkv projection and the encoder's ALiBi bias"
+    return "eager attention (output_attentions)"
+
+
+def _alibi_attention(qkv, mask, alibi, n_heads: int, head_dim: int, rows_only: bool):
+    """Attention probabilities of a DNABERT-2-style layer from its own ``Wqkv`` output.
+
+    qkv: ``[nnz, 3*H]`` (unpadded tokens, row-major over the batch, as the model runs them) or ``[B, T, 3*H]``.
+    mask: ``[B, T]`` (1 for real tokens). alibi: the encoder's ``[1, heads, S, S]`` bias, S >= T.
+    Returns ``[B, heads, 1, T]`` ([CLS] query only) or ``[B, heads, T, T]``: ``softmax(q.K^T/sqrt(d) + alibi)``
+    over the real keys, as the model's own attention computes it (its -10000 padding bias becomes an exact 0).
+    """
+    import torch
+
+    B, T = mask.shape
+    if qkv.dim() == 2:
+        full = qkv.new_zeros(B * T, qkv.shape[-1])
+        full[mask.reshape(-1).bool()] = qkv
+    else:
+        full = qkv.reshape(B * T, -1)
+    full = full.float().view(B, T, 3, n_heads, head_dim)
+    nq = 1 if rows_only else T
+    q = full[:, :nq, 0].transpose(1, 2)                                     # [B, nh, nq, d]
+    k = full[:, :, 1].transpose(1, 2)                                       # [B, nh, T, d]
+    sc = (q @ k.transpose(-1, -2)) * (head_dim ** -0.5) + alibi[0, :, :nq, :T].float()
+    sc = sc.masked_fill((mask == 0)[:, None, None, :], float("-inf"))
+    return torch.softmax(sc, dim=-1)
+
+
 def _forward(lm: LoadedModel, batch: list[Encoded], want_attention: bool, rollout: bool, method: str = "auto",
              layers: tuple[int, ...] | None = None):
     """Run one padded batch; returns (probs [B,C] or None, cls [B,nl,nh,Tmax] or None, rollout [B,Tmax] or None).
@@ -147,10 +202,13 @@ def _forward(lm: LoadedModel, batch: list[Encoded], want_attention: bool, rollou
         t_ids, t_mask = t_ids.pin_memory(), t_mask.pin_memory()
     t_ids = t_ids.to(dev, non_blocking=pin)
     t_mask = t_mask.to(dev, non_blocking=pin)
-    use_hooks = want_attention and not rollout and method in ("auto", "hooks") and cls_hook_supported(lm)
-    if method == "hooks" and want_attention and not use_hooks:
+    alibi = _alibi_qkv_modules(lm.model) if (want_attention or rollout) else None
+    use_qkv = alibi is not None                   # DNABERT-2 layout: no eager path exists, recompute from Wqkv
+    use_hooks = (want_attention and not rollout and not use_qkv and method in ("auto", "hooks")
+                 and cls_hook_supported(lm))
+    if method == "hooks" and want_attention and not use_hooks and not use_qkv:
         raise InputError(f"model '{lm.name}' does not expose BERT query/key projections; use method='eager'")
-    need_eager = (want_attention or rollout) and not use_hooks
+    need_eager = (want_attention or rollout) and not use_hooks and not use_qkv
     if need_eager:
         if not _set_impl(lm, "eager"):
             raise InputError(f"model '{lm.name}' cannot switch to eager attention, which reading attention needs")
@@ -177,6 +235,10 @@ def _forward(lm: LoadedModel, batch: list[Encoded], want_attention: bool, rollou
         for li in chosen:
             handles.append(mods[li].query.register_forward_hook(keep(li, "q")))
             handles.append(mods[li].key.register_forward_hook(keep(li, "k")))
+    elif use_qkv:
+        mods, enc = alibi
+        chosen = list(layers if layers is not None else range(len(mods)))
+        handles = _keep_qkv(mods, range(len(mods)) if rollout else chosen, captured)
     try:
         with torch.inference_mode():
             with autocast:
@@ -196,13 +258,23 @@ def _forward(lm: LoadedModel, batch: list[Encoded], want_attention: bool, rollou
                     rows.append(torch.softmax(sc.masked_fill(pad, float("-inf")), dim=-1))
                 cls = torch.stack(rows, dim=1).cpu().numpy()                # [B, nl, nh, T]
                 captured.clear()
+            elif use_qkv:
+                mats = {li: _alibi_attention(qkv, t_mask, enc.alibi, mods[li].num_attention_heads,
+                                             _head_dim(mods[li]), rows_only=not rollout)
+                        for li, qkv in sorted(captured.items())}
+                captured.clear()
+                if want_attention:
+                    cls = torch.stack([mats[li][:, :, 0, :] for li in chosen], dim=1).cpu().numpy()
+                if rollout:
+                    roll = _rollout_cls([mats[li] for li in range(len(mods))], t_mask).cpu().numpy()
+                del mats
             elif need_eager:
                 atts = out.attentions
                 if not atts:
-                    raise InputError(f"model '{lm.name}' returned no attention weights. Its own code does not "
-                                     "expose them (DNABERT-2's remote code never does: it runs fused attention "
-                                     "without forming the probabilities), so dnalens cannot show attention for "
-                                     "it; predictions and mutation maps still work")
+                    raise InputError(f"model '{lm.name}' returned no attention weights: its own code does not "
+                                     "expose them, and its layers are neither BERT's (query/key projections) "
+                                     "nor DNABERT-2's (fused Wqkv with an ALiBi bias), from which dnalens could "
+                                     "recompute them; predictions and mutation maps still work")
                 if want_attention:
                     keep = layers if layers is not None else range(len(atts))
                     cls = torch.stack([atts[li][:, :, 0, :] for li in keep], dim=1).float().cpu().numpy()
@@ -214,6 +286,20 @@ def _forward(lm: LoadedModel, batch: list[Encoded], want_attention: bool, rollou
         for h in handles:
             h.remove()
     return probs, cls, roll
+
+
+def _head_dim(sa) -> int:
+    return int(getattr(sa, "attention_head_size", 0) or sa.Wqkv.out_features // 3 // sa.num_attention_heads)
+
+
+def _keep_qkv(mods, layer_ids, captured: dict) -> list:
+    """Forward hooks that keep the ``Wqkv`` outputs of the given layers in ``captured[layer]``."""
+    def keep(li):
+        def hook(module, args, output):
+            captured[li] = output
+        return hook
+
+    return [mods[li].Wqkv.register_forward_hook(keep(li)) for li in layer_ids]
 
 
 def _rollout_cls(atts, mask):
@@ -334,8 +420,26 @@ def token_matrices(lm: LoadedModel, seq: str, start: int = 0, end: int | None = 
                          f"({lm.tokenizer.window_nt()}); choose a smaller window")
     enc = lm.tokenizer.encode(sub)
     ids = torch.from_numpy(enc.ids[None, :]).to(lm.device)
+    mask = torch.ones_like(ids)
+    alibi = _alibi_qkv_modules(lm.model)
+    if alibi is not None:
+        mods, encoder = alibi
+        captured: dict = {}
+        handles = _keep_qkv(mods, range(len(mods)), captured)
+        try:
+            with torch.inference_mode():
+                lm.model(input_ids=ids, attention_mask=mask)
+                att = torch.stack([_alibi_attention(captured[li], mask, encoder.alibi, m.num_attention_heads,
+                                                    _head_dim(m), rows_only=False)[0]
+                                   for li, m in enumerate(mods)]).cpu().numpy()
+        finally:
+            for h in handles:
+                h.remove()
+        return att, lm.tokenizer.tokens(enc.ids), enc.spans
     _set_impl(lm, "eager")
     with torch.inference_mode():
-        out = lm.model(input_ids=ids, attention_mask=torch.ones_like(ids), output_attentions=True)
+        out = lm.model(input_ids=ids, attention_mask=mask, output_attentions=True)
+        if not out.attentions:
+            raise InputError(f"model '{lm.name}' returned no attention weights, so its heads cannot be shown")
         att = torch.stack([a[0] for a in out.attentions]).float().cpu().numpy()
     return att, lm.tokenizer.tokens(enc.ids), enc.spans

@@ -50,6 +50,7 @@ class LoadedModel:
     dtype: str = "float32"
     config_hash: str = ""
     metrics: dict = field(default_factory=dict)
+    remote_code: bool = False           # the checkpoint's own Python code runs (the user allowed it)
 
     @property
     def has_classifier(self) -> bool:
@@ -63,6 +64,8 @@ class LoadedModel:
 
     def card(self) -> dict:
         """Plain facts for display and provenance."""
+        from .inference import attention_source
+
         return {
             "name": self.name, "path": self.path, "family": self.family, "k": self.k,
             "layers": self.n_layers, "heads": self.n_heads, "max_tokens": self.max_tokens,
@@ -71,7 +74,8 @@ class LoadedModel:
             "architecture": type(self.model).__name__,
             "labels": self.label_names if self.has_classifier else None,
             "device": self.device, "dtype": self.dtype, "config_hash": self.config_hash,
-            "metrics": self.metrics or None,
+            "metrics": self.metrics or None, "remote_code": self.remote_code,
+            "attention": attention_source(self),
         }
 
 
@@ -189,6 +193,38 @@ def build_tokenizer(hf_tok, max_tokens: int, family: str | None = None, k: int |
     raise ModelError(f"unknown tokenizer family '{family}' (use kmer, nonoverlap or bpe)")
 
 
+def _check_weights(name: str, arch: str, info: dict, has_remote_code: bool, trust_remote_code: bool,
+                   classifier: bool = False) -> None:
+    """Refuse a model whose encoder (or classification head) was not in the checkpoint: transformers would fill
+    those weights randomly and every score would be noise. Only ESM's contact head, and the pooler of a model without
+    a classification head (pre-trained-only checkpoints have none), may be missing: neither is used then."""
+    unused_parts = (".contact_head.",) if classifier else (".pooler.", ".contact_head.")
+    missing = [k for k in info.get("missing_keys", []) if not any(p in f".{k}" for p in unused_parts)]
+    if not missing:
+        return
+    unused = sorted(info.get("unexpected_keys", []))
+    msg = (f"the weights of '{name}' do not fit the {arch} that was built for it: {len(missing)} parameters are "
+           f"missing from the checkpoint (e.g. {sorted(missing)[0]})")
+    if unused:
+        msg += f" and {len(unused)} in it are unused (e.g. {unused[0]})"
+    if has_remote_code and not trust_remote_code:
+        msg += (". The checkpoint ships its own model code (auto_map in config.json; DNABERT-2 does): pass "
+                "--trust-remote-code (dashboard: 'trust remote code') if you trust it")
+    else:
+        msg += ". Check that config.json belongs to these weights"
+    raise ModelError(msg)
+
+
+def _materialise_alibi(model, device: str) -> None:
+    """DNABERT-2's remote code keeps its ALiBi bias as a plain tensor attribute (not a buffer). transformers builds
+    models on the meta device before loading weights, so that tensor is left without data and the first forward
+    pass fails; rebuild it with the model's own ``rebuild_alibi_tensor`` at the size it had."""
+    for module in model.modules():
+        alibi = getattr(module, "alibi", None)
+        if getattr(alibi, "is_meta", False) and callable(getattr(module, "rebuild_alibi_tensor", None)):
+            module.rebuild_alibi_tensor(size=int(alibi.shape[-1]), device=device)
+
+
 def load_model(name_or_path: str | None = None, *, device: str = "auto", dtype: str = "float32",
                trust_remote_code: bool = False, kmer: int | None = None, family: str | None = None,
                stride: int = 1, allow_download: bool = False, cache_dir: str | None = None) -> LoadedModel:
@@ -218,16 +254,19 @@ def load_model(name_or_path: str | None = None, *, device: str = "auto", dtype: 
     kwargs = dict(trust_remote_code=trust_remote_code, local_files_only=True,
                   dtype=getattr(torch, dtype))
     try:
-        model = cls.from_pretrained(str(path), attn_implementation="eager", **kwargs)
+        model, info = cls.from_pretrained(str(path), attn_implementation="eager", output_loading_info=True, **kwargs)
     except (ValueError, TypeError):
         # some remote-code models do not accept attn_implementation
         try:
-            model = cls.from_pretrained(str(path), **kwargs)
+            model, info = cls.from_pretrained(str(path), output_loading_info=True, **kwargs)
         except Exception as exc:
             raise ModelError(f"cannot load the weights of '{name}': {exc}") from None
     except Exception as exc:
         raise ModelError(f"cannot load the weights of '{name}': {exc}") from None
+    _check_weights(name, type(model).__name__, info, has_remote_code=bool(getattr(config, "auto_map", None)),
+                   trust_remote_code=trust_remote_code, classifier=classifier)
     model.eval().to(dev)
+    _materialise_alibi(model, dev)
     hf_tok = _load_hf_tokenizer(path, trust_remote_code, getattr(config, "model_type", "bert"))
     max_pos = int(getattr(config, "max_position_embeddings", 512) or 512)
     tok_max = getattr(hf_tok, "model_max_length", None)
@@ -251,7 +290,8 @@ def load_model(name_or_path: str | None = None, *, device: str = "auto", dtype: 
     return LoadedModel(model=model, tokenizer=tokenizer, hf_tokenizer=hf_tok, name=name, path=str(path),
                        family=fam, k=k, n_layers=n_layers, n_heads=n_heads, max_tokens=max_tokens,
                        num_labels=num_labels, id2label=id2label, device=dev, dtype=dtype,
-                       config_hash=_config_hash(path), metrics=metrics)
+                       config_hash=_config_hash(path), metrics=metrics,
+                       remote_code=bool(trust_remote_code and getattr(config, "auto_map", None)))
 
 
 def known_models(extra: list[str] | None = None) -> list[dict]:

@@ -42,11 +42,14 @@ with st.sidebar:
     device = c1.selectbox("device", ["auto", "cpu", "cuda"], index=["auto", "cpu", "cuda"].index(ss.device))
     dtype = c2.selectbox("dtype", ["float32", "bfloat16", "float16"],
                          index=["float32", "bfloat16", "float16"].index(ss.dtype))
+    trust = st.checkbox("trust remote code", value=ss.trust_remote_code, key="trust_pick",
+                        help="let the checkpoint run the Python code in its folder (DNABERT-2 needs it); "
+                             "only for checkpoints you trust")
     if st.button("Load model", width="stretch"):
         name = typed.strip() or (pick if not pick.startswith("another") else "demo")
         try:
-            state.load_model_cached(name, device, dtype)
-            ss.model_name, ss.device, ss.dtype = name, device, dtype
+            state.load_model_cached(name, device, dtype, trust)
+            ss.model_name, ss.device, ss.dtype, ss.trust_remote_code = name, device, dtype, trust
             if name not in names and name != "demo":
                 ss.model_folders.append(name)
             st.success(f"Loaded {name}")
@@ -61,6 +64,8 @@ with st.sidebar:
     st.caption(f"**{card['name']}** · {card['architecture']} · {card['family']}"
                f"{' k=' + str(card['k']) if card['k'] else ''} · {card['layers']} layers × {card['heads']} heads · "
                f"{card['device']}/{card['dtype']}")
+    if card["remote_code"]:
+        st.caption(f"runs its own code (trusted) · attention {card['attention']}")
     if not lm.has_classifier:
         st.warning("This checkpoint has no classification head: attention works, predictions are absent.")
     elif card.get("metrics"):

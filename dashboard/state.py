@@ -28,6 +28,7 @@ def init() -> None:
     ss.setdefault("model_name", "demo")
     ss.setdefault("device", "auto")
     ss.setdefault("dtype", "float32")
+    ss.setdefault("trust_remote_code", False)
     ss.setdefault("selected", ss.seqs[0].id if ss.seqs else None)
     ss.setdefault("exports", {})          # name -> (bytes, mime) collected for the Export page
     ss.setdefault("params", {})
@@ -62,27 +63,34 @@ def from_key(key: tuple):
 
 # ------------------------------------------------------------------------------------------------ cached work
 @st.cache_resource(show_spinner="Loading the model ...")
-def load_model_cached(name: str, device: str, dtype: str):
+def load_model_cached(name: str, device: str, dtype: str, trust_remote_code: bool = False):
     from core.models import load_model
 
-    return load_model(None if name == "demo" else name, device=device, dtype=dtype)
+    return load_model(None if name == "demo" else name, device=device, dtype=dtype,
+                      trust_remote_code=trust_remote_code)
+
+
+def model_key() -> tuple:
+    """(name, device, dtype, trust_remote_code) of the loaded model: the cache key of everything computed with it."""
+    ss = st.session_state
+    return ss.model_name, ss.device, ss.dtype, ss.trust_remote_code
 
 
 def model():
     ss = st.session_state
     try:
-        return load_model_cached(ss.model_name, ss.device, ss.dtype)
+        return load_model_cached(*model_key())
     except DnalensError as exc:
         st.error(f"Cannot load model '{ss.model_name}': {exc}")
         st.stop()
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def run_model(model_name: str, device: str, dtype: str, key: tuple, strand: str, rollout: bool):
+def run_model(mkey: tuple, key: tuple, strand: str, rollout: bool):
     """Model outputs (probabilities, [CLS] rows of every layer/head) for the given sequences; cached by content."""
     from core import inference
 
-    lm = load_model_cached(model_name, device, dtype)
+    lm = load_model_cached(*mkey)
     items = from_key(key)
     bar = st.progress(0.0, text=f"Running {lm.name} on {len(items)} sequences ...")
     out = list(inference.run(lm, items, batch_size=32, strand=strand, rollout=rollout,
@@ -96,7 +104,7 @@ def outputs(items=None, strand: str = "forward", rollout: bool = False):
     ss = st.session_state
     items = seqs() if items is None else items
     try:
-        return run_model(ss.model_name, ss.device, ss.dtype, seq_key(items), strand, rollout)
+        return run_model(model_key(), seq_key(items), strand, rollout)
     except DnalensError as exc:
         st.error(str(exc))
         st.stop()

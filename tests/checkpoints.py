@@ -54,15 +54,12 @@ def make_nt_checkpoint(path, layers: int = 2, hidden: int = 32, heads: int = 4) 
     return path
 
 
-def make_bpe_checkpoint(path, vocab_size: int = 300, layers: int = 2, hidden: int = 32, heads: int = 4) -> Path:
-    """A DNABERT-2-style tokenizer (BPE over DNA in tokenizer.json, [CLS] ... [SEP]) with a plain BERT classifier."""
+def _bpe_tokenizer(path: Path, vocab_size: int):
+    """DNABERT-2's tokenizer layout: a BPE model over DNA in tokenizer.json, [CLS] ... [SEP] around each text."""
     import numpy as np
-    import torch
     from tokenizers import Tokenizer, models, processors, trainers
-    from transformers import BertConfig, BertForSequenceClassification, PreTrainedTokenizerFast
+    from transformers import PreTrainedTokenizerFast
 
-    path = Path(path)
-    path.mkdir(parents=True, exist_ok=True)
     tk = Tokenizer(models.BPE(unk_token="[UNK]"))
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=["[UNK]", "[CLS]", "[SEP]", "[PAD]",
                                                                           "[MASK]"])
@@ -73,9 +70,55 @@ def make_bpe_checkpoint(path, vocab_size: int = 300, layers: int = 2, hidden: in
     hf = PreTrainedTokenizerFast(tokenizer_object=tk, unk_token="[UNK]", cls_token="[CLS]", sep_token="[SEP]",
                                  pad_token="[PAD]", mask_token="[MASK]", model_max_length=512)
     hf.save_pretrained(path)
+    return tk
+
+
+def make_bpe_checkpoint(path, vocab_size: int = 300, layers: int = 2, hidden: int = 32, heads: int = 4) -> Path:
+    """A DNABERT-2-style tokenizer (BPE over DNA in tokenizer.json, [CLS] ... [SEP]) with a plain BERT classifier."""
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification
+
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    tk = _bpe_tokenizer(path, vocab_size)
     torch.manual_seed(0)
     cfg = BertConfig(vocab_size=tk.get_vocab_size(), hidden_size=hidden, num_hidden_layers=layers,
                      num_attention_heads=heads, intermediate_size=hidden * 2, max_position_embeddings=512,
                      pad_token_id=tk.token_to_id("[PAD]"), architectures=["BertForSequenceClassification"])
     BertForSequenceClassification(cfg).save_pretrained(path, safe_serialization=True)
+    return path
+
+
+def make_alibi_checkpoint(path, vocab_size: int = 300, layers: int = 2, hidden: int = 32, heads: int = 4,
+                          alibi_size: int = 64, seed: int = 0, init_std: float = 0.3) -> Path:
+    """A checkpoint in DNABERT-2's layout: the BPE tokenizer, config.json with ``model_type: bert`` and an
+    ``auto_map`` to the model code shipped in the folder, and that code (the fixture in ``tests/remote_code``: an
+    unpadded ALiBi encoder with fused Wqkv projections that returns no attention weights). ``alibi_size`` below
+    the longest input makes the model grow its ALiBi table during the forward pass, as DNABERT-2 does.
+    ``init_std`` is large enough that the query-key scores, not only the ALiBi bias, shape the attention."""
+    import shutil
+
+    import torch
+    from remote_code.alibi_bert import AlibiBertForSequenceClassification
+    from remote_code.configuration_alibibert import AlibiBertConfig
+
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    tk = _bpe_tokenizer(path, vocab_size)
+    torch.manual_seed(seed)
+    cfg = AlibiBertConfig(vocab_size=tk.get_vocab_size(), hidden_size=hidden, num_hidden_layers=layers,
+                          num_attention_heads=heads, intermediate_size=hidden * 2, max_position_embeddings=512,
+                          pad_token_id=tk.token_to_id("[PAD]"), alibi_starting_size=alibi_size,
+                          initializer_range=init_std,
+                          architectures=["BertForSequenceClassification"])
+    AlibiBertForSequenceClassification(cfg).save_pretrained(path, safe_serialization=True)
+    conf = json.loads((path / "config.json").read_text())
+    conf["auto_map"] = {"AutoConfig": "configuration_alibibert.AlibiBertConfig",
+                        "AutoModel": "alibi_bert.AlibiBertModel",
+                        "AutoModelForSequenceClassification": "alibi_bert.AlibiBertForSequenceClassification"}
+    conf["model_type"] = "bert"
+    (path / "config.json").write_text(json.dumps(conf, indent=2))
+    src = Path(__file__).parent / "remote_code"
+    for name in ("alibi_bert.py", "configuration_alibibert.py"):
+        shutil.copy(src / name, path / name)
     return path

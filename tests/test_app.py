@@ -128,3 +128,20 @@ def test_model_picker_keeps_model_on_error_and_loads_a_folder(at, tmp_path):
     at.sidebar.button[0].click().run()
     assert at.session_state.model_name == str(path) and str(path) in at.session_state.model_folders
     assert not at.exception
+
+
+def test_dnabert2_layout_needs_the_trust_box_then_shows_heads(at, tmp_path):
+    from checkpoints import make_alibi_checkpoint
+
+    path = make_alibi_checkpoint(tmp_path / "dnabert2", alibi_size=32)
+    at.selectbox(key="model_pick").set_value("another folder or hub id ...").run()
+    at.text_input(key="model_input").set_value(str(path)).run()
+    at.sidebar.button[0].click().run()
+    assert any("trust remote code" in e.value for e in at.error) and at.session_state.model_name == "demo"
+    at.checkbox(key="trust_pick").check().run()
+    at.sidebar.button[0].click().run()
+    assert at.session_state.model_name == str(path) and at.session_state.trust_remote_code
+    at.switch_page("views/heads.py").run()
+    assert not at.exception and not at.error and at.get("iframe")        # bertviz from recomputed matrices
+    at.switch_page("views/attention.py").run()
+    assert not at.exception and not at.error and charts(at)

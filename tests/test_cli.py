@@ -163,3 +163,20 @@ def test_ensemble_attention_and_motifs_from_the_cli(tmp_path, sample, capsys):
     capsys.readouterr()
     assert main(["attention", str(sample / "demo.fa"), "--models", "demo", "--out", str(out)]) == 2
     assert "--models needs at least two checkpoints" in capsys.readouterr().err
+
+
+def test_dnabert2_layout_from_the_cli(tmp_path, sample, capsys):
+    """A checkpoint in DNABERT-2's layout: refused without --trust-remote-code, attention and a mutation map with."""
+    import pandas as pd
+    from checkpoints import make_alibi_checkpoint
+
+    ck = make_alibi_checkpoint(tmp_path / "dnabert2", alibi_size=32)
+    out = tmp_path / "att.parquet"
+    assert main(["attention", str(sample / "demo.fa"), "--model", str(ck), "--out", str(out)]) == 2
+    assert "--trust-remote-code" in capsys.readouterr().err
+    assert main(["attention", str(sample / "demo.fa"), "--model", str(ck), "--trust-remote-code",
+                 "--out", str(out)]) == 0
+    df = pd.read_parquet(out)
+    assert df["id"].nunique() == 200 and len(df) == 20000 and df["score"].notna().all()
+    assert main(["mutate", str(sample / "demo.fa"), "--model", str(ck), "--trust-remote-code", "--id", "demo_pos_0001",
+                 "--out", str(tmp_path / "ism")]) == 0

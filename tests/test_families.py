@@ -77,3 +77,62 @@ def test_family_override_and_mismatch(tmp_path):
         load_model(str(path), family="words")
     with pytest.raises(ModelError, match="does not split raw DNA into tokens"):
         load_model(str(path), family="bpe")
+
+
+@pytest.fixture(scope="module")
+def dnabert2_path(tmp_path_factory):
+    from checkpoints import make_alibi_checkpoint
+
+    return make_alibi_checkpoint(tmp_path_factory.mktemp("dnabert2") / "m", alibi_size=24)
+
+
+def test_dnabert2_layout_without_remote_code_is_refused(dnabert2_path):
+    """transformers would build a plain BERT for it and fill the missing weights randomly: refuse, and say why."""
+    with pytest.raises(ModelError, match=r"missing from the checkpoint.*Wqkv.*--trust-remote-code"):
+        load_model(str(dnabert2_path))
+
+
+def _model_probs(lm, seq):
+    """The attention probabilities the model itself used ([layers, heads, T, T]), one sequence, no padding."""
+    import torch
+
+    enc = lm.tokenizer.encode(seq)
+    with torch.no_grad():
+        lm.model(input_ids=torch.from_numpy(enc.ids[None]), attention_mask=torch.ones(1, len(enc), dtype=torch.long))
+    return np.stack([layer.attention.self.last_probs[0].numpy() for layer in lm.model.bert.encoder.layer])
+
+
+def test_dnabert2_attention_recomputed_from_wqkv_and_alibi(dnabert2_path):
+    from core.inference import _rollout_cls, attention_source, token_matrices
+
+    import torch
+
+    lm = load_model(str(dnabert2_path), trust_remote_code=True)
+    assert lm.family == "bpe" and lm.has_classifier and "ALiBi" in attention_source(lm)
+    assert not lm.model.bert.encoder.alibi.is_meta          # rebuilt after loading (transformers leaves it on meta)
+    seqs = [Sequence(f"s{i}", rand(n, 10 + i)) for i, n in enumerate([150, 40, 260])]   # 260 bp: > 24 tokens
+    recs = list(inference.run(lm, seqs, batch_size=3, rollout=True))                      # one padded batch
+    for rec, s in zip(recs, seqs):
+        ref = _model_probs(lm, s.seq)
+        w = rec.forward.windows[0]
+        assert w.cls.shape == ref[:, :, 0, :].shape
+        assert np.abs(w.cls - ref[:, :, 0, :]).max() < 1e-5
+        roll = _rollout_cls([torch.from_numpy(a[None]) for a in ref], torch.ones(1, ref.shape[-1]))[0].numpy()
+        assert np.abs(w.rollout - roll).max() < 1e-5
+        assert np.isfinite(nucleotide_scores(rec, AttentionSpec(), n_layers=lm.n_layers)).all()
+    # the check can fail: both the query-key scores and the ALiBi bias shape these rows
+    row = recs[2].forward.windows[0].cls[-1, 0]
+    assert row.max() > 3 * np.median(row) and row.argmax() != 0
+    att, toks, spans = token_matrices(lm, seqs[0].seq)
+    assert toks[0] == "[CLS]" and np.abs(att - _model_probs(lm, seqs[0].seq)).max() < 1e-5
+
+
+def test_remote_model_without_readable_attention_says_so(dnabert2_path, monkeypatch):
+    from core.errors import InputError
+
+    lm = load_model(str(dnabert2_path), trust_remote_code=True)
+    monkeypatch.setattr(inference, "_alibi_qkv_modules", lambda model: None)   # a layout dnalens cannot read
+    with pytest.raises(InputError, match="attention"):
+        next(inference.run(lm, [Sequence("x", rand(50))]))
+    p = next(inference.predict(lm, [Sequence("x", rand(50))]))[1]             # predictions still work
+    assert p.shape == (2,)

@@ -117,3 +117,14 @@ def test_known_models_lists_demo_and_added_folders(tmp_path):
     by = {c["name"]: c for c in cards}
     assert by["demo"]["accuracy"] is not None and by["demo"]["k"] == 6 and by["demo"]["labels"]
     assert by[str(path)]["k"] == 5 and str(tmp_path / "nope") not in by
+
+
+def test_weights_that_do_not_fit_the_config_are_refused(tmp_path):
+    """A config that promises a classifier over pre-trained-only weights: the head would be random noise."""
+    path = make_dnabert_checkpoint(tmp_path / "mlm", k=3, classifier=False, layers=1, hidden=16, heads=2)
+    assert not load_model(str(path)).has_classifier                       # as saved: fine, no predictions
+    conf = json.loads((path / "config.json").read_text())
+    conf["architectures"] = ["BertForSequenceClassification"]
+    (path / "config.json").write_text(json.dumps(conf))
+    with pytest.raises(ModelError, match=r"missing from the checkpoint \(e.g. (bert.pooler|classifier)"):
+        load_model(str(path))

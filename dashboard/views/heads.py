@@ -24,14 +24,14 @@ start = c2.slider("window start (bp)", 0, max(0, L - width), min(max(0, L - widt
 
 
 @st.cache_data(show_spinner="Computing attention for the window ...", max_entries=8)
-def window_attention(model_name, device, dtype, sequence, a, b):
-    lm_ = state.load_model_cached(model_name, device, dtype)
+def window_attention(mkey, sequence, a, b):
+    lm_ = state.load_model_cached(*mkey)
     return token_matrices(lm_, sequence, a, b)
 
 
 ss = st.session_state
 try:
-    att, toks, spans = window_attention(ss.model_name, ss.device, ss.dtype, seq.seq, start, start + width)
+    att, toks, spans = window_attention(state.model_key(), seq.seq, start, start + width)
 except Exception as exc:
     state.show_error(exc)
     st.stop()

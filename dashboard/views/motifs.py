@@ -54,11 +54,11 @@ with st.expander("parameters (DNABERT-viz defaults)", expanded=False):
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def discover(model_name, device, dtype, pos_key, neg, params, release):
+def discover(mkey, pos_key, neg, params, release):
     from core.inference import run
     from core.attention import nucleotide_scores
 
-    lm_ = state.load_model_cached(model_name, device, dtype)
+    lm_ = state.load_model_cached(*mkey)
     items = state.from_key(pos_key)
     spec = AttentionSpec()
     scores = [nucleotide_scores(r, spec, k=lm_.k, n_layers=lm_.n_layers)
@@ -79,7 +79,7 @@ if st.button("Find motifs", type="primary", key="mt_run") or st.session_state.ge
     try:
         with st.status("Finding motifs: attention → regions → enrichment → merging → JASPAR", expanded=False) as s:
             ss = st.session_state
-            res, tomtom = discover(ss.model_name, ss.device, ss.dtype, state.seq_key(pos), tuple(neg), params,
+            res, tomtom = discover(state.model_key(), state.seq_key(pos), tuple(neg), params,
                                    release)
             s.update(label="Motifs done", state="complete")
         st.session_state.mt_done = True

@@ -22,8 +22,8 @@ target = st.selectbox("scored class", lm.label_names, index=len(lm.label_names) 
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def ism(model_name, device, dtype, key, a, b, target):
-    lm_ = state.load_model_cached(model_name, device, dtype)
+def ism(mkey, key, a, b, target):
+    lm_ = state.load_model_cached(*mkey)
     s = state.from_key(key)[0]
     bar = st.progress(0.0, text=f"{3 * (b - a)} substitutions ...")
     res = mu.saturation_mutagenesis(lm_, s, a, b, target=target,
@@ -33,22 +33,22 @@ def ism(model_name, device, dtype, key, a, b, target):
 
 
 @st.cache_data(show_spinner="Scoring variants ...", max_entries=16)
-def score(model_name, device, dtype, key, text, source):
-    lm_ = state.load_model_cached(model_name, device, dtype)
+def score(mkey, key, text, source):
+    lm_ = state.load_model_cached(*mkey)
     items = state.from_key(key)
     variants = mu.read_variant_table(text, items, source=source)
     return variants, mu.score_variants(lm_, items, variants)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def before_after(model_name, device, dtype, key, variant):
-    lm_ = state.load_model_cached(model_name, device, dtype)
+def before_after(mkey, key, variant):
+    lm_ = state.load_model_cached(*mkey)
     return mu.attention_before_after(lm_, state.from_key(key)[0], variant)
 
 
 ss = st.session_state
 try:
-    res = ism(ss.model_name, ss.device, ss.dtype, state.seq_key([seq]), a, b, target)
+    res = ism(state.model_key(), state.seq_key([seq]), a, b, target)
     track = state.tracks_for(AttentionSpec(), [seq])[0][a:b]
 except Exception as exc:
     state.show_error(exc)
@@ -83,7 +83,7 @@ if st.button("Score variants", key="var_run") or st.session_state.get("var_done"
     try:
         text = up.getvalue().decode("utf-8", "replace") if up is not None else \
             edited.to_csv(sep="\t", index=False)
-        variants, df = score(ss.model_name, ss.device, ss.dtype, state.seq_key(state.seqs()), text,
+        variants, df = score(state.model_key(), state.seq_key(state.seqs()), text,
                              up.name if up is not None else "typed table")
         st.session_state.var_done = True
     except Exception as exc:
@@ -99,7 +99,7 @@ if st.button("Score variants", key="var_run") or st.session_state.get("var_done"
     k = labels.index(st.selectbox("attention before/after for", labels, key="var_pick"))
     v = variants[k]
     by_id = {s.id: s for s in state.seqs()}
-    ba = before_after(ss.model_name, ss.device, ss.dtype, state.seq_key([by_id[v.seq_id]]), v)
+    ba = before_after(state.model_key(), state.seq_key([by_id[v.seq_id]]), v)
     bfig = plots.before_after_figure(ba.ref_track, ba.alt_on_ref, v.offset, labels[k], len(v.ref))
     st.pyplot(bfig)
     plots.close(bfig)
