@@ -183,7 +183,8 @@ def _forward(lm: LoadedModel, batch: list[Encoded], want_attention: bool, rollou
 
     Paths: no attention -> the fast SDPA kernels; [CLS] rows only -> SDPA plus forward hooks that form
     ``softmax(q_cls . K^T / sqrt(d) + mask)`` from each layer's own query/key projections (no T x T matrix);
-    rollout (or ``method='eager'``) -> eager attention with ``output_attentions``.
+    rollout (or ``method='eager'``) -> eager attention with ``output_attentions``; DNABERT-2 layout -> hooks on
+    the fused ``Wqkv`` projections, rows (or, for rollout, full matrices) formed with the encoder's ALiBi bias.
     """
     import torch
 
@@ -344,6 +345,8 @@ def run(lm: LoadedModel, seqs: Iterable[Sequence], *, batch_size: int = 32, stra
     Windows are processed in chunks of ``chunk_windows`` (default ``8 * batch_size``) sorted by length, so at most
     one chunk of reduced outputs is held at a time. ``progress(n)`` is called with the number of records finished.
     method: 'auto' (SDPA + [CLS]-row hooks for BERT-style models, eager otherwise), 'hooks' or 'eager'.
+    Models in DNABERT-2's layout have no eager path; their attention is always recomputed from each layer's
+    fused ``Wqkv`` output and the encoder's ALiBi bias (see :func:`_alibi_attention`).
     cls_layers: keep the [CLS] rows of these layers only (negative indices count from the end; None: all).
     """
     if strand not in STRANDS:
