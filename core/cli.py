@@ -420,7 +420,8 @@ def cmd_finetune(args) -> int:
     elif args.config:
         raise InputError("--config applies to --from-scratch")
     metrics = finetune(train, args.out, base=args.base, dev=dev, config=cfg, kmer=args.kmer, device=args.device,
-                       log=lambda m: tqdm.write(m, file=sys.stderr), progress=progress, scratch_config=scratch)
+                       log=lambda m: tqdm.write(m, file=sys.stderr), progress=progress, scratch_config=scratch,
+                       trust_remote_code=args.trust_remote_code)
     bar.close()
     print(f"saved {args.out}: dev accuracy {metrics['accuracy']}, F1 {metrics['f1']}, MCC {metrics['mcc']}, "
           f"AUROC {metrics['auroc']} ({metrics['train_sequences']} training sequences, {metrics['epochs_run']} "
@@ -554,6 +555,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--negatives", help="FASTA of negatives (label 0), with --positives")
     p.add_argument("--dev", help="labelled dev data for early stopping (default: 10 %% of --train)")
     p.add_argument("--base", help="DNABERT checkpoint folder or cached Hugging Face id to start from")
+    p.add_argument("--trust-remote-code", action="store_true",
+                   help="allow the base checkpoint's own Python code to run (DNABERT-2 needs it; off by default)")
     p.add_argument("--from-scratch", action="store_true", help="start from random weights: the demo configuration, "
                                                                 "or --config")
     p.add_argument("--config", help="with --from-scratch: a JSON file of BertConfig fields (e.g. "

@@ -205,11 +205,13 @@ def _predict(model, ids, bs, pad, device) -> np.ndarray:
 def finetune(train: list[Sequence], out_dir: str | os.PathLike, *, base: str | None = None,
              dev: list[Sequence] | None = None, config: FinetuneConfig = FinetuneConfig(),
              scratch_config: dict | None = None, kmer: int | None = None, device: str = "auto",
-             log: Callable[[str], None] | None = None, progress: Callable[[int, int, float], None] | None = None
-             ) -> dict:
+             log: Callable[[str], None] | None = None, progress: Callable[[int, int, float], None] | None = None,
+             trust_remote_code: bool = False) -> dict:
     """Fine-tune ``base`` (a DNABERT checkpoint folder or cached hub id) or a model built from ``scratch_config``
     (BertConfig arguments; ``{}`` gives the demo configuration) on ``train``; saves to ``out_dir`` and returns the
-    metrics. Without ``dev``, 10 % of ``train`` (stratified, seeded) is held out for early stopping."""
+    metrics. Without ``dev``, 10 % of ``train`` (stratified, seeded) is held out for early stopping.
+    ``trust_remote_code`` lets a base that ships its own model code (DNABERT-2) run it; that code is copied to
+    ``out_dir`` so the result loads like its base."""
     import torch
     from transformers import AutoModelForSequenceClassification, BertForSequenceClassification
 
@@ -240,19 +242,33 @@ def finetune(train: list[Sequence], out_dir: str | os.PathLike, *, base: str | N
     try:
         if base is not None:
             name, path = _resolve_path(base, allow_download=False)
-            from .models import _load_hf_tokenizer
+            from .models import _check_weights, _load_hf_tokenizer
 
-            hf_tok = _load_hf_tokenizer(path, False)
-            cfg_vocab = json.loads((path / "config.json").read_text()).get("vocab_size")
+            base_cfg = json.loads((path / "config.json").read_text())
+            hf_tok = _load_hf_tokenizer(path, trust_remote_code, base_cfg.get("model_type", "bert"))
+            cfg_vocab = base_cfg.get("vocab_size")
             n_vocab = len([t for t in hf_tok.get_vocab() if t.strip()])   # DNABERT-6's vocab.txt ends with ""
             if cfg_vocab is not None and cfg_vocab != n_vocab:
                 raise ModelError(f"base model '{name}': config.json says vocab_size {cfg_vocab} but its vocabulary "
                                  f"has {n_vocab} tokens")
             tok, family, k = build_tokenizer(hf_tok, 512, None, kmer)
-            model = AutoModelForSequenceClassification.from_pretrained(
-                str(path), num_labels=n_classes, id2label=id2label, label2id={v: k_ for k_, v in id2label.items()},
-                ignore_mismatched_sizes=True, hidden_dropout_prob=config.dropout, classifier_dropout=config.dropout,
-                local_files_only=True)
+            try:
+                model, info = AutoModelForSequenceClassification.from_pretrained(
+                    str(path), num_labels=n_classes, id2label=id2label,
+                    label2id={v: k_ for k_, v in id2label.items()}, ignore_mismatched_sizes=True,
+                    hidden_dropout_prob=config.dropout, classifier_dropout=config.dropout, local_files_only=True,
+                    trust_remote_code=trust_remote_code, output_loading_info=True)
+            except ValueError as exc:
+                if "trust_remote_code" in str(exc):
+                    raise ModelError(f"base model '{name}' needs custom code from its repository; pass "
+                                     "--trust-remote-code only if you trust it") from None
+                raise ModelError(f"cannot load base model '{name}': {exc}") from None
+            _check_weights(name, type(model).__name__, info, has_remote_code=bool(base_cfg.get("auto_map")),
+                           trust_remote_code=trust_remote_code,
+                           may_miss=(".pooler.", ".classifier.", ".contact_head."))
+            from .models import _materialise_alibi
+
+            _materialise_alibi(model, dev_)
             tok.max_tokens = int(getattr(model.config, "max_position_embeddings", 512))
             base_desc = name
         else:
@@ -339,7 +355,10 @@ def finetune(train: list[Sequence], out_dir: str | os.PathLike, *, base: str | N
 
             Path(out_dir).mkdir(parents=True, exist_ok=True)
             model.save_pretrained(out_dir, safe_serialization=True)
-            for f in ("vocab.txt", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.json"):
+            keep = ["vocab.txt", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.json"]
+            if trust_remote_code and base_cfg.get("auto_map"):
+                keep += [p.name for p in path.glob("*.py")]              # the model code the config points to
+            for f in keep:
                 if (path / f).exists():
                     shutil.copyfile(path / f, Path(out_dir) / f)
         metrics = {**final, "split": "dev", "base": base_desc, "classes": n_classes, "train_sequences": len(train),

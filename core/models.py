@@ -194,12 +194,12 @@ def build_tokenizer(hf_tok, max_tokens: int, family: str | None = None, k: int |
 
 
 def _check_weights(name: str, arch: str, info: dict, has_remote_code: bool, trust_remote_code: bool,
-                   classifier: bool = False) -> None:
+                   may_miss: tuple[str, ...] = (".pooler.", ".contact_head.")) -> None:
     """Refuse a model whose encoder (or classification head) was not in the checkpoint: transformers would fill
-    those weights randomly and every score would be noise. Only ESM's contact head, and the pooler of a model without
-    a classification head (pre-trained-only checkpoints have none), may be missing: neither is used then."""
-    unused_parts = (".contact_head.",) if classifier else (".pooler.", ".contact_head.")
-    missing = [k for k in info.get("missing_keys", []) if not any(p in f".{k}" for p in unused_parts)]
+    those weights randomly and every score would be noise. Only parameters whose names contain one of ``may_miss``
+    may be missing: ESM's contact head and, without a classification head, the pooler (pre-trained-only
+    checkpoints have none; neither is used then); fine-tuning also starts a new head."""
+    missing = [k for k in info.get("missing_keys", []) if not any(p in f".{k}" for p in may_miss)]
     if not missing:
         return
     unused = sorted(info.get("unexpected_keys", []))
@@ -264,7 +264,8 @@ def load_model(name_or_path: str | None = None, *, device: str = "auto", dtype: 
     except Exception as exc:
         raise ModelError(f"cannot load the weights of '{name}': {exc}") from None
     _check_weights(name, type(model).__name__, info, has_remote_code=bool(getattr(config, "auto_map", None)),
-                   trust_remote_code=trust_remote_code, classifier=classifier)
+                   trust_remote_code=trust_remote_code,
+                   may_miss=(".contact_head.",) if classifier else (".pooler.", ".contact_head."))
     model.eval().to(dev)
     _materialise_alibi(model, dev)
     hf_tok = _load_hf_tokenizer(path, trust_remote_code, getattr(config, "model_type", "bert"))

@@ -154,3 +154,27 @@ def test_finetune_cli_from_scratch_with_a_small_config(tmp_path, capsys):
     assert "dev accuracy" in capsys.readouterr().err
     assert main(["finetune", "--train", str(data), "--out", str(out)]) == 2
     assert "give either --base MODEL" in capsys.readouterr().err
+
+
+def test_finetune_from_a_dnabert2_layout_base(tmp_path):
+    """A base that ships its own code: refused without trust (its encoder would be random), fine-tuned with it;
+    the output carries the code, loads, and its attention is recomputed from Wqkv + ALiBi."""
+    from checkpoints import make_alibi_checkpoint
+    from core import inference
+    from core.attention import AttentionSpec, nucleotide_scores
+    from core.models import load_model
+
+    base = make_alibi_checkpoint(tmp_path / "dnabert2", alibi_size=16)
+    rng = np.random.default_rng(3)
+    rows = ["sequence\tlabel"] + ["".join(rng.choice(list("ACGT"), 60)) + f"\t{i % 2}" for i in range(40)]
+    (tmp_path / "d.tsv").write_text("\n".join(rows) + "\n")
+    data = read_labelled(tmp_path / "d.tsv")
+    with pytest.raises(ModelError, match="--trust-remote-code"):
+        finetune(data, tmp_path / "no", base=str(base), config=FinetuneConfig(epochs=1, batch_size=16))
+    m = finetune(data, tmp_path / "out", base=str(base), config=FinetuneConfig(epochs=1, batch_size=16),
+                 trust_remote_code=True)
+    assert m["family"] == "bpe" and (tmp_path / "out" / "alibi_bert.py").exists()
+    lm = load_model(str(tmp_path / "out"), trust_remote_code=True)
+    assert lm.has_classifier and lm.metrics["train_sequences"] + lm.metrics["dev_sequences"] == 40
+    rec = next(inference.run(lm, data[:1]))
+    assert rec.probs.shape == (2,) and np.isfinite(nucleotide_scores(rec, AttentionSpec(), n_layers=2)).all()
