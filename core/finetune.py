@@ -242,7 +242,7 @@ def finetune(train: list[Sequence], out_dir: str | os.PathLike, *, base: str | N
     try:
         if base is not None:
             name, path = _resolve_path(base, allow_download=False)
-            from .models import _check_weights, _load_hf_tokenizer
+            from .models import _check_weights, _load_hf_tokenizer, _materialise_alibi
 
             base_cfg = json.loads((path / "config.json").read_text())
             hf_tok = _load_hf_tokenizer(path, trust_remote_code, base_cfg.get("model_type", "bert"))
@@ -266,8 +266,6 @@ def finetune(train: list[Sequence], out_dir: str | os.PathLike, *, base: str | N
             _check_weights(name, type(model).__name__, info, has_remote_code=bool(base_cfg.get("auto_map")),
                            trust_remote_code=trust_remote_code,
                            may_miss=(".pooler.", ".classifier.", ".contact_head."))
-            from .models import _materialise_alibi
-
             _materialise_alibi(model, dev_)
             tok.max_tokens = int(getattr(model.config, "max_position_embeddings", 512))
             base_desc = name
