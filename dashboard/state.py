@@ -154,6 +154,13 @@ def downloads(name: str, mpl_builder=None, plotly_fig=None, key: str | None = No
     st.session_state.exports[name] = (mpl_builder, plotly_fig)
 
 
+def pvalue_columns(df) -> dict:
+    """column_config showing p-, q- and E-value columns in scientific notation (0.0000 hides 3e-15)."""
+    names = [c for c in df.columns if c in ("p", "q") or c.endswith(("_p", "_q")) or c.lower() in (
+        "p-value", "q-value", "e-value")]
+    return {c: st.column_config.NumberColumn(format="%.2e") for c in names}
+
+
 def table_downloads(df, name: str, key: str | None = None) -> None:
     import io
 

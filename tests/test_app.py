@@ -82,6 +82,9 @@ def test_motifs_page_finds_planted_motifs(at):
     assert metrics["kept"] >= 2 and metrics["regions"] > 50
     table = frame_with(at, "best_jaspar_id")
     assert {"MA0108.3", "MA0139.2"} <= set(table["best_jaspar_id"])
+    shown = next(d for d in at.dataframe if "best_jaspar_id" in d.value.columns)
+    conf = json.loads(shown.proto.columns)                  # p/q in scientific notation: 3e-15 is not 0.0000
+    assert all(conf[c]["type_config"]["format"] == "%.2e" for c in ("p", "q", "best_jaspar_p", "best_jaspar_q"))
 
 
 def test_mutations_page_map_agreement_and_variants(at):

@@ -98,7 +98,8 @@ if st.button("Find motifs", type="primary", key="mt_run") or st.session_state.ge
         st.warning(f"No motifs: {res.explanation}")
         st.stop()
     summary = mt.motif_summary(res, tomtom)
-    st.dataframe(summary, width="stretch", hide_index=True, key="motif_table")
+    st.dataframe(summary, width="stretch", hide_index=True, key="motif_table",
+                 column_config=state.pvalue_columns(summary))
     state.table_downloads(summary, "motifs", key="motifs_tbl")
     inst = res.instances()
     state.table_downloads(inst, "instances", key="inst_tbl")
@@ -120,6 +121,7 @@ if st.button("Find motifs", type="primary", key="mt_run") or st.session_state.ge
                     key="logo")
     if tomtom is not None:
         st.dataframe(tomtom[tomtom["Query_ID"] == m.name], hide_index=True, width="stretch",
+                     column_config=state.pvalue_columns(tomtom),
                      key="tomtom_table")
     st.markdown("**Instances on their sequences** (motif core highlighted, window underlined)")
     seq_of = {s.id: s.seq for s in pos}
