@@ -101,7 +101,6 @@ def run_model(mkey: tuple, key: tuple, strand: str, rollout: bool):
 
 
 def outputs(items=None, strand: str = "forward", rollout: bool = False):
-    ss = st.session_state
     items = seqs() if items is None else items
     try:
         return run_model(model_key(), seq_key(items), strand, rollout)

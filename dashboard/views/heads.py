@@ -29,7 +29,6 @@ def window_attention(mkey, sequence, a, b):
     return token_matrices(lm_, sequence, a, b)
 
 
-ss = st.session_state
 try:
     att, toks, spans = window_attention(state.model_key(), seq.seq, start, start + width)
 except Exception as exc:

@@ -78,9 +78,7 @@ if st.button("Find motifs", type="primary", key="mt_run") or st.session_state.ge
         st.stop()
     try:
         with st.status("Finding motifs: attention → regions → enrichment → merging → JASPAR", expanded=False) as s:
-            ss = st.session_state
-            res, tomtom = discover(state.model_key(), state.seq_key(pos), tuple(neg), params,
-                                   release)
+            res, tomtom = discover(state.model_key(), state.seq_key(pos), tuple(neg), params, release)
             s.update(label="Motifs done", state="complete")
         st.session_state.mt_done = True
     except Exception as exc:
@@ -104,7 +102,8 @@ if st.button("Find motifs", type="primary", key="mt_run") or st.session_state.ge
     inst = res.instances()
     state.table_downloads(inst, "instances", key="inst_tbl")
     meme = meme_text([(m.name, m.ppm, m.n_instances) for m in res.motifs])
-    st.download_button("motifs.meme", meme, file_name="motifs.meme", mime="text/plain", key="dl_meme", on_click="ignore")
+    st.download_button("motifs.meme", meme, file_name="motifs.meme", mime="text/plain", key="dl_meme",
+                       on_click="ignore")
     st.session_state.setdefault("texts", {})["motifs.meme"] = meme
     if tomtom is not None:
         st.session_state.tables["tomtom"] = tomtom

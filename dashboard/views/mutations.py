@@ -46,7 +46,6 @@ def before_after(mkey, key, variant):
     return mu.attention_before_after(lm_, state.from_key(key)[0], variant)
 
 
-ss = st.session_state
 try:
     res = ism(state.model_key(), state.seq_key([seq]), a, b, target)
     track = state.tracks_for(AttentionSpec(), [seq])[0][a:b]
