@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q -r requirements.txt
-	$(PY) -m core.motif_db --warm
+	$(PY) -m core.motifs.jaspar --warm
 	touch $(STAMP)
 
 install: $(STAMP) js

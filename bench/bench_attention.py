@@ -20,7 +20,7 @@ from common import ROOT, Row, timed
 
 
 def _seqs(n, L, seed=0):
-    from core.sequences import Sequence
+    from core.io.sequences import Sequence
 
     rng = np.random.default_rng(seed)
     X = rng.integers(0, 4, size=(n, L))
@@ -28,10 +28,10 @@ def _seqs(n, L, seed=0):
 
 
 def _speed_rows(lm, seqs, batch, label):
-    from core import inference
-    from core.attention import AttentionSpec, nucleotide_scores
+    from core.model import inference
+    from core.lenses.attention import Attention, nucleotide_scores
 
-    spec = AttentionSpec()
+    spec = Attention()
 
     def predict():
         return sum(1 for _ in inference.run(lm, seqs, batch_size=batch, attention=False))
@@ -80,7 +80,7 @@ def _peak_rss_kib(n: int, L: int, tmp: str) -> tuple[int, float]:
 def run(quick: bool = False) -> list[Row]:
     import torch
 
-    from core.models import load_model
+    from core.model.loading import load_model
 
     torch.set_num_threads(max(1, torch.get_num_threads()))
     rows = []

@@ -28,10 +28,10 @@ def main() -> int:
     import torch
 
     from checkpoints import make_dnabert_checkpoint
-    from core import inference
-    from core.attention import AttentionSpec, nucleotide_scores
-    from core.models import load_model
-    from core.sequences import Sequence
+    from core.model import inference
+    from core.lenses.attention import Attention, nucleotide_scores
+    from core.model.loading import load_model
+    from core.io.sequences import Sequence
 
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         print("no CUDA device here; use --device cpu --quick for a smoke test", file=sys.stderr)
@@ -52,7 +52,7 @@ def main() -> int:
             if dtype == "float16" and not args.device.startswith("cuda"):
                 continue
             lm = load_model(path, device=args.device, dtype=dtype)
-            spec = AttentionSpec()
+            spec = Attention()
 
             def pred():
                 for _ in inference.run(lm, seqs, batch_size=bs, attention=False):

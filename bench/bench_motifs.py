@@ -15,7 +15,7 @@ from common import Row, timed
 
 
 def make_input(n_pos=5000, n_neg=5000, L=100, seed=0):
-    from core.demo import DemoGenerator, jaspar_ppms
+    from core.train.demo import DemoGenerator, jaspar_ppms
 
     gen = DemoGenerator(jaspar_ppms(), length=L, seed=seed)
     rng = np.random.default_rng(seed)

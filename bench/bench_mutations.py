@@ -14,9 +14,9 @@ from common import Row, timed
 def run(quick: bool = False) -> list[Row]:
     import torch
 
-    from core.models import load_model
+    from core.model.loading import load_model
     from core.mutations import saturation_mutagenesis
-    from core.sequences import Sequence
+    from core.io.sequences import Sequence
 
     L = 200 if quick else 500
     batch = 64
@@ -38,7 +38,7 @@ def run(quick: bool = False) -> list[Row]:
                 out.append(torch.softmax(lm.model(input_ids=x, attention_mask=torch.ones_like(x)).logits, -1))
         return torch.cat(out)
 
-    from core.inference import _set_impl
+    from core.model.inference import _set_impl
 
     _set_impl(lm, "sdpa")                               # plain prediction on the fused kernels, as ours uses
     baseline()                                          # warm-up

@@ -27,7 +27,7 @@ nav = st.navigation(pages)
 with st.sidebar:
     st.markdown("### Model")
     ss = st.session_state
-    from core.models import known_models
+    from core.model.loading import known_models
 
     ss.setdefault("model_folders", [])
     cards = known_models(ss.model_folders)

@@ -2,15 +2,12 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
 from core.errors import DnalensError
-
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "sample_data"
+from core.paths import SAMPLE_DATA as SAMPLE
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
@@ -20,10 +17,10 @@ def init() -> None:
     """Defaults for a new browser session: the demo model and the sample data, already loaded."""
     ss = st.session_state
     if "seqs" not in ss:
-        from core.sequences import read_fasta
+        from core.io.sequences import read_fasta
 
         ss.seqs = read_fasta(SAMPLE / "demo.fa")
-        ss.source_label = "sample data (sample_data/demo.fa)"
+        ss.source_label = "sample data (demo.fa)"
         ss.inputs = {"demo.fa": (SAMPLE / "demo.fa").read_bytes()}
     ss.setdefault("model_name", "demo")
     ss.setdefault("device", "auto")
@@ -56,7 +53,7 @@ def seq_key(items) -> tuple:
 
 
 def from_key(key: tuple):
-    from core.sequences import Sequence
+    from core.io.sequences import Sequence
 
     return [Sequence(i, q, chrom=c, start=a, end=b, strand=st_) for i, q, c, a, b, st_ in key]
 
@@ -64,7 +61,7 @@ def from_key(key: tuple):
 # ------------------------------------------------------------------------------------------------ cached work
 @st.cache_resource(show_spinner="Loading the model ...")
 def load_model_cached(name: str, device: str, dtype: str, trust_remote_code: bool = False):
-    from core.models import load_model
+    from core.model.loading import load_model
 
     return load_model(None if name == "demo" else name, device=device, dtype=dtype,
                       trust_remote_code=trust_remote_code)
@@ -85,28 +82,55 @@ def model():
         st.stop()
 
 
+def _bar(text: str, total: int):
+    bar = st.progress(0.0, text=text)
+    return bar, (lambda n: bar.progress(min(1.0, n / max(1, total)), text=f"{n}/{total} sequences"))
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
-def run_model(mkey: tuple, key: tuple, strand: str, rollout: bool):
-    """Model outputs (probabilities, [CLS] rows of every layer/head) for the given sequences; cached by content."""
-    from core import inference
+def run_model(mkey: tuple, key: tuple):
+    """Model outputs (probabilities, [CLS] rows of every layer/head, forward reading) for the layer x head grid;
+    cached by content."""
+    from core.model.inference import run
 
     lm = load_model_cached(*mkey)
     items = from_key(key)
-    bar = st.progress(0.0, text=f"Running {lm.name} on {len(items)} sequences ...")
-    out = list(inference.run(lm, items, batch_size=32, strand=strand, rollout=rollout,
-                             progress=lambda n: bar.progress(min(1.0, n / max(1, len(items))),
-                                                             text=f"{n}/{len(items)} sequences")))
+    bar, update = _bar(f"Running {lm.name} on {len(items)} sequences ...", len(items))
+    out = list(run(lm, items, batch_size=32, progress=update))
     bar.empty()
     return out
 
 
-def outputs(items=None, strand: str = "forward", rollout: bool = False):
+@st.cache_data(show_spinner=False, max_entries=32)
+def lens_tracks(mkey: tuple, key: tuple, lens):
+    """Every sequence's :class:`core.lenses.Tracks` under ``lens``; cached by model, content and lens."""
+    from core.lenses import tracks
+
+    lm = load_model_cached(*mkey)
+    items = from_key(key)
+    bar, update = _bar(f"{lens.describe()} on {len(items)} sequences ...", len(items))
+    out = tracks(lm, items, lens, progress=update)
+    bar.empty()
+    return out
+
+
+def outputs(items=None):
     items = seqs() if items is None else items
     try:
-        return run_model(model_key(), seq_key(items), strand, rollout)
+        return run_model(model_key(), seq_key(items))
     except DnalensError as exc:
         st.error(str(exc))
         st.stop()
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _predictions(mkey: tuple, key: tuple) -> dict:
+    from core.model.scoring import class_probabilities
+
+    lm = load_model_cached(*mkey)
+    items = from_key(key)
+    probs = class_probabilities(lm, items, batch_size=64)
+    return {s.id: p for s, p in zip(items, probs)}
 
 
 def predictions() -> dict:
@@ -114,7 +138,7 @@ def predictions() -> dict:
     lm = model()
     if not lm.has_classifier:
         return {}
-    return {r.id: r.probs for r in outputs()}
+    return _predictions(model_key(), seq_key(seqs()))
 
 
 # ------------------------------------------------------------------------------------------------ output helpers
@@ -127,7 +151,7 @@ def show_error(exc: Exception) -> None:
 
 def downloads(name: str, mpl_builder=None, plotly_fig=None, key: str | None = None) -> None:
     """PNG/SVG/PDF (matplotlib rendering of the same data, no browser needed) and HTML (interactive plotly)."""
-    from core.plots import close, figure_bytes
+    from core.reports.figures import close, figure_bytes
 
     key = key or name
     cols = st.columns(4)
@@ -178,15 +202,16 @@ def table_downloads(df, name: str, key: str | None = None) -> None:
     st.session_state.setdefault("tables", {})[name] = df
 
 
-def spec_controls(lm, prefix: str = "att"):
-    """Recipe / layers / heads / aggregation / strand controls; returns an AttentionSpec."""
-    from core.attention import AttentionSpec
+def lens_controls(lm, prefix: str = "att"):
+    """Recipe / layers / heads / aggregation / orientation controls; returns an attention lens."""
+    from core.lenses import Attention
 
     c1, c2, c3 = st.columns(3)
     recipe = c1.selectbox("recipe", ["dnabert-viz", "custom", "rollout"], key=f"{prefix}_recipe",
                           help="dnabert-viz: last layer [CLS] row, heads summed, k-mer mean, L2 (DNABERT-viz)")
-    strand = c2.selectbox("strand", ["forward", "reverse", "mean"], key=f"{prefix}_strand",
-                          help="reverse: the model reads the reverse complement; scores shown in forward coordinates")
+    orientation = c2.selectbox("orientation", ["forward", "reverse", "both"], key=f"{prefix}_strand",
+                               help="reverse: the model reads the reverse complement; scores shown at the "
+                                    "sequence's own positions; both: the two readings averaged")
     layers = heads = None
     head_agg, layer_agg, norm = "sum", "mean", "l2"
     if recipe == "custom":
@@ -197,14 +222,15 @@ def spec_controls(lm, prefix: str = "att"):
         layer_agg = c3.selectbox("layer aggregation", ["mean", "sum", "max"], key=f"{prefix}_lagg")
     if recipe != "dnabert-viz":
         norm = c3.selectbox("normalisation", ["l2", "max", "sum", "none"], key=f"{prefix}_norm")
-    return AttentionSpec(recipe=recipe, layers=layers, heads=heads, head_agg=head_agg, layer_agg=layer_agg,
-                         normalize=norm, strand=strand)
+    return Attention(recipe=recipe, layers=layers, heads=heads, head_agg=head_agg, layer_agg=layer_agg,
+                     normalize=norm, orientation=orientation)
 
 
-def tracks_for(spec, items=None) -> list[np.ndarray]:
-    from core.attention import nucleotide_scores
-
-    lm = model()
-    outs = outputs(items, spec.run_strand, spec.needs_rollout)
-    return [nucleotide_scores(r, spec, k=lm.k, n_layers=lm.n_layers) for r in outs]
-
+def tracks_for(lens, items=None) -> list[np.ndarray]:
+    """The score arrays of ``items`` (default: every loaded sequence) under ``lens``."""
+    items = seqs() if items is None else items
+    try:
+        return lens_tracks(model_key(), seq_key(items), lens).scores
+    except DnalensError as exc:
+        st.error(str(exc))
+        st.stop()

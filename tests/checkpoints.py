@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from core.tokenization import dnabert_vocab
+from core.model.tokenization import dnabert_vocab
 
 
 def make_dnabert_checkpoint(path, k: int = 6, classifier: bool = True, layers: int = 2, hidden: int = 32,

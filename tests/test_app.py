@@ -45,7 +45,7 @@ def test_opens_on_attention_with_demo_model_and_sample_data(at):
     assert len(at.session_state.seqs) == 200 and at.session_state.model_name == "demo"
     figs = charts(at)
     assert len(figs) >= 4                                    # track, landscape, layer x head grid, matrix
-    assert any("attention landscape: 200 sequences" in f["layout"]["title"]["text"] for f in figs)
+    assert any("attention (dnabert-viz, last layer, heads summed), forward: 200 sequences" in f["layout"]["title"]["text"] for f in figs)
     track = figs[0]
     assert track["layout"]["title"]["text"].startswith("demo_pos_0001")
     assert len(values(track["data"][1]["y"])) == 100         # one score per base
@@ -95,7 +95,7 @@ def test_mutations_page_map_agreement_and_variants(at):
     assert charts(at)[0]["layout"]["title"]["text"].startswith("demo_pos_0001: in-silico mutagenesis")
     at.button(key="var_run").click().run()
     df = frame_with(at, "logOR")
-    assert list(df.columns[:4]) == ["seq_id", "position", "genomic", "variant_id"] and len(df) == 1
+    assert list(df.columns[:5]) == ["seq_id", "position", "pos", "genomic", "variant_id"] and len(df) == 1
 
 
 def test_heads_and_export_pages(at):

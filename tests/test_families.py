@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 
 from checkpoints import make_bpe_checkpoint, make_dnabert_checkpoint, make_nt_checkpoint
-from core import inference
-from core.attention import AttentionSpec, nucleotide_scores
+from core.model import inference
+from core.lenses.attention import Attention, nucleotide_scores
 from core.errors import ModelError
-from core.models import load_model
-from core.sequences import Sequence
+from core.model.loading import load_model
+from core.io.sequences import Sequence
 
 
 def coverage(spans, L):
@@ -26,7 +26,7 @@ def rand(n, seed=0, alphabet="ACGT"):
 def test_nucleotide_transformer_layout(tmp_path):
     lm = load_model(str(make_nt_checkpoint(tmp_path / "nt")))
     assert lm.family == "nonoverlap" and lm.k == 6 and not lm.has_classifier
-    assert type(lm.model).__name__ == "EsmModel"
+    assert type(lm.model).__name__ == "EsmForMaskedLM" and lm.is_masked_lm and lm.attention_path == "eager"
     seq = rand(40, 1)[:20] + "N" + rand(43, 2)                     # 64 bases, one N, a 4-base remainder
     enc = lm.tokenizer.encode(seq)
     assert (coverage(enc.spans, len(seq)) == 1).all()              # every base exactly once
@@ -35,7 +35,7 @@ def test_nucleotide_transformer_layout(tmp_path):
     toks = lm.tokenizer.tokens(enc.ids)
     assert lm.hf_tokenizer.convert_tokens_to_ids(toks) == enc.ids.tolist()
     rec = next(inference.run(lm, [Sequence("x", seq)]))
-    tr = nucleotide_scores(rec, AttentionSpec(), k=lm.k, n_layers=lm.n_layers)
+    tr = nucleotide_scores(rec, Attention(), k=lm.k, n_layers=lm.n_layers)
     assert tr.shape == (64,) and np.isfinite(tr).all()
     # NT: a token's score is copied to each of its bases (no overlap averaging)
     w = rec.forward.windows[0]
@@ -54,7 +54,7 @@ def test_bpe_layout(tmp_path):
     assert "".join(seq[s:e] for s, e in enc.spans if s >= 0) == seq
     assert enc.ids.tolist() == lm.hf_tokenizer(seq)["input_ids"]
     rec = next(inference.run(lm, [Sequence("x", seq)]))
-    tr = nucleotide_scores(rec, AttentionSpec(), n_layers=lm.n_layers)
+    tr = nucleotide_scores(rec, Attention(), n_layers=lm.n_layers)
     assert tr.shape == (150,) and np.isfinite(tr).all() and rec.probs.shape == (2,)
 
 
@@ -68,7 +68,7 @@ def test_strided_kmers(tmp_path):
     cov = coverage(enc.spans, 60)
     assert cov.min() >= 1 and cov.max() == 2
     rec = next(inference.run(lm, [Sequence("x", seq)]))
-    assert np.isfinite(nucleotide_scores(rec, AttentionSpec(), k=6)).all()
+    assert np.isfinite(nucleotide_scores(rec, Attention(), k=6)).all()
 
 
 def test_family_override_and_mismatch(tmp_path):
@@ -103,12 +103,14 @@ def _model_probs(lm, seq):
 
 
 def test_dnabert2_attention_recomputed_from_wqkv_and_alibi(dnabert2_path):
-    from core.inference import _rollout_cls, attention_source, token_matrices
+    from core.model.attention_paths import describe_path
+    from core.model.attention_paths import rollout_cls as _rollout_cls
+    from core.model.inference import token_matrices
 
     import torch
 
     lm = load_model(str(dnabert2_path), trust_remote_code=True)
-    assert lm.family == "bpe" and lm.has_classifier and "ALiBi" in attention_source(lm)
+    assert lm.family == "bpe" and lm.has_classifier and "ALiBi" in describe_path(lm.attention_path)
     assert not lm.model.bert.encoder.alibi.is_meta          # rebuilt after loading (transformers leaves it on meta)
     seqs = [Sequence(f"s{i}", rand(n, 10 + i)) for i, n in enumerate([150, 40, 260])]   # 260 bp: > 24 tokens
     recs = list(inference.run(lm, seqs, batch_size=3, rollout=True))                      # one padded batch
@@ -119,7 +121,7 @@ def test_dnabert2_attention_recomputed_from_wqkv_and_alibi(dnabert2_path):
         assert np.abs(w.cls - ref[:, :, 0, :]).max() < 1e-5
         roll = _rollout_cls([torch.from_numpy(a[None]) for a in ref], torch.ones(1, ref.shape[-1]))[0].numpy()
         assert np.abs(w.rollout - roll).max() < 1e-5
-        assert np.isfinite(nucleotide_scores(rec, AttentionSpec(), n_layers=lm.n_layers)).all()
+        assert np.isfinite(nucleotide_scores(rec, Attention(), n_layers=lm.n_layers)).all()
     # the check can fail: both the query-key scores and the ALiBi bias shape these rows
     row = recs[2].forward.windows[0].cls[-1, 0]
     assert row.max() > 3 * np.median(row) and row.argmax() != 0
@@ -130,8 +132,10 @@ def test_dnabert2_attention_recomputed_from_wqkv_and_alibi(dnabert2_path):
 def test_remote_model_without_readable_attention_says_so(dnabert2_path, monkeypatch):
     from core.errors import InputError
 
+    import dataclasses
+
     lm = load_model(str(dnabert2_path), trust_remote_code=True)
-    monkeypatch.setattr(inference, "_alibi_qkv_modules", lambda model: None)   # a layout dnalens cannot read
+    lm = dataclasses.replace(lm, attention_path="eager")         # as if its layout were one dnalens cannot read
     with pytest.raises(InputError, match="attention"):
         next(inference.run(lm, [Sequence("x", rand(50))]))
     p = next(inference.predict(lm, [Sequence("x", rand(50))]))[1]             # predictions still work

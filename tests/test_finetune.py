@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from core.errors import InputError, ModelError
-from core.finetune import FinetuneConfig, classification_metrics, finetune, read_labelled
+from core.train.finetune import FinetuneConfig, classification_metrics, finetune, read_labelled
 
 
 def test_labels_from_table_fasta_headers_and_two_files(tmp_path, sample):
@@ -80,8 +80,8 @@ def _tiny(tmp_path):
 def test_finetune_from_base_checkpoint_multiclass_and_reload(tmp_path):
     """A 3-class run (splice-site style) from a pre-trained-only DNABERT layout: the output loads everywhere."""
     from checkpoints import make_dnabert_checkpoint
-    from core import inference
-    from core.models import load_model
+    from core.model import inference
+    from core.model.loading import load_model
 
     base = make_dnabert_checkpoint(tmp_path / "mlm", k=6, classifier=False, layers=1, hidden=16, heads=2)
     rng = np.random.default_rng(2)
@@ -111,9 +111,9 @@ def test_demo_configuration_from_scratch_reaches_the_readme_accuracy(tmp_path, s
     recipe draws) reaches the held-out accuracy the README states (0.849) within 0.02 on the shipped test set."""
     import json
 
-    from core import inference
-    from core.models import load_model
-    from core.sequences import read_fasta
+    from core.model import inference
+    from core.model.loading import load_model
+    from core.io.sequences import read_fasta
 
     dev = read_labelled(positives=sample / "demo_positives.fa", negatives=sample / "demo_negatives.fa")
     finetune(read_labelled(sample / "train.fa.gz"), tmp_path / "ft", dev=dev, scratch_config={},
@@ -160,9 +160,9 @@ def test_finetune_from_a_dnabert2_layout_base(tmp_path):
     """A base that ships its own code: refused without trust (its encoder would be random), fine-tuned with it;
     the output carries the code, loads, and its attention is recomputed from Wqkv + ALiBi."""
     from checkpoints import make_alibi_checkpoint
-    from core import inference
-    from core.attention import AttentionSpec, nucleotide_scores
-    from core.models import load_model
+    from core.model import inference
+    from core.lenses.attention import Attention, nucleotide_scores
+    from core.model.loading import load_model
 
     base = make_alibi_checkpoint(tmp_path / "dnabert2", alibi_size=16)
     rng = np.random.default_rng(3)
@@ -177,4 +177,4 @@ def test_finetune_from_a_dnabert2_layout_base(tmp_path):
     lm = load_model(str(tmp_path / "out"), trust_remote_code=True)
     assert lm.has_classifier and lm.metrics["train_sequences"] + lm.metrics["dev_sequences"] == 40
     rec = next(inference.run(lm, data[:1]))
-    assert rec.probs.shape == (2,) and np.isfinite(nucleotide_scores(rec, AttentionSpec(), n_layers=2)).all()
+    assert rec.probs.shape == (2,) and np.isfinite(nucleotide_scores(rec, Attention(), n_layers=2)).all()

@@ -3,9 +3,9 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from core import inference
-from core.attention import AttentionSpec, nucleotide_scores
-from core.sequences import Sequence
+from core.model import inference
+from core.lenses.attention import Attention, nucleotide_scores
+from core.io.sequences import Sequence
 
 
 def random_seqs(n, rng, lo=30, hi=90, prefix="s"):
@@ -42,7 +42,7 @@ def test_rollout_row_is_a_distribution(demo_model):
     for r in inference.run(demo_model, seqs, rollout=True):
         w = r.forward.windows[0]
         assert np.isclose(w.rollout.sum(), 1.0, atol=1e-4) and (w.rollout >= 0).all()
-        tr = nucleotide_scores(r, AttentionSpec(recipe="rollout"), k=6)
+        tr = nucleotide_scores(r, Attention(recipe="rollout"), k=6)
         assert tr.shape == (r.length,)
 
 
@@ -54,7 +54,7 @@ def test_long_sequence_is_windowed_and_stitched(tiny_model):
     wins = rec.forward.windows
     assert len(wins) > 5 and wins[0].start == 0 and wins[-1].end == 400
     assert all(len(w.ids) <= 64 for w in wins)
-    tr = nucleotide_scores(rec, AttentionSpec(), k=6)
+    tr = nucleotide_scores(rec, Attention(), k=6)
     assert tr.shape == (400,) and np.isfinite(tr).all() and (tr > 0).all()
     assert np.isclose(np.linalg.norm(tr), 1)
     # probabilities are the mean over windows
@@ -62,14 +62,14 @@ def test_long_sequence_is_windowed_and_stitched(tiny_model):
 
 
 def test_reverse_strand_runs_on_reverse_complement(demo_model):
-    from core.sequences import reverse_complement
+    from core.io.sequences import reverse_complement
 
     s = Sequence("x", "TTTTTATAAAAGGGCCAGCTAGCATCGACTAGCATCGACTAGCGGCAGCAGCTAGCAGAC")
-    both = next(inference.run(demo_model, [s], strand="both"))
+    both = next(inference.run(demo_model, [s], orientation="both"))
     rc = next(inference.run(demo_model, [Sequence("rc", reverse_complement(s.seq))]))
     assert np.allclose(both.reverse.windows[0].cls, rc.forward.windows[0].cls, atol=1e-6)
-    rev_track = nucleotide_scores(both, AttentionSpec(strand="reverse"), k=6)
-    assert np.allclose(rev_track, nucleotide_scores(rc, AttentionSpec(), k=6)[::-1])
+    rev_track = nucleotide_scores(both, Attention(orientation="reverse"), k=6)
+    assert np.allclose(rev_track, nucleotide_scores(rc, Attention(), k=6)[::-1])
     assert np.allclose(both.probs, (both.forward.probs + both.reverse.probs) / 2)
 
 
@@ -80,7 +80,7 @@ def _peak_traced(lm, n):
     tracemalloc.reset_peak()
     count, per_record = 0, 0
     for rec in inference.run(lm, gen, batch_size=16, chunk_windows=32):
-        nucleotide_scores(rec, AttentionSpec(), k=6)
+        nucleotide_scores(rec, Attention(), k=6)
         per_record = rec.forward.windows[0].cls.nbytes
         count += 1
     _, peak = tracemalloc.get_traced_memory()
@@ -108,15 +108,27 @@ def test_short_sequence_error(demo_model):
 
 
 def _hooks_vs_eager(lm, seqs):
-    fast = list(inference.run(lm, seqs, batch_size=4, method="hooks"))
-    slow = list(inference.run(lm, seqs, batch_size=4, method="eager"))
+    """Largest difference between dnalens's [CLS] rows (padded batches, SDPA + query/key hooks) and the
+    attention an independently loaded eager copy of the same checkpoint returns; full matrices too."""
+    import torch
+    from transformers import AutoModelForSequenceClassification
+
+    eager = AutoModelForSequenceClassification.from_pretrained(lm.path, attn_implementation="eager").eval()
+    fast = list(inference.run(lm, seqs, batch_size=4))
     worst = 0.0
-    for a, b in zip(fast, slow):
-        for wa, wb in zip(a.forward.windows, b.forward.windows):
-            worst = max(worst, float(np.abs(wa.cls - wb.cls).max()))
-        if a.probs is not None:
-            assert np.allclose(a.probs, b.probs, atol=1e-5)
-    return worst
+    for a, s in zip(fast, seqs):
+        enc = lm.tokenizer.encode(s.seq)
+        with torch.no_grad():
+            out = eager(input_ids=torch.from_numpy(enc.ids[None]), output_attentions=True)
+        ref = torch.stack([x[0, :, 0, :] for x in out.attentions]).numpy()          # [layers, heads, T]
+        worst = max(worst, float(np.abs(a.forward.windows[0].cls - ref).max()))
+        assert np.allclose(a.probs, torch.softmax(out.logits, -1)[0].numpy(), atol=1e-5)
+    full, _, _ = inference.token_matrices(lm, seqs[0].seq)
+    enc = lm.tokenizer.encode(seqs[0].seq)
+    with torch.no_grad():
+        ref_full = torch.stack([x[0] for x in eager(input_ids=torch.from_numpy(enc.ids[None]),
+                                                    output_attentions=True).attentions]).numpy()
+    return max(worst, float(np.abs(full - ref_full).max()))
 
 
 def test_hook_rows_equal_eager_rows_on_demo_model(demo_model):
@@ -128,7 +140,7 @@ def test_hook_rows_equal_eager_rows_on_demo_model(demo_model):
 @pytest.mark.slow
 def test_hook_rows_equal_eager_rows_on_bert_base_size_model(tmp_path):
     from checkpoints import make_dnabert_checkpoint
-    from core.models import load_model
+    from core.model.loading import load_model
 
     path = make_dnabert_checkpoint(tmp_path / "base", k=6, layers=12, hidden=768, heads=12)
     lm = load_model(str(path))
@@ -142,8 +154,8 @@ def test_ten_kb_constant_attention_model_stitches_without_steps(tmp_path):
     import torch
 
     from checkpoints import make_dnabert_checkpoint
-    from core.attention import AttentionSpec, nucleotide_scores
-    from core.models import load_model
+    from core.lenses.attention import Attention, nucleotide_scores
+    from core.model.loading import load_model
 
     path = make_dnabert_checkpoint(tmp_path / "flat", k=6, layers=2, hidden=32, heads=4)
     lm = load_model(str(path))
@@ -155,22 +167,22 @@ def test_ten_kb_constant_attention_model_stitches_without_steps(tmp_path):
     seq = Sequence("10kb", "".join(np.random.default_rng(9).choice(list("ACGT"), 10_000)))
     rec = next(inference.run(lm, [seq]))
     assert len(rec.forward.windows) >= 20 and all(len(w.ids) == 512 for w in rec.forward.windows)
-    track = nucleotide_scores(rec, AttentionSpec(recipe="custom", normalize="none"), k=6)
+    track = nucleotide_scores(rec, Attention(recipe="custom", normalize="none"), k=6)
     inner = track[5:-5]                                         # the first/last bases have fewer covering k-mers
     assert np.ptp(inner) < 1e-6 * inner.mean(), np.ptp(inner)
     # and the real demo model: finite, unit-norm track over the whole 10 kb
     demo = load_model("demo")
-    tr = nucleotide_scores(next(inference.run(demo, [seq])), AttentionSpec(), k=6)
+    tr = nucleotide_scores(next(inference.run(demo, [seq])), Attention(), k=6)
     assert tr.shape == (10_000,) and np.isfinite(tr).all() and np.isclose(np.linalg.norm(tr), 1)
 
 
 def test_bfloat16_path_close_to_float32(tmp_path, demo_model):
     """The reduced-precision path (what --dtype bfloat16 / the GPU autocast path use) gives nearly the same tracks."""
-    from core.attention import AttentionSpec, nucleotide_scores
-    from core.models import load_model
+    from core.lenses.attention import Attention, nucleotide_scores
+    from core.model.loading import load_model
 
     bf = load_model("demo", dtype="bfloat16")
     seqs = random_seqs(4, np.random.default_rng(13), 60, 120)
-    a = [nucleotide_scores(r, AttentionSpec(), k=6) for r in inference.run(demo_model, seqs)]
-    b = [nucleotide_scores(r, AttentionSpec(), k=6) for r in inference.run(bf, seqs)]
+    a = [nucleotide_scores(r, Attention(), k=6) for r in inference.run(demo_model, seqs)]
+    b = [nucleotide_scores(r, Attention(), k=6) for r in inference.run(bf, seqs)]
     assert all(np.corrcoef(x, y)[0, 1] > 0.98 for x, y in zip(a, b))

@@ -5,16 +5,16 @@ import pytest
 
 from checkpoints import make_dnabert_checkpoint
 from core.errors import InputError, ModelError
-from core.models import detect_family, load_model
-from core.sequences import Sequence
-from core.tokenization import dnabert_vocab, kmer_text
+from core.model.loading import detect_family, load_model
+from core.io.sequences import Sequence
+from core.model.tokenization import dnabert_vocab, kmer_text
 
 
 def test_dnabert6_pretrained_layout_loads_without_classifier(tmp_path):
     """DNABERT-6's exact layout (BertForMaskedLM, vocab.txt, tokenizer_config do_lower_case false) loads through
     the public loader; attention works and predictions are absent with a clear message."""
-    from core import inference
-    from core.attention import AttentionSpec, nucleotide_scores
+    from core.model import inference
+    from core.lenses.attention import Attention, nucleotide_scores
 
     path = make_dnabert_checkpoint(tmp_path / "DNA_bert_6", k=6, classifier=False)
     cfg = json.loads((path / "config.json").read_text())
@@ -22,12 +22,13 @@ def test_dnabert6_pretrained_layout_loads_without_classifier(tmp_path):
     assert json.loads((path / "tokenizer_config.json").read_text())["do_lower_case"] is False
     lm = load_model(str(path), device="cpu")
     assert (lm.family, lm.k, lm.has_classifier, lm.max_tokens) == ("kmer", 6, False, 512)
-    assert lm.model.config._attn_implementation == "eager"
+    assert lm.attention_path == "qk-hooks" and lm.model.config._attn_implementation == "sdpa"
+    assert lm.is_masked_lm                                  # BertForMaskedLM: the masked-LM lens works
     assert lm.card()["labels"] is None
     seq = Sequence("s", "ACGTAGCTAGCTAGGATCGATCGATTTACGACG")
     rec = next(inference.run(lm, [seq]))
     assert rec.probs is None
-    tr = nucleotide_scores(rec, AttentionSpec(), k=6)
+    tr = nucleotide_scores(rec, Attention(), k=6)
     assert tr.shape == (len(seq.seq),) and np.isclose(np.linalg.norm(tr), 1)
     with pytest.raises(InputError, match="no classification head"):
         list(inference.predict(lm, [seq]))
@@ -110,7 +111,7 @@ def test_demo_model_card(demo_model):
 
 
 def test_known_models_lists_demo_and_added_folders(tmp_path):
-    from core.models import known_models
+    from core.model.loading import known_models
 
     path = make_dnabert_checkpoint(tmp_path / "ft", k=5, layers=1, hidden=16, heads=2)
     cards = known_models([str(path), str(tmp_path / "nope")])

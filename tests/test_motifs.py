@@ -5,9 +5,11 @@ import numpy as np
 import pytest
 
 from core.errors import InputError
-from core.motifs import (MotifParams, containment_counts, contiguous_regions, count_matrix, discover_motifs,
-                         dinucleotide_shuffle, enrichment, high_attention_regions, informative_core,
-                         probability_matrix, ungapped_alignment)
+from core.motifs import MotifParams, discover_motifs, dinucleotide_shuffle
+from core.motifs.merge import ungapped_alignment
+from core.motifs.pwm import count_matrix, informative_core, probability_matrix
+from core.motifs.regions import contiguous_regions, high_attention_regions
+from core.motifs.stats import containment_counts, enrichment
 from dnabert_viz_reference import count_containing, motif_analysis
 
 PARITY = MotifParams.dnabert_viz()
@@ -211,7 +213,7 @@ def test_hostile_input():
         discover_motifs(["NNNNNN"] * 2, [np.ones(6)] * 2, ["ACGT"], MotifParams())
     with pytest.raises(InputError, match="NaN"):
         discover_motifs(pos, [np.r_[np.ones(15), np.nan]] * 3, ["ACGT"], MotifParams())
-    from core.motif_db import load_jaspar
+    from core.motifs.jaspar import load_jaspar
 
     with pytest.raises(InputError, match="JASPAR release 'JASPAR1999' does not exist here; available: JASPAR2026"):
         load_jaspar("JASPAR1999")
@@ -230,7 +232,7 @@ def test_pwm_and_information():
 def test_meme_roundtrip(tmp_path):
     from memelite.io import read_meme
 
-    from core.motif_db import write_meme
+    from core.motifs.jaspar import write_meme
 
     ppm = probability_matrix(count_matrix(["TATAAAA", "TATAAAT", "TATATAA"]))
     write_meme([("TATA box", ppm, 3), ("other", np.full((5, 4), 0.25), 10)], tmp_path / "m.meme")
@@ -254,13 +256,14 @@ def test_dinucleotide_shuffle_preserves_dinucleotides():
 def test_demo_planted_motifs_found_and_matched_to_their_jaspar_source(demo_model, sample):
     """With the demo model's attention on the held-out positives, every planted motif is discovered and its top
     JASPAR match is the matrix it was planted from (q < 0.01)."""
-    from core import inference
-    from core.attention import AttentionSpec, nucleotide_scores
-    from core.motifs import match_jaspar, motif_summary, shuffled_background
-    from core.sequences import read_fasta
+    from core.io.sequences import read_fasta
+    from core.lenses import Attention, tracks
+    from core.motifs import shuffled_background
+    from core.motifs.jaspar import match_jaspar
+    from core.reports.motifs import motif_summary
 
     pos = read_fasta(sample / "demo_positives.fa")
-    scores = [nucleotide_scores(r, AttentionSpec(), k=6) for r in inference.run(demo_model, pos, batch_size=64)]
+    scores = tracks(demo_model, pos, Attention(), batch_size=64).scores
     seqs = [s.seq for s in pos]
     for background in ([s.seq for s in read_fasta(sample / "demo_negatives.fa")], shuffled_background(seqs)):
         res = discover_motifs(seqs, scores, background, MotifParams(), pos_ids=[s.id for s in pos])

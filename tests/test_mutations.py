@@ -5,9 +5,12 @@ import pandas as pd
 import pytest
 
 from core.errors import InputError
-from core.mutations import (Variant, agreement, alt_to_ref_map, attention_before_after, effect_scores,
-                            read_variant_table, saturation_mutagenesis, score_variants)
-from core.sequences import Sequence, read_bed, read_fasta, reverse_complement
+from core.lenses.agreement import agreement
+from core.lenses.ism import saturation_mutagenesis
+from core.model.scoring import effect_scores
+from core.variants.variants import (Variant, alt_to_ref_map, parse_variants, read_variant_file, score_variants,
+                                    tracks_before_after)
+from core.io.sequences import Sequence, read_bed, read_fasta, reverse_complement
 
 
 def test_effect_scores_by_hand():
@@ -45,7 +48,7 @@ def test_table_variants_one_based_dash_alleles_and_vcf_anchors():
             "s2\t3\t-\tCC\tins\n"
             "s2\t4\tTG\tT\tvcf-style deletion\n"
             "s2\t8\tG\tGAA\tvcf-style insertion\n")
-    vs = read_variant_table(text, seqs(), "t.tsv")
+    vs = parse_variants(text, seqs(), "t.tsv")
     assert [(v.seq_id, v.offset, v.ref, v.alt) for v in vs] == [
         ("s1", 3, "T", "G"), ("s1", 4, "A", ""), ("s2", 2, "", "CC"), ("s2", 4, "G", ""), ("s2", 8, "", "AA")]
     assert vs[3].apply("TTTTGGGGCCCCAAAATTTT") == "TTTTGGGCCCCAAAATTTT"
@@ -55,7 +58,7 @@ def test_table_variants_one_based_dash_alleles_and_vcf_anchors():
 def test_vcf_multiallelic_split_and_sequence_ids():
     vcf = ("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
            "s1\t2\tv1\tC\tA,G,T\t.\tPASS\t.\n")
-    vs = read_variant_table(vcf, seqs(), "x.vcf")
+    vs = parse_variants(vcf, seqs(), "x.vcf")
     assert [(v.offset, v.alt, v.label) for v in vs] == [(1, "A", "v1"), (1, "G", "v1"), (1, "T", "v1")]
 
 
@@ -76,7 +79,7 @@ def test_vcf_multiallelic_split_and_sequence_ids():
 ])
 def test_hostile_variant_input(text, msg):
     with pytest.raises(InputError, match=msg):
-        read_variant_table(text, seqs(), "t.tsv" if not text.startswith("##") else "x")
+        parse_variants(text, seqs(), "t.tsv" if not text.startswith("##") else "x")
 
 
 def test_genomic_variants_on_both_strands(tmp_path):
@@ -88,7 +91,7 @@ def test_genomic_variants_on_both_strands(tmp_path):
     vcf = ("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\n"
            "chr1\t6\tsnv\tC\tT\n"            # genomic 0-based 5
            "chr1\t9\tdel\tGG\tG\n")           # delete genomic 9 (anchor at 8)
-    vs = read_variant_table(vcf, recs, "v.vcf")
+    vs = parse_variants(vcf, recs, "v.vcf")
     assert len(vs) == 4                                       # each variant on both intervals
     genome = "AAAACCCCGGGGTTTTACGT"
     for v in vs:
@@ -107,7 +110,7 @@ def test_genomic_variants_on_both_strands(tmp_path):
 
 
 def test_saturation_matches_single_predictions(demo_model):
-    from core.inference import predict
+    from core.model.inference import predict
 
     s = Sequence("x", "ACGTTGCATGCATTTATAAAAGGCATGCATGCCACCAGGGGGCGCTAGCTAGGATC")
     res = saturation_mutagenesis(demo_model, s, 10, 20, batch_size=7)
@@ -126,7 +129,7 @@ def test_saturation_matches_single_predictions(demo_model):
 def test_sample_variants_inside_motifs_matter_more(demo_model, sample):
     """On the shipped variant table, substitutions inside planted motifs change the prediction far more."""
     pos = read_fasta(sample / "demo_positives.fa")
-    vs = read_variant_table(sample / "variants.tsv", pos)
+    vs = read_variant_file(sample / "variants.tsv", pos)
     df = score_variants(demo_model, pos, vs)
     inside = df["delta"].abs()[[v.label.startswith("inside") for v in vs]]
     outside = df["delta"].abs()[[v.label.startswith("outside") for v in vs]]
@@ -152,10 +155,10 @@ def test_saturation_map_concentrates_on_the_motif(demo_model, sample):
 def test_before_after_deletion_and_agreement(demo_model):
     s = Sequence("x", "ACGTTGCATGCATTTATAAAAGGCATGCATGCCACCAGGGGGCGCTAGCTAGGATC")
     v = Variant("x", 15, "TATA", "")
-    ba = attention_before_after(demo_model, s, v)
+    ba = tracks_before_after(demo_model, s, v)
     assert ba.ref_track.shape == (len(s.seq),) and ba.alt_track.shape == (len(s.seq) - 4,)
     assert np.isnan(ba.alt_on_ref[15:19]).all() and np.isfinite(np.delete(ba.alt_on_ref, range(15, 19))).all()
-    ins = attention_before_after(demo_model, s, Variant("x", 10, "", "GGG"))
+    ins = tracks_before_after(demo_model, s, Variant("x", 10, "", "GGG"))
     assert len(ins.inserted) == 3 and ins.inserted_after == 9 and np.isfinite(ins.alt_on_ref).all()
     a = np.arange(20.0)
     ag = agreement(a, a ** 2, top_k=5)

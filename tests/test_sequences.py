@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from core.errors import InputError
-from core.sequences import (gc_content, parse_bed, parse_text, read_bed, read_fasta, reverse_complement,
+from core.io.sequences import (gc_content, parse_bed, parse_text, read_bed, read_fasta, reverse_complement,
                             sequences_table)
 
 
@@ -120,7 +120,7 @@ def test_sample_bed_motifs_read_forward(sample):
     truth = pd.read_csv(sample / "intervals_truth.tsv", sep="\t")
     strands = {r.strand for r in recs.values()}
     assert strands == {"+", "-"}
-    from core.demo import DemoGenerator, jaspar_ppms
+    from core.train.demo import DemoGenerator, jaspar_ppms
 
     gen = DemoGenerator(jaspar_ppms())
     for row in truth.dropna(subset=["motif"]).itertuples():

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from core.errors import InputError
-from core.tokenization import (KmerTokenizer, NonOverlappingTokenizer, OffsetsTokenizer, dnabert_vocab, kmer_text,
+from core.model.tokenization import (KmerTokenizer, NonOverlappingTokenizer, OffsetsTokenizer, dnabert_vocab, kmer_text,
                                plan_windows, seq_to_kmers, spread_to_nucleotides, stitch_windows)
 
 

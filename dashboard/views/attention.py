@@ -2,9 +2,9 @@
 import numpy as np
 import streamlit as st
 
-from core import plots
-from core.attention import cls_grid, landscape, landscape_order
-from core.inference import token_matrices
+from core.lenses.attention import cls_grid, landscape, landscape_order
+from core.model.inference import token_matrices
+from core.reports import figures as plots
 from dashboard import state
 
 st.title("Attention")
@@ -14,11 +14,11 @@ if not seqs:
     st.info("No sequences loaded: add some on the Sequences page.")
     st.stop()
 with st.expander("How attention becomes a track (recipe, layers, heads, strand)", expanded=False):
-    spec = state.spec_controls(lm)
+    lens = state.lens_controls(lm)
     st.caption("dnabert-viz: last layer, [CLS] row, summed over heads, each k-mer's score spread over its bases "
                "and averaged, L2-normalised (without DNABERT-viz's [SEP]/padding dilution of the last bases).")
 try:
-    tracks = state.tracks_for(spec)
+    tracks = state.tracks_for(lens)
 except Exception as exc:
     state.show_error(exc)
     st.stop()
@@ -30,7 +30,7 @@ seq = state.select_sequence()
 i = by_id[seq.id]
 tr = tracks[i]
 p_txt = f" · p({lm.label_names[-1]}) = {preds[seq.id][-1]:.3f}" if preds else ""
-title = f"{seq.id}{p_txt}"
+title = f"{seq.id}{p_txt} · {lens.describe()}"
 genomic = seq.genomic_positions() if seq.has_coordinates else None
 fig = plots.plotly_track(seq.seq, tr, title, genomic, seq.chrom)
 st.plotly_chart(fig, width="stretch", key="track_chart")
@@ -50,15 +50,15 @@ order = landscape_order(order_by, tracks, [preds.get(s.id, [None])[-1] if preds 
 M, offsets = landscape([tracks[j] for j in order], align)
 ids = [seqs[j].id for j in order]
 lfig = plots.plotly_landscape(M, ids, [seqs[j].seq for j in order], offsets,
-                              title=f"attention landscape: {len(order)} sequences, sorted by {order_by}")
+                              title=f"{lens.describe()}: {len(order)} sequences, sorted by {order_by}")
 st.plotly_chart(lfig, width="stretch", key="landscape_chart")
 state.downloads("landscape", lambda: plots.landscape_figure(M, ids), lfig, key="landscape")
 
 # ---- layer x head grid
 st.subheader("Layer × head [CLS] attention")
-outs = state.outputs(strand="forward")
+outs = state.outputs()
 rec = outs[i]
-grid = cls_grid(rec, "forward", k=lm.k)
+grid = cls_grid(rec, "forward")
 gfig = plots.plotly_grid(grid, title=f"{seq.id}: [CLS] attention per layer and head (nucleotide level)")
 st.plotly_chart(gfig, width="stretch", key="grid_chart")
 state.downloads(f"layer_head_grid_{seq.id}", lambda: plots.grid_figure(grid, seq.id), gfig, key="grid")

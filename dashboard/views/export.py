@@ -6,16 +6,16 @@ import json
 import pandas as pd
 import streamlit as st
 
-from core.attention import AttentionSpec
-from core.export import bedgraph_lines, provenance, tracks_frame, zip_bundle
-from core.plots import close, figure_bytes
+from core.io.tables import bedgraph_lines, provenance, tracks_frame, zip_bundle
+from core.lenses import Attention
+from core.reports.figures import close, figure_bytes
 from dashboard import state
 
 st.title("Export")
 lm = state.model()
 seqs = state.seqs()
-spec = AttentionSpec()
-tracks = state.tracks_for(spec)
+lens = Attention()
+tracks = state.tracks_for(lens)
 att_table = tracks_frame(seqs, tracks)
 st.subheader("Attention (DNABERT-viz recipe), one row per base")
 state.table_downloads(att_table, "attention", key="exp_att")
@@ -67,7 +67,7 @@ def everything() -> bytes:
         files[name] = text
     if bed_seqs:
         files["attention.bedGraph"] = bedgraph()
-    prov = provenance(lm.card(), {"attention": spec.__dict__, **st.session_state.params},
+    prov = provenance(lm.card(), {"attention": lens.params(), **st.session_state.params},
                       st.session_state.get("inputs", {}))
     files["provenance.json"] = json.dumps(prov, indent=2, default=str)
     return zip_bundle(files)

@@ -1,9 +1,10 @@
 """Heads page: bertviz head view / model view (offline) and a native head view for a window of tokens."""
 import streamlit as st
 
-from core import plots
-from core.headview import MAX_TOKENS, MissingJavaScript, bertviz_html
-from core.inference import token_matrices
+from core.lenses import Attention
+from core.model.inference import token_matrices
+from core.reports import figures as plots
+from core.reports.headview import MAX_TOKENS, MissingJavaScript, bertviz_html
 from dashboard import state
 
 st.title("Heads")
@@ -14,9 +15,7 @@ k = lm.k or 1
 max_nt = min(L, (MAX_TOKENS - 2) + k - 1, lm.tokenizer.window_nt())
 st.caption(f"Head views show at most {MAX_TOKENS} tokens (bertviz writes every attention value into the page); "
            f"move the window along the sequence ({L} bp).")
-from core.attention import AttentionSpec  # noqa: E402
-
-peak = int(state.tracks_for(AttentionSpec(), [seq])[0].argmax())
+peak = int(state.tracks_for(Attention(), [seq])[0].argmax())
 c1, c2 = st.columns(2)
 width = c1.slider("window (bp)", min(k, max_nt), max_nt, min(max_nt, 60), key="hv_width")
 start = c2.slider("window start (bp)", 0, max(0, L - width), min(max(0, L - width), max(0, peak - width // 2)),

@@ -4,9 +4,9 @@ import html
 import streamlit as st
 
 from core import motifs as mt
-from core import plots
-from core.attention import AttentionSpec
-from core.motif_db import meme_text
+from core.motifs.jaspar import meme_text
+from core.reports import figures as plots
+from core.reports.motifs import motif_summary
 from dashboard import state
 
 st.title("Motifs")
@@ -55,16 +55,13 @@ with st.expander("parameters (DNABERT-viz defaults)", expanded=False):
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def discover(mkey, pos_key, neg, params, release):
-    from core.inference import run
-    from core.attention import nucleotide_scores
+    from core.lenses import Attention
+    from core.motifs.jaspar import match_jaspar
 
-    lm_ = state.load_model_cached(*mkey)
     items = state.from_key(pos_key)
-    spec = AttentionSpec()
-    scores = [nucleotide_scores(r, spec, k=lm_.k, n_layers=lm_.n_layers)
-              for r in run(lm_, items, cls_layers=spec.layers_needed(lm_.n_layers))]
+    scores = state.lens_tracks(mkey, pos_key, Attention()).scores
     res = mt.discover_motifs([s.seq for s in items], scores, list(neg), params, pos_ids=[s.id for s in items])
-    tomtom = mt.match_jaspar(res, release) if res.motifs else None
+    tomtom = match_jaspar(res, release) if res.motifs else None
     return res, tomtom
 
 
@@ -95,7 +92,7 @@ if st.button("Find motifs", type="primary", key="mt_run") or st.session_state.ge
     if not res.motifs:
         st.warning(f"No motifs: {res.explanation}")
         st.stop()
-    summary = mt.motif_summary(res, tomtom)
+    summary = motif_summary(res, tomtom)
     st.dataframe(summary, width="stretch", hide_index=True, key="motif_table",
                  column_config=state.pvalue_columns(summary))
     state.table_downloads(summary, "motifs", key="motifs_tbl")

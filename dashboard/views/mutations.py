@@ -3,9 +3,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import mutations as mu
-from core import plots
-from core.attention import AttentionSpec
+from core.lenses import Attention
+from core.lenses.agreement import agreement
+from core.lenses.ism import saturation_mutagenesis
+from core.reports import figures as plots
+from core.variants import variants as mu
 from dashboard import state
 
 st.title("Mutations")
@@ -26,7 +28,7 @@ def ism(mkey, key, a, b, target):
     lm_ = state.load_model_cached(*mkey)
     s = state.from_key(key)[0]
     bar = st.progress(0.0, text=f"{3 * (b - a)} substitutions ...")
-    res = mu.saturation_mutagenesis(lm_, s, a, b, target=target,
+    res = saturation_mutagenesis(lm_, s, a, b, target=target,
                                     progress=lambda n: bar.progress(min(1.0, n / (3 * (b - a) + 1))))
     bar.empty()
     return res
@@ -36,24 +38,24 @@ def ism(mkey, key, a, b, target):
 def score(mkey, key, text, source):
     lm_ = state.load_model_cached(*mkey)
     items = state.from_key(key)
-    variants = mu.read_variant_table(text, items, source=source)
+    variants = mu.parse_variants(text, items, source=source)
     return variants, mu.score_variants(lm_, items, variants)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def before_after(mkey, key, variant):
     lm_ = state.load_model_cached(*mkey)
-    return mu.attention_before_after(lm_, state.from_key(key)[0], variant)
+    return mu.tracks_before_after(lm_, state.from_key(key)[0], variant)
 
 
 try:
     res = ism(state.model_key(), state.seq_key([seq]), a, b, target)
-    track = state.tracks_for(AttentionSpec(), [seq])[0][a:b]
+    track = state.tracks_for(Attention(), [seq])[0][a:b]
 except Exception as exc:
     state.show_error(exc)
     st.stop()
 summary = res.per_position("maxabs")
-ag = mu.agreement(track, summary, top_k=10)
+ag = agreement(track, summary, top_k=10)
 c1, c2, c3 = st.columns(3)
 c1.metric(f"p({target}) of the reference", f"{res.p_ref:.3f}")
 c2.metric("attention–ISM Spearman ρ", f"{ag['spearman_rho']:.2f}",

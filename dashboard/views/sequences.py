@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from core.sequences import parse_text, read_bed, read_fasta, sequences_table, with_label
+from core.io.sequences import parse_text, read_bed, read_fasta, sequences_table, with_label
 from dashboard import state
 
 st.title("Sequences")

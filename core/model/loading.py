@@ -2,7 +2,8 @@
 
 * Classification checkpoints load as ``AutoModelForSequenceClassification``; pre-trained-only checkpoints
   (``BertForMaskedLM``/``BertModel``) load as the bare encoder: attention works, predictions are absent.
-* Attention is read with ``attn_implementation="eager"`` (SDPA returns none).
+* How attention is read (hooks on the fused SDPA kernels, ALiBi recomputation, or eager) is decided here, once;
+  the loaded model is never changed afterwards (:mod:`core.model.attention_paths`).
 * The tokenizer is loaded with ``do_lower_case=False``; the tokenizer family (k-mer, non-overlapping, BPE) and k are
   detected from the vocabulary and can be overridden.
 * No network: hub ids are resolved from the local Hugging Face cache only, unless ``allow_download=True``.
@@ -19,20 +20,23 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ModelError
+from ..errors import ModelError
+from ..paths import DEMO_MODEL_DIR, MODELS_DIR
 from .tokenization import (DNABERT_VOCAB_K, KmerTokenizer, NonOverlappingTokenizer, OffsetsTokenizer,
                            TokenizerFamily)
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEMO_MODEL_DIR = PROJECT_ROOT / "assets" / "demo_model"
 DTYPES = ("float32", "float16", "bfloat16")
 _KMER_RE = re.compile(r"^[ACGT]+$")
 _HUB_ID_RE = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 
-@dataclass
+@dataclass(frozen=True)
 class LoadedModel:
-    """A model ready for inference, with its tokenizer family and facts the UI shows (the model card)."""
+    """A model ready for inference, with its tokenizer family and facts the UI shows (the model card).
+
+    Immutable after :func:`load_model`: the torch module is in eval mode with frozen parameters, its attention
+    path is fixed, and every call keeps its own state, so one loaded model can serve several threads.
+    """
 
     model: object                       # torch.nn.Module
     tokenizer: TokenizerFamily
@@ -51,6 +55,8 @@ class LoadedModel:
     config_hash: str = ""
     metrics: dict = field(default_factory=dict)
     remote_code: bool = False           # the checkpoint's own Python code runs (the user allowed it)
+    attention_path: str = "eager"       # see core.model.attention_paths
+    is_masked_lm: bool = False          # has a masked-LM head (BertForMaskedLM): the mlm lens works
 
     @property
     def has_classifier(self) -> bool:
@@ -64,7 +70,7 @@ class LoadedModel:
 
     def card(self) -> dict:
         """Plain facts for display and provenance."""
-        from .inference import attention_source
+        from .attention_paths import describe_path
 
         return {
             "name": self.name, "path": self.path, "family": self.family, "k": self.k,
@@ -75,7 +81,7 @@ class LoadedModel:
             "labels": self.label_names if self.has_classifier else None,
             "device": self.device, "dtype": self.dtype, "config_hash": self.config_hash,
             "metrics": self.metrics or None, "remote_code": self.remote_code,
-            "attention": attention_source(self),
+            "attention": describe_path(self.attention_path), "masked_lm": self.is_masked_lm,
         }
 
 
@@ -225,12 +231,100 @@ def _materialise_alibi(model, device: str) -> None:
             module.rebuild_alibi_tensor(size=int(alibi.shape[-1]), device=device)
 
 
+def _read_config(name: str, path: Path, trust_remote_code: bool):
+    from transformers import AutoConfig
+
+    try:
+        return AutoConfig.from_pretrained(str(path), trust_remote_code=trust_remote_code, local_files_only=True)
+    except ValueError as exc:
+        if "trust_remote_code" in str(exc):
+            raise ModelError(f"model '{name}' needs custom code from its repository; pass --trust-remote-code "
+                             "only if you trust it") from None
+        raise ModelError(f"cannot read the config of '{name}': {exc}") from None
+    except Exception as exc:
+        raise ModelError(f"cannot read the config of '{name}': {exc}") from None
+
+
+def _head_kind(config) -> str:
+    """'classifier', 'masked-lm' or 'encoder', from the checkpoint's ``architectures``."""
+    archs = getattr(config, "architectures", None) or []
+    if any(a.endswith("ForSequenceClassification") for a in archs):
+        return "classifier"
+    if any(a.endswith("ForMaskedLM") for a in archs):
+        return "masked-lm"
+    return "encoder"
+
+
+def _load_weights(name: str, path: Path, config, head: str, dtype: str, trust_remote_code: bool):
+    """The torch module with the checkpoint's weights (refused when they do not fit), in eval mode."""
+    import torch
+    from transformers import AutoModel, AutoModelForMaskedLM, AutoModelForSequenceClassification
+
+    auto = {"classifier": AutoModelForSequenceClassification, "masked-lm": AutoModelForMaskedLM,
+            "encoder": AutoModel}[head]
+    kwargs = dict(trust_remote_code=trust_remote_code, local_files_only=True, dtype=getattr(torch, dtype),
+                  output_loading_info=True)
+    try:
+        try:
+            model, info = auto.from_pretrained(str(path), **kwargs)
+        except (ValueError, TypeError) as exc:
+            if head != "masked-lm" or "trust_remote_code" in str(exc):
+                raise
+            model, info = AutoModel.from_pretrained(str(path), **kwargs)      # no MLM class for this model type
+    except Exception as exc:
+        raise ModelError(f"cannot load the weights of '{name}': {exc}") from None
+    if head == "masked-lm" and info.get("missing_keys") and all(
+            k.startswith(("cls.", "lm_head.")) for k in info["missing_keys"]):
+        return _load_weights(name, path, config, "encoder", dtype, trust_remote_code)   # no trained MLM head
+    may_miss = (".contact_head.",) if head == "classifier" else (".pooler.", ".contact_head.")
+    _check_weights(name, type(model).__name__, info, has_remote_code=bool(getattr(config, "auto_map", None)),
+                   trust_remote_code=trust_remote_code, may_miss=may_miss)
+    model.eval()
+    model.requires_grad_(False)             # gradients flow to the inputs only (attribution lenses)
+    return model
+
+
+def _max_tokens(config, hf_tok) -> int:
+    max_pos = int(getattr(config, "max_position_embeddings", 512) or 512)
+    tok_max = getattr(hf_tok, "model_max_length", None)
+    max_tokens = min(max_pos, tok_max) if tok_max and tok_max < 10 ** 6 else max_pos
+    model_type = getattr(config, "model_type", "")
+    if model_type in ("roberta", "xlm-roberta", "camembert") or (
+            model_type == "esm" and getattr(config, "position_embedding_type", "") == "absolute"):
+        max_tokens -= 2                       # position ids start at padding_idx + 1
+    return max_tokens
+
+
+def _read_metrics(path: Path) -> dict:
+    mfile = path / "training_metrics.json"
+    if not mfile.exists():
+        return {}
+    try:
+        metrics = json.loads(mfile.read_text())
+    except ValueError:
+        return {}
+    return metrics if isinstance(metrics, dict) else {}
+
+
+def _fix_attention_path(model) -> str:
+    """Choose the attention path, switch to eager attention when that is the path, install the inert capture
+    hooks. Called once, before the model is handed out."""
+    from .attention_paths import choose_path, install_capture_hooks
+
+    path = choose_path(model)
+    if path == "eager" and getattr(model.config, "_attn_implementation", "eager") != "eager":
+        try:
+            model.set_attn_implementation("eager")
+        except Exception:
+            pass                              # remote code without the switch: attention may be unavailable
+    install_capture_hooks(model, path)
+    return path
+
+
 def load_model(name_or_path: str | None = None, *, device: str = "auto", dtype: str = "float32",
                trust_remote_code: bool = False, kmer: int | None = None, family: str | None = None,
                stride: int = 1, allow_download: bool = False, cache_dir: str | None = None) -> LoadedModel:
-    """Load a checkpoint for attention and prediction. ``None`` or ``'demo'`` loads the shipped demo model."""
-    import torch
-    from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification
+    """Load a checkpoint for attention, prediction and the lenses. ``None`` or ``'demo'`` loads the demo model."""
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()
@@ -239,60 +333,25 @@ def load_model(name_or_path: str | None = None, *, device: str = "auto", dtype: 
         raise ModelError(f"unknown dtype '{dtype}' (use one of {', '.join(DTYPES)})")
     name, path = _resolve_path(name_or_path, allow_download, cache_dir)
     dev = resolve_device(device)
-    try:
-        config = AutoConfig.from_pretrained(str(path), trust_remote_code=trust_remote_code, local_files_only=True)
-    except ValueError as exc:
-        if "trust_remote_code" in str(exc):
-            raise ModelError(f"model '{name}' needs custom code from its repository; pass --trust-remote-code "
-                             "only if you trust it") from None
-        raise ModelError(f"cannot read the config of '{name}': {exc}") from None
-    except Exception as exc:
-        raise ModelError(f"cannot read the config of '{name}': {exc}") from None
-    archs = getattr(config, "architectures", None) or []
-    classifier = any(a.endswith("ForSequenceClassification") for a in archs)
-    cls = AutoModelForSequenceClassification if classifier else AutoModel
-    kwargs = dict(trust_remote_code=trust_remote_code, local_files_only=True,
-                  dtype=getattr(torch, dtype))
-    try:
-        model, info = cls.from_pretrained(str(path), attn_implementation="eager", output_loading_info=True, **kwargs)
-    except (ValueError, TypeError):
-        # some remote-code models do not accept attn_implementation
-        try:
-            model, info = cls.from_pretrained(str(path), output_loading_info=True, **kwargs)
-        except Exception as exc:
-            raise ModelError(f"cannot load the weights of '{name}': {exc}") from None
-    except Exception as exc:
-        raise ModelError(f"cannot load the weights of '{name}': {exc}") from None
-    _check_weights(name, type(model).__name__, info, has_remote_code=bool(getattr(config, "auto_map", None)),
-                   trust_remote_code=trust_remote_code,
-                   may_miss=(".contact_head.",) if classifier else (".pooler.", ".contact_head."))
-    model.eval().to(dev)
+    config = _read_config(name, path, trust_remote_code)
+    head = _head_kind(config)
+    model = _load_weights(name, path, config, head, dtype, trust_remote_code)
+    model.to(dev)
     _materialise_alibi(model, dev)
+    attention_path = _fix_attention_path(model)
     hf_tok = _load_hf_tokenizer(path, trust_remote_code, getattr(config, "model_type", "bert"))
-    max_pos = int(getattr(config, "max_position_embeddings", 512) or 512)
-    tok_max = getattr(hf_tok, "model_max_length", None)
-    max_tokens = min(max_pos, tok_max) if tok_max and tok_max < 10 ** 6 else max_pos
-    if getattr(config, "model_type", "") in ("roberta", "xlm-roberta", "camembert") or (
-            getattr(config, "model_type", "") == "esm" and getattr(config, "position_embedding_type", "") ==
-            "absolute"):
-        max_tokens -= 2                       # position ids start at padding_idx + 1
-    tokenizer, fam, k = build_tokenizer(hf_tok, max_tokens, family, kmer, stride)
-    n_layers = int(getattr(config, "num_hidden_layers", 0))
-    n_heads = int(getattr(config, "num_attention_heads", 0))
-    num_labels = int(config.num_labels) if classifier else None
+    tokenizer, fam, k = build_tokenizer(hf_tok, _max_tokens(config, hf_tok), family, kmer, stride)
+    classifier = head == "classifier"
     id2label = {int(i): v for i, v in (getattr(config, "id2label", None) or {}).items()} if classifier else {}
-    metrics = {}
-    mfile = path / "training_metrics.json"
-    if mfile.exists():
-        try:
-            metrics = json.loads(mfile.read_text())
-        except ValueError:
-            metrics = {}
     return LoadedModel(model=model, tokenizer=tokenizer, hf_tokenizer=hf_tok, name=name, path=str(path),
-                       family=fam, k=k, n_layers=n_layers, n_heads=n_heads, max_tokens=max_tokens,
-                       num_labels=num_labels, id2label=id2label, device=dev, dtype=dtype,
-                       config_hash=_config_hash(path), metrics=metrics,
-                       remote_code=bool(trust_remote_code and getattr(config, "auto_map", None)))
+                       family=fam, k=k, n_layers=int(getattr(config, "num_hidden_layers", 0)),
+                       n_heads=int(getattr(config, "num_attention_heads", 0)), max_tokens=tokenizer.max_tokens,
+                       num_labels=int(config.num_labels) if classifier else None, id2label=id2label, device=dev,
+                       dtype=dtype, config_hash=_config_hash(path), metrics=_read_metrics(path),
+                       remote_code=bool(trust_remote_code and getattr(config, "auto_map", None)),
+                       attention_path=attention_path,
+                       is_masked_lm=head == "masked-lm" and hasattr(model, "get_output_embeddings")
+                       and model.get_output_embeddings() is not None)
 
 
 def known_models(extra: list[str] | None = None) -> list[dict]:
@@ -301,7 +360,7 @@ def known_models(extra: list[str] | None = None) -> list[dict]:
     out = []
     seen = set()
     candidates = [("demo", DEMO_MODEL_DIR)]
-    models_dir = PROJECT_ROOT / "models"
+    models_dir = MODELS_DIR
     if models_dir.is_dir():
         candidates += [(str(p), p) for p in sorted(models_dir.iterdir()) if (p / "config.json").exists()]
     candidates += [(e, Path(os.path.expanduser(e))) for e in (extra or [])]

@@ -46,6 +46,11 @@ def save_figure(fig, path: str | os.PathLike, dpi: int = 200) -> Path:
     return path
 
 
+def safe_name(name: str) -> str:
+    """A file-name-safe version of an id or motif name."""
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in str(name)) or "_"
+
+
 def close(fig) -> None:
     _mpl().close(fig)
 

@@ -20,7 +20,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .errors import InputError
+from ..errors import InputError
 
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 DNABERT_VOCAB_K = {69: 3, 261: 4, 1029: 5, 4101: 6}

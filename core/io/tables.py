@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
+from ..errors import InputError
 from .sequences import Sequence
 
 TABLE_FORMATS = ("parquet", "csv", "tsv", "npy")

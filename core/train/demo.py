@@ -27,7 +27,7 @@ from typing import Callable
 
 import numpy as np
 
-from .tokenization import KmerTokenizer, dnabert_vocab
+from ..model.tokenization import KmerTokenizer
 
 JASPAR_RELEASE = "JASPAR2024"
 DEMO_MOTIFS = {"TBP": "MA0108.3", "CTCF": "MA0139.2"}
@@ -107,98 +107,50 @@ class DemoGenerator:
 # --------------------------------------------------------------------------------------------------------------
 # training
 
-def demo_config():
-    from transformers import BertConfig
-
-    return BertConfig(vocab_size=4101, hidden_size=64, num_hidden_layers=2, num_attention_heads=4,
-                      intermediate_size=256, max_position_embeddings=512, hidden_dropout_prob=0.0,
-                      attention_probs_dropout_prob=0.0, num_labels=2, id2label={0: "negative", 1: "positive"},
-                      label2id={"negative": 0, "positive": 1}, architectures=["BertForSequenceClassification"])
-
-
-def save_dnabert_layout(model, out_dir: str | os.PathLike, k: int = 6, max_len: int = 512) -> None:
-    """Save weights (safetensors) and DNABERT's tokenizer files: vocab.txt, tokenizer_config.json, special tokens."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(out, safe_serialization=True)
-    (out / "vocab.txt").write_text("\n".join(dnabert_vocab(k)) + "\n")
-    (out / "tokenizer_config.json").write_text(json.dumps(
-        {"do_lower_case": False, "max_len": max_len, "model_max_length": max_len,
-         "tokenizer_class": "BertTokenizer"}, indent=2) + "\n")
-    (out / "special_tokens_map.json").write_text(json.dumps(
-        {"unk_token": "[UNK]", "sep_token": "[SEP]", "pad_token": "[PAD]", "cls_token": "[CLS]",
-         "mask_token": "[MASK]"}, indent=2) + "\n")
-    for f in out.iterdir():
-        os.chmod(f, 0o644)
-
-
 def train_demo(out_dir: str | os.PathLike, *, epochs: int = 6, per_epoch: int = 6000, batch_size: int = 64,
                lr: float = 1e-3, seed: int = 0, n_test: int = 2000, threads: int = 1, power: float = SHARPEN,
                log: Callable[[str], None] | None = print) -> dict:
-    """Train the demo classifier and save it to ``out_dir``; returns the held-out metrics."""
+    """Train the demo classifier on fresh draws every epoch and save it to ``out_dir`` (written beside it and
+    moved into place at the end); returns the held-out metrics."""
     import torch
     from transformers import BertForSequenceClassification
 
-    from .finetune import classification_metrics
+    from ..io.atomic import atomic_dir
+    from .common import (classification_metrics, demo_config, optimizer, predict_probs, save_dnabert_layout,
+                         torch_threads, train_epoch)
 
     t0 = time.time()
-    old_threads = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    torch.manual_seed(seed)
-    try:
+    with torch_threads(threads):
+        torch.manual_seed(seed)
         ppms = jaspar_ppms()
         tok = KmerTokenizer.dnabert(6)
         gen = DemoGenerator(ppms, seed=seed, power=power)
-        cfg = demo_config()
-        cfg._attn_implementation = "sdpa"
-        model = BertForSequenceClassification(cfg)
-        opt = torch.optim.AdamW(model.parameters(), lr=lr)
+        model = BertForSequenceClassification(demo_config())
         steps_per_epoch = per_epoch // batch_size
-        total = epochs * steps_per_epoch
-        warm = max(1, int(0.1 * total))
-        sched = torch.optim.lr_scheduler.LambdaLR(
-            opt, lambda s: (s + 1) / warm if s < warm else max(0.0, (total - s) / max(1, total - warm)))
-
-        def encode(seqs):
-            return torch.from_numpy(np.stack([tok.encode(s).ids for s in seqs]))
-
+        opt, sched = optimizer(model, lr, epochs * steps_per_epoch)
         step = 0
-        model.train()
         for ep in range(epochs):
             seqs, y, _ = gen.draw(steps_per_epoch * batch_size)
-            ids, yt = encode(seqs), torch.from_numpy(y)
-            losses = []
-            for b in range(steps_per_epoch):
-                sl = slice(b * batch_size, (b + 1) * batch_size)
-                out = model(input_ids=ids[sl], labels=yt[sl])
-                opt.zero_grad()
-                out.loss.backward()
-                opt.step()
-                sched.step()
-                step += 1
-                losses.append(float(out.loss.detach()))
+            ids, yt = torch.from_numpy(np.stack([tok.encode(s).ids for s in seqs])), torch.from_numpy(y)
+            batches = ((ids[b:b + batch_size], None, yt[b:b + batch_size])
+                       for b in range(0, steps_per_epoch * batch_size, batch_size))
+            losses, step = train_epoch(model, batches, opt, sched, step=step)
             if log:
                 log(f"epoch {ep + 1}/{epochs}: loss {np.mean(losses):.4f} ({time.time() - t0:.0f} s)")
-        model.eval()
-        test_gen = DemoGenerator(ppms, seed=seed + 10_000, power=power)
-        seqs, y, _ = test_gen.draw(n_test)
-        with torch.inference_mode():
-            p1 = np.concatenate([torch.softmax(model(input_ids=encode(seqs[i:i + 256])).logits, -1)[:, 1].numpy()
-                                 for i in range(0, n_test, 256)])
-        metrics = classification_metrics(y, np.stack([1 - p1, p1], axis=1))
+        seqs, y, _ = DemoGenerator(ppms, seed=seed + 10_000, power=power).draw(n_test)
+        probs = predict_probs(model, [tok.encode(s).ids for s in seqs], 256, tok.pad_id, "cpu")
+        metrics = classification_metrics(y, probs)
         metrics.update({"split": "held-out synthetic test set (fresh draw, seed + 10000)",
                         "train_sequences": epochs * steps_per_epoch * batch_size, "epochs": epochs,
                         "train_seconds": round(time.time() - t0, 1), "seed": seed,
                         "jaspar_release": JASPAR_RELEASE, "motifs": DEMO_MOTIFS, "sharpen_power": power})
-        model.config._attn_implementation = "eager"
-        save_dnabert_layout(model, out_dir)
-        (Path(out_dir) / "training_metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-        if log:
-            log(f"held-out: accuracy {metrics['accuracy']}, AUROC {metrics['auroc']}, F1 {metrics['f1']}, "
-                f"MCC {metrics['mcc']} ({time.time() - t0:.0f} s)")
-        return metrics
-    finally:
-        torch.set_num_threads(old_threads)
+        with atomic_dir(out_dir, announce=log) as tmp:
+            save_dnabert_layout(model, tmp)
+            (tmp / "training_metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    if log:
+        log(f"held-out: accuracy {metrics['accuracy']}, AUROC {metrics['auroc']}, F1 {metrics['f1']}, "
+            f"MCC {metrics['mcc']} ({time.time() - t0:.0f} s)")
+    return metrics
 
 
 # --------------------------------------------------------------------------------------------------------------

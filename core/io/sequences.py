@@ -6,7 +6,6 @@ source, the record and the line.
 """
 from __future__ import annotations
 
-import gzip
 import io
 import os
 import re
@@ -17,7 +16,8 @@ import numpy as np
 import pandas as pd
 from Bio.SeqIO.FastaIO import SimpleFastaParser
 
-from .errors import InputError
+from ..errors import InputError
+from .files import open_text, read_text_file
 
 ALPHABET = "ACGTN"
 _VALID = re.compile(r"[^ACGTN]")
@@ -86,11 +86,7 @@ def _parse_label(description: str) -> int | None:
 # FASTA
 
 def _open_text(path: str) -> io.TextIOBase:
-    with open(path, "rb") as fh:
-        magic = fh.read(2)
-    if magic == b"\x1f\x8b":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", errors="replace")
-    return open(path, encoding="utf-8", errors="replace")
+    return open_text(path)
 
 
 def _locate(lines: Iterable[str], record_index: int, offset: int) -> tuple[int, int]:
@@ -248,6 +244,86 @@ def parse_text(text: str, source: str = "pasted text", id_prefix: str = "seq") -
             flush()
     flush()
     return records
+
+
+# --------------------------------------------------------------------------------------------------------------
+# DNABERT tables (train.tsv / dev.tsv)
+
+def _kmer2seq(text: str) -> str:
+    """DNABERT's space-separated overlapping k-mers joined back into the sequence."""
+    kmers = text.split()
+    return kmers[0] + "".join(k[-1] for k in kmers[1:]) if kmers else ""
+
+
+def read_table(path: str | os.PathLike) -> list[Sequence]:
+    """Labelled sequences from a table with a header holding ``sequence`` (or ``seq``) and ``label`` columns, CSV
+    or TSV, optionally ``id``: DNABERT's ``train.tsv``/``dev.tsv`` (``sequence label``, the sequence written as
+    space-separated overlapping k-mers) included; k-mer text is joined back into the sequence."""
+    path = os.fspath(path)
+    name = os.path.basename(path)
+    lines = read_text_file(path, "table").splitlines()
+    lines = [(i, ln) for i, ln in enumerate(lines, start=1) if ln.strip()]
+    if not lines:
+        raise InputError("the table is empty", source=name)
+    sep = "\t" if "\t" in lines[0][1] else ","
+    header = [h.strip().lower() for h in lines[0][1].split(sep)]
+    seq_col = next((c for c in ("sequence", "seq") if c in header), None)
+    if seq_col is None or "label" not in header:
+        raise InputError("the table needs a header with 'sequence' and 'label' columns; found: "
+                         + ", ".join(header), source=name, line=lines[0][0])
+    si, li = header.index(seq_col), header.index("label")
+    ii = header.index("id") if "id" in header else None
+    out = []
+    valid = re.compile(r"^[ACGTN]+$")
+    for line_no, ln in lines[1:]:
+        cells = ln.split(sep)
+        if len(cells) <= max(si, li):
+            raise InputError(f"expected {len(header)} columns, found {len(cells)}", source=name, line=line_no)
+        raw = cells[si].strip().upper()
+        seq = _kmer2seq(raw) if " " in raw else raw
+        if not valid.match(seq):
+            raise InputError("the sequence has characters other than A, C, G, T, N", source=name, line=line_no)
+        lab = cells[li].strip()
+        if lab == "":
+            raise InputError("the label is missing", source=name, line=line_no)
+        try:
+            fl = float(lab)
+        except ValueError:
+            raise InputError(f"the label {lab!r} is not a number (classes are 0, 1, ...)", source=name,
+                             line=line_no) from None
+        if fl != int(fl) or fl < 0:
+            raise InputError(f"the label {lab!r} is not a class index (0, 1, 2, ...)", source=name, line=line_no)
+        rid = cells[ii].strip() if ii is not None else f"row{line_no}"
+        out.append(Sequence(rid, seq, source=name, label=int(fl)))
+    if not out:
+        raise InputError("the table has a header but no rows", source=name)
+    return out
+
+
+def is_table(path: str | os.PathLike) -> bool:
+    """True when a sequence file is a labelled table (DNABERT tsv, CSV) rather than FASTA: its first non-blank
+    line is a header naming a ``sequence`` column."""
+    if os.fspath(path) == "-":
+        return False
+    with open_text(path) as fh:
+        for line in fh:
+            if line.strip():
+                cols = [c.strip().lower() for c in re.split(r"[\t,]", line)]
+                return not line.startswith(">") and ("sequence" in cols or "seq" in cols)
+    return False
+
+
+def iter_records(path: str | os.PathLike) -> Iterator[Sequence]:
+    """The sequences of a FASTA file (streamed) or of a DNABERT-style table (``sequence label``)."""
+    if is_table(path):
+        yield from read_table(path)
+    else:
+        yield from iter_fasta(path)
+
+
+def read_records(path: str | os.PathLike) -> list[Sequence]:
+    """All sequences of a FASTA file or a DNABERT-style table."""
+    return list(iter_records(path))
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
-"""Mutation maps and variant effects.
+"""Variant effects: user variants read, placed on the loaded sequences, and scored.
 
-* Saturation mutagenesis (in-silico mutagenesis, ISM): every single-base substitution of a sequence (or a window of
-  it), scored by the model in batches. Effect = ``p_alt - p_ref`` of the target class.
+(Saturation mutagenesis is the ISM lens, :mod:`core.lenses.ism`.)
+
 * User variants from a table (``seq_id``/``chrom``, ``pos`` 1-based, ``ref``, ``alt``) or a VCF: substitutions,
   insertions and deletions; VCF multi-allelic rows are split. Genomic positions are mapped onto BED-derived
   sequences (strand-aware: on a ``-`` interval the alleles are reverse-complemented).
@@ -12,133 +12,25 @@
 * Attention before/after on reference coordinates: a deletion leaves NaN at the deleted reference bases; bases an
   insertion adds have no reference coordinate and are reported apart (their scores, and the reference position
   they follow); every other base keeps its reference position.
-* Attention vs ISM agreement: Spearman correlation between the attention track and the per-position ISM effect
-  (max |delta| over the three substitutions) and the overlap of their top-k positions.
+* Before/after tracks under any lens on reference coordinates (:func:`tracks_before_after`).
 """
 from __future__ import annotations
 
 import math
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Sequence as SeqType
 
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
-from .sequences import Sequence, reverse_complement
+from ..errors import InputError
+from ..io.sequences import Sequence, reverse_complement
+from ..model.scoring import class_probabilities, effect_scores, target_class
 
-EPS = 1e-6
-BASES = "ACGT"
 _ALLELE = re.compile(r"^[ACGT]*$")
 _EMPTY = {"", "-", "."}
-
-
-# --------------------------------------------------------------------------------------------------------------
-# scores
-
-def clip(p):
-    return np.clip(np.asarray(p, dtype=np.float64), EPS, 1 - EPS)
-
-
-def effect_scores(p_ref, p_alt) -> dict[str, np.ndarray]:
-    """delta, DNABERT-viz's diff and logOR (> 0: the variant lowers the prediction), probabilities clipped."""
-    r, a = clip(p_ref), clip(p_alt)
-    return {"delta": a - r, "diff": (a - r) * np.maximum(r, a),
-            "logOR": np.log2(r / (1 - r)) - np.log2(a / (1 - a))}
-
-
-def target_class(lm, probs_ref: np.ndarray | None = None, target: int | str | None = None) -> int:
-    """Class whose probability is scored: given, else the last class of a binary model (the positive class),
-    else the reference's predicted class."""
-    if not lm.has_classifier:
-        raise InputError(f"model '{lm.name}' has no classification head: mutation effects need predictions")
-    if target is not None:
-        if isinstance(target, str):
-            names = lm.label_names
-            if target not in names:
-                raise InputError(f"unknown class '{target}' (the model's classes: {', '.join(names)})")
-            return names.index(target)
-        if not 0 <= int(target) < lm.num_labels:
-            raise InputError(f"class {target} does not exist (the model has {lm.num_labels})")
-        return int(target)
-    if lm.num_labels == 2 or probs_ref is None:
-        return lm.num_labels - 1
-    return int(np.argmax(probs_ref))
-
-
-def _score(lm, seqs: list[Sequence], batch_size: int, strand: str, progress=None) -> np.ndarray:
-    from .inference import run
-
-    out = np.empty((len(seqs), lm.num_labels), dtype=np.float64)
-    for rec in run(lm, seqs, batch_size=batch_size, strand=strand, attention=False, progress=progress):
-        out[rec.index] = rec.probs
-    return out
-
-
-# --------------------------------------------------------------------------------------------------------------
-# saturation mutagenesis
-
-@dataclass
-class SaturationResult:
-    """ISM of one sequence.
-
-    table: one row per substitution: id, position (0-based), genomic_position, ref, alt, p_ref, p_alt, delta, diff,
-    logOR. effect: ``[4, W]`` delta per base (A, C, G, T) over the window, 0 at the reference base.
-    """
-
-    seq_id: str
-    start: int
-    end: int
-    ref_seq: str
-    target: int
-    p_ref: float
-    table: pd.DataFrame
-    effect: np.ndarray
-
-    def per_position(self, how: str = "maxabs") -> np.ndarray:
-        """Per-position summary ``[W]``: ``maxabs`` (max |delta|), ``mean`` (mean delta of the 3 alternatives)."""
-        if how == "maxabs":
-            return np.abs(self.effect).max(axis=0)
-        if how == "mean":
-            return self.effect.sum(axis=0) / 3.0
-        raise ValueError("how must be 'maxabs' or 'mean'")
-
-
-def saturation_mutagenesis(lm, seq: Sequence, start: int = 0, end: int | None = None, *, batch_size: int = 64,
-                           strand: str = "forward", target: int | str | None = None,
-                           progress: Callable[[int], None] | None = None) -> SaturationResult:
-    """Every single-base substitution in ``seq.seq[start:end]`` (0-based, half-open), scored in batches."""
-    from dataclasses import replace
-
-    L = len(seq.seq)
-    end = L if end is None else end
-    if not (0 <= start < end <= L):
-        raise InputError(f"window {start}-{end} is outside the sequence (length {L})", record=seq.id)
-    mutants, rows = [], []
-    s = seq.seq
-    for p in range(start, end):
-        for b in BASES:
-            if b != s[p]:
-                mutants.append(replace(seq, id=f"{seq.id}:{p}{b}", seq=s[:p] + b + s[p + 1:]))
-                rows.append((p, s[p], b))
-    probs = _score(lm, [seq] + mutants, batch_size, strand, progress)
-    t = target_class(lm, probs[0], target)
-    p_ref = float(probs[0, t])
-    p_alt = probs[1:, t]
-    sc = effect_scores(np.full(len(p_alt), p_ref), p_alt)
-    genomic = seq.genomic_positions() if seq.has_coordinates else None
-    table = pd.DataFrame({
-        "id": seq.id, "position": [r[0] for r in rows],
-        "genomic_position": [int(genomic[r[0]]) for r in rows] if genomic is not None else None,
-        "ref": [r[1] for r in rows], "alt": [r[2] for r in rows], "p_ref": p_ref, "p_alt": p_alt,
-        "delta": sc["delta"], "diff": sc["diff"], "logOR": sc["logOR"]})
-    if genomic is None:
-        table = table.drop(columns="genomic_position")
-    effect = np.zeros((4, end - start))
-    effect[[BASES.index(r[2]) for r in rows], [r[0] - start for r in rows]] = sc["delta"]
-    return SaturationResult(seq.id, start, end, s[start:end], t, p_ref, table, effect)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -227,17 +119,19 @@ def _checked(s: Sequence, off: int, ref: str, alt: str, source: str, line: int, 
     return Variant(s.id, o, r, a, line, label, genomic)
 
 
-def read_variant_table(path_or_text, seqs: SeqType[Sequence], source: str | None = None) -> list[Variant]:
-    """Variants from a TSV/CSV table with columns ``seq_id`` (or ``id``/``chrom``), ``pos`` (1-based), ``ref``,
-    ``alt`` (``-`` for none), optional ``id``/``note``; or from a VCF (detected by its ``##fileformat`` or
-    ``#CHROM`` line)."""
-    if isinstance(path_or_text, (str, os.PathLike)) and os.path.exists(path_or_text):
-        source = source or os.path.basename(os.fspath(path_or_text))
-        with open(path_or_text, encoding="utf-8", errors="replace") as fh:
-            text = fh.read()
-    else:
-        text = str(path_or_text)
-        source = source or "variants"
+def read_variant_file(path: str | os.PathLike, seqs: SeqType[Sequence]) -> list[Variant]:
+    """Variants from a file on disk: a TSV/CSV table or a VCF (see :func:`parse_variants`)."""
+    from ..io.files import read_text_file
+
+    path = os.fspath(path)
+    return parse_variants(read_text_file(path), seqs, source=os.path.basename(path))
+
+
+def parse_variants(text: str, seqs: SeqType[Sequence], source: str = "variants") -> list[Variant]:
+    """Variants from text (an upload's bytes decoded, or a typed table; never a path): a TSV/CSV table with
+    columns ``seq_id`` (or ``id``/``chrom``), ``pos`` (1-based), ``ref``, ``alt`` (``-`` for none), optional
+    ``id``/``note``; or a VCF (detected by its ``##fileformat`` or ``#CHROM`` line)."""
+    text = text.removeprefix("\ufeff")
     if not text.strip():
         raise InputError("the variant file is empty", source=source)
     head = text.lstrip()[:2000]
@@ -354,18 +248,17 @@ def read_vcf_text(text: str, seqs: SeqType[Sequence], source: str = "VCF") -> li
 
 
 def score_variants(lm, seqs: SeqType[Sequence], variants: SeqType[Variant], *, batch_size: int = 64,
-                   strand: str = "forward", target: int | str | None = None,
+                   orientation: str = "forward", target: int | str | None = None,
                    progress: Callable[[int], None] | None = None) -> pd.DataFrame:
-    """One row per variant: sequence id, position (1-based, in the sequence), genomic coordinate when known, kind,
-    ref, alt, p_ref, p_alt, delta, diff, logOR (> 0 means the variant lowers the prediction)."""
-    from dataclasses import replace
-
+    """One row per variant: sequence id, position (0-based in the sequence as read), pos (1-based, as in the
+    input), genomic coordinate when known, kind, ref, alt, p_ref, p_alt, delta, diff, logOR (> 0 means the variant
+    lowers the prediction)."""
     by_id = {s.id: s for s in seqs}
     used = list(dict.fromkeys(v.seq_id for v in variants))
     refs = [by_id[i] for i in used]
     alts = [replace(by_id[v.seq_id], id=f"{v.seq_id}|{k}", seq=v.apply(by_id[v.seq_id].seq))
             for k, v in enumerate(variants)]
-    probs = _score(lm, refs + alts, batch_size, strand, progress)
+    probs = class_probabilities(lm, refs + alts, batch_size=batch_size, orientation=orientation, progress=progress)
     ref_p = {i: probs[j] for j, i in enumerate(used)}
     rows = []
     for k, v in enumerate(variants):
@@ -373,7 +266,7 @@ def score_variants(lm, seqs: SeqType[Sequence], variants: SeqType[Variant], *, b
         t = target_class(lm, pr, target)
         p_ref, p_alt = float(pr[t]), float(probs[len(refs) + k, t])
         sc = effect_scores(p_ref, p_alt)
-        rows.append({"seq_id": v.seq_id, "position": v.offset + 1, "genomic": v.genomic or None,
+        rows.append({"seq_id": v.seq_id, "position": v.offset, "pos": v.offset + 1, "genomic": v.genomic or None,
                      "variant_id": v.label or None, "kind": v.kind, "ref": v.ref or "-", "alt": v.alt or "-",
                      "p_ref": p_ref, "p_alt": p_alt, "delta": float(sc["delta"]), "diff": float(sc["diff"]),
                      "logOR": float(sc["logOR"]), "class": lm.label_names[t], "line": v.source_line})
@@ -411,36 +304,15 @@ def alt_to_ref_map(v: Variant, ref_len: int) -> np.ndarray:
     return np.concatenate([left, middle, right]).astype(np.int64)
 
 
-def attention_before_after(lm, seq: Sequence, variant: Variant, spec=None) -> BeforeAfter:
-    from dataclasses import replace
+def tracks_before_after(lm, seq: Sequence, variant: Variant, lens=None) -> BeforeAfter:
+    """The reference's and the mutant's tracks under ``lens`` (default: attention, DNABERT-viz recipe), the
+    mutant's placed on reference coordinates."""
+    from ..lenses import Attention, tracks
 
-    from .attention import AttentionSpec, nucleotide_scores
-    from .inference import run
-
-    spec = spec or AttentionSpec()
     alt = replace(seq, id=seq.id + "|alt", seq=variant.apply(seq.seq))
-    recs = list(run(lm, [seq, alt], strand=spec.run_strand, rollout=spec.needs_rollout))
-    ref_track = nucleotide_scores(recs[0], spec, k=lm.k)
-    alt_track = nucleotide_scores(recs[1], spec, k=lm.k)
+    ref_t, alt_t = tracks(lm, [seq, alt], lens or Attention())
     mapping = alt_to_ref_map(variant, len(seq.seq))
     on_ref = np.full(len(seq.seq), np.nan)
     keep = mapping >= 0
-    on_ref[mapping[keep]] = alt_track[keep]
-    return BeforeAfter(variant, ref_track, on_ref, alt_track, mapping, alt_track[~keep], variant.offset - 1)
-
-
-def agreement(attention: np.ndarray, ism: np.ndarray, top_k: int = 10) -> dict:
-    """Spearman correlation between attention and ISM effect per position, and how many of the top-k attention
-    positions are among the top-k ISM positions (with what overlap random rankings would give)."""
-    from scipy.stats import spearmanr
-
-    a, m = np.asarray(attention, float), np.asarray(ism, float)
-    if a.shape != m.shape:
-        raise InputError(f"attention ({a.shape[0]}) and ISM ({m.shape[0]}) tracks differ in length")
-    k = int(min(top_k, len(a)))
-    rho, p = spearmanr(a, m) if np.ptp(a) > 0 and np.ptp(m) > 0 else (float("nan"), float("nan"))
-    top_a = set(np.argsort(-a, kind="stable")[:k].tolist())
-    top_m = set(np.argsort(-m, kind="stable")[:k].tolist())
-    return {"spearman_rho": float(rho), "spearman_p": float(p), "top_k": k, "top_k_overlap": len(top_a & top_m),
-            "expected_overlap_random": k * k / len(a), "length": int(len(a))}
-
+    on_ref[mapping[keep]] = alt_t.scores[keep]
+    return BeforeAfter(variant, ref_t.scores, on_ref, alt_t.scores, mapping, alt_t.scores[~keep], variant.offset - 1)

@@ -1,6 +1,6 @@
-"""Per-nucleotide attention scores from the [CLS] attention rows kept by :mod:`core.inference`.
+"""The attention lens: per-nucleotide scores from the [CLS] attention rows kept by :mod:`core.model.inference`.
 
-Recipes (``AttentionSpec.recipe``):
+Recipes (``Attention.recipe``; named presets in :data:`PRESETS`):
 
 ``dnabert-viz`` (default)
     DNABERT-viz's recipe (``run_finetune.py --do_visualize``; ``../shared/reference/dnabert-viz-spec.md`` §1.4):
@@ -10,73 +10,152 @@ Recipes (``AttentionSpec.recipe``):
     zeroed ``[SEP]`` and padding (the last base is divided by k instead of 1). We do not dilute the ends.
 ``dnabert-viz-parity``
     The exact ``atten.npy`` row DNABERT-viz writes for one k (zero-fix, dilution by ``[SEP]``/padding, T columns),
-    given ``max_seq_length`` T. Use it only to compare with files DNABERT-viz produced.
+    given ``max_seq_length`` T: the track's ``detail['parity_row']`` has exactly T values (DNABERT-viz feeds the
+    model at most T - 2 k-mers; longer sequences are cut as it cuts them). Use it to compare with DNABERT-viz.
 ``custom``
     Chosen layers (default last), heads (default all), head aggregation (sum/mean/max), layer aggregation
     (mean/sum/max), the same spreading, and a normalisation (l2/max/sum/none).
 ``rollout``
     Attention rollout (Abnar & Zuidema 2020) [CLS] row, spread the same way.
 
-Strands: ``forward``; ``reverse`` (the model reads the reverse complement; the track is flipped back to forward
-coordinates); ``mean`` (each strand's track normalised, averaged, normalised again).
+Orientations: ``forward``; ``reverse`` (the model reads the reverse complement; the track is flipped back to the
+sequence's own positions); ``both`` (each reading's track normalised, averaged, normalised again).
 Long sequences: each window gets its own token->nucleotide track, the windows are stitched by a linear cross-fade in
 their overlaps (:func:`core.tokenization.stitch_windows`), and normalisation is applied once to the whole sequence.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import ClassVar
 
 import numpy as np
 
-from .errors import InputError
-from .inference import RecordOutput, StrandOutput
-from .tokenization import spread_to_nucleotides, stitch_windows
+from ..errors import InputError
+from ..io.sequences import Sequence
+from ..model.inference import OrientationOutput, RecordOutput
+from ..model.tokenization import spread_to_nucleotides, stitch_windows
+from .base import Lens, Track
 
 RECIPES = ("dnabert-viz", "dnabert-viz-parity", "custom", "rollout")
 AGGS = ("sum", "mean", "max")
 NORMS = ("l2", "max", "sum", "none")
-STRAND_CHOICES = ("forward", "reverse", "mean")
+
+
+PRESETS = {"dnabert-viz": {}, "dnabert-viz-parity": {"recipe": "dnabert-viz-parity"}, "rollout": {"recipe": "rollout"}}
 
 
 @dataclass(frozen=True)
-class AttentionSpec:
-    """How token attention becomes a nucleotide track. Layer/head indices may be negative (-1 = last)."""
+class Attention(Lens):
+    """How token attention becomes a nucleotide track. Layer/head indices may be negative (-1 = last).
 
+    ``orientation='both'``: each reading's track normalised, averaged, normalised again.
+    ``max_seq_length``: DNABERT-viz's T, for the ``dnabert-viz-parity`` recipe.
+    """
+
+    name: ClassVar[str] = "attention"
     recipe: str = "dnabert-viz"
     layers: tuple[int, ...] | None = None
     heads: tuple[int, ...] | None = None
     head_agg: str = "sum"
     layer_agg: str = "mean"
     normalize: str = "l2"
-    strand: str = "forward"
-    max_seq_length: int | None = None      # T, for dnabert-viz-parity
+    max_seq_length: int | None = None
 
     def __post_init__(self):
+        super().__post_init__()
         if self.recipe not in RECIPES:
             raise InputError(f"unknown recipe '{self.recipe}' (use one of {', '.join(RECIPES)})")
         if self.head_agg not in AGGS or self.layer_agg not in AGGS:
             raise InputError(f"aggregation must be one of {', '.join(AGGS)}")
         if self.normalize not in NORMS:
             raise InputError(f"unknown normalisation '{self.normalize}' (use one of {', '.join(NORMS)})")
-        if self.strand not in STRAND_CHOICES:
-            raise InputError(f"unknown strand '{self.strand}' (use forward, reverse or mean)")
+        if self.recipe == "dnabert-viz-parity" and (self.max_seq_length is None or self.max_seq_length < 3):
+            raise InputError("the dnabert-viz-parity recipe needs DNABERT-viz's max_seq_length T "
+                             "(--max-seq-length, at least 3)")
+
+    @property
+    def score_name(self) -> str:
+        norm = "l2" if self.recipe in ("dnabert-viz", "dnabert-viz-parity") else self.normalize
+        return f"attention ({self.recipe}, {norm}-normalised)"
+
+    def describe(self) -> str:
+        if self.recipe == "custom":
+            layers = "last layer" if self.layers is None else f"layers {','.join(map(str, self.layers))}"
+            heads = "all heads" if self.heads is None else f"heads {','.join(map(str, self.heads))}"
+            return (f"attention (custom: {layers}, {heads} {self.head_agg}, layers {self.layer_agg}), "
+                    f"{self.orientation}")
+        if self.recipe == "dnabert-viz-parity":
+            return f"attention (dnabert-viz-parity, T={self.max_seq_length}), {self.orientation}"
+        return f"attention ({self.recipe}{', last layer, heads summed' if self.recipe == 'dnabert-viz' else ''}), " \
+               f"{self.orientation}"
 
     @property
     def needs_rollout(self) -> bool:
         return self.recipe == "rollout"
 
     def layers_needed(self, n_layers: int) -> tuple[int, ...] | None:
-        """Model layers whose [CLS] rows this spec reads (None: the rollout recipe reads none)."""
+        """Model layers whose [CLS] rows this lens reads (None: the rollout recipe reads none)."""
         if self.recipe == "rollout":
             return None
         if self.recipe in ("dnabert-viz", "dnabert-viz-parity") or self.layers is None:
             return (n_layers - 1,)
         return tuple(sorted({l % n_layers for l in _select(n_layers, self.layers, "layer")}))
 
-    @property
-    def run_strand(self) -> str:
-        """The strand argument for :func:`core.inference.run`."""
-        return {"forward": "forward", "reverse": "reverse", "mean": "both"}[self.strand]
+    def run_options(self, model) -> dict:
+        """The arguments of :func:`core.model.inference.run` this lens needs."""
+        return {"orientation": self.orientation, "rollout": self.needs_rollout,
+                "attention": not self.needs_rollout, "cls_layers": self.layers_needed(model.n_layers)}
+
+    def compute(self, model, sequences, *, batch_size, overlap, progress):
+        from ..model.inference import run
+
+        if self.recipe == "dnabert-viz-parity":
+            sequences = (_parity_input(s, model, self.max_seq_length) for s in sequences)
+        for rec in run(model, sequences, batch_size=batch_size, overlap=overlap, progress=progress,
+                       **self.run_options(model)):
+            yield self.track_of(rec, model)
+
+    def track_of(self, rec: RecordOutput, model) -> Track:
+        """The :class:`Track` of one model record (the record must come from :meth:`run_options`'s run)."""
+        seq = rec.sequence
+        scores = nucleotide_scores(rec, self, k=model.k, n_layers=model.n_layers)
+        detail = {}
+        if self.recipe == "dnabert-viz-parity":
+            detail = {"parity_row": scores}
+            full = seq.meta.get("parity_full")
+            if full is not None:                        # the sequence was cut to what DNABERT-viz reads
+                seq = full
+            row = np.full(len(seq.seq), np.nan)
+            n = min(len(seq.seq), len(scores))
+            row[:n] = scores[:n]
+            scores = row
+        return Track(seq, scores, rec.probs, detail)
+
+    def compute_ensemble(self, models, sequences, *, batch_size, progress):
+        """DNABERT-viz's multi-k ensemble: the sum of each model's L2-normalised track (``atten.npy = sum_k``) and
+        the mean of their class probabilities; the models run side by side, so memory stays bounded."""
+        from ..model.inference import run
+
+        if self.recipe == "dnabert-viz-parity" or (self.recipe != "dnabert-viz" and self.normalize != "l2"):
+            raise InputError("the ensemble sums L2-normalised tracks: use the dnabert-viz recipe (or normalize l2)")
+        seqs = list(sequences)
+        runs = [run(lm, seqs, batch_size=batch_size, progress=progress if i == 0 else None, **self.run_options(lm))
+                for i, lm in enumerate(models)]
+        for recs in zip(*runs):
+            track = sum(nucleotide_scores(r, self, k=lm.k, n_layers=lm.n_layers) for r, lm in zip(recs, models))
+            probs = [r.probs for r in recs if r.probs is not None]
+            yield Track(recs[0].sequence, track, np.mean(probs, axis=0) if len(probs) == len(recs) else None)
+
+
+def _parity_input(seq: Sequence, model, T: int) -> Sequence:
+    """What DNABERT-viz feeds the model: at most ``T - 2`` k-mers (``encode_plus(max_length=T)`` truncates the
+    k-mer list from the right and keeps [SEP]), i.e. the first ``T - 2 + k - 1`` bases."""
+    if model.k is None or model.family != "kmer":
+        raise InputError("the dnabert-viz-parity recipe applies to DNABERT k-mer models only")
+    keep = T - 2 + model.k - 1
+    if len(seq.seq) <= keep:
+        return seq
+    return replace(seq, seq=seq.seq[:keep], meta={**seq.meta, "parity_full": seq})
 
 
 def _agg(x: np.ndarray, how: str, axis: int) -> np.ndarray:
@@ -94,7 +173,7 @@ def _select(n: int, idx: tuple[int, ...] | None, what: str) -> list[int]:
     return out
 
 
-def token_scores(cls: np.ndarray, spec: AttentionSpec, rollout: np.ndarray | None = None,
+def token_scores(cls: np.ndarray, spec: Attention, rollout: np.ndarray | None = None,
                  kept: tuple[int, ...] | None = None, n_model_layers: int | None = None) -> np.ndarray:
     """Token scores ``[T]`` from a window's [CLS] rows ``[n_layers, n_heads, T]`` under ``spec``.
 
@@ -155,23 +234,15 @@ def dnabert_viz_parity_row(token_scores_full: np.ndarray, k: int, T: int) -> np.
     return r / norm if norm > 0 else r
 
 
-def _strand_track(so: StrandOutput, spec: AttentionSpec, k: int | None, n_model_layers: int | None = None
-                  ) -> np.ndarray:
-    if spec.recipe == "dnabert-viz-parity":
-        if k is None:
-            raise InputError("the dnabert-viz-parity recipe applies to k-mer models only")
-        if spec.max_seq_length is None:
-            raise InputError("the dnabert-viz-parity recipe needs max_seq_length (DNABERT-viz's T)")
-        if len(so.windows) > 1 or len(so.windows[0].ids) > spec.max_seq_length:
-            raise InputError(f"sequence of {so.length} bp needs more than max_seq_length="
-                             f"{spec.max_seq_length} tokens; DNABERT-viz would truncate it, parity is undefined")
-        w = so.windows[0]
-        row = dnabert_viz_parity_row(token_scores(w.cls, spec, kept=w.layers, n_model_layers=n_model_layers), k,
-                                     spec.max_seq_length)
-        out = np.zeros(so.length)
-        n = min(so.length, spec.max_seq_length)
-        out[:n] = row[:n]
-        return out
+def _parity_row(so: OrientationOutput, spec: Attention, k: int | None, n_model_layers: int | None) -> np.ndarray:
+    if len(so.windows) > 1 or len(so.windows[0].ids) > spec.max_seq_length:
+        raise InputError(f"sequence of {so.length} bp needs more than max_seq_length={spec.max_seq_length} tokens")
+    w = so.windows[0]
+    return dnabert_viz_parity_row(token_scores(w.cls, spec, kept=w.layers, n_model_layers=n_model_layers), k,
+                                  spec.max_seq_length)
+
+
+def _orientation_track(so: OrientationOutput, spec: Attention, n_model_layers: int | None = None) -> np.ndarray:
     tracks = []
     for w in so.windows:
         if spec.recipe != "rollout" and w.cls is None:
@@ -181,32 +252,33 @@ def _strand_track(so: StrandOutput, spec: AttentionSpec, k: int | None, n_model_
     return stitch_windows(tracks, [(w.start, w.end) for w in so.windows], so.length)
 
 
-def nucleotide_scores(rec: RecordOutput, spec: AttentionSpec = AttentionSpec(), k: int | None = None,
+def nucleotide_scores(rec: RecordOutput, spec: Attention = Attention(), k: int | None = None,
                       n_layers: int | None = None) -> np.ndarray:
-    """Per-nucleotide scores ``[L]`` of one record, in forward-strand coordinates (``n_layers``: the model's layer
-    count, needed only when the run kept some layers)."""
-    norm = "l2" if spec.recipe in ("dnabert-viz", "dnabert-viz-parity") else spec.normalize
-    want = {"forward": ["forward"], "reverse": ["reverse"], "mean": ["forward", "reverse"]}[spec.strand]
+    """Per-nucleotide scores ``[L]`` of one record at the sequence's own positions (``n_layers``: the model's layer
+    count, needed only when the run kept some layers). The parity recipe returns DNABERT-viz's ``[T]`` row."""
+    if spec.recipe == "dnabert-viz-parity":
+        if spec.orientation != "forward" or rec.forward is None:
+            raise InputError("the dnabert-viz-parity recipe reads the forward orientation only, as DNABERT-viz does")
+        if k is None:
+            raise InputError("the dnabert-viz-parity recipe applies to k-mer models only")
+        return _parity_row(rec.forward, spec, k, n_layers)
+    norm = "l2" if spec.recipe == "dnabert-viz" else spec.normalize
+    want = ["forward", "reverse"] if spec.orientation == "both" else [spec.orientation]
     tracks = []
-    for st in want:
-        so = getattr(rec, st)
+    for orient in want:
+        so = getattr(rec, orient)
         if so is None:
-            raise InputError(f"strand '{st}' was not computed for '{rec.id}'; run with strand="
-                             f"{spec.run_strand!r}")
-        tr = _strand_track(so, spec, k, n_layers)
-        if spec.recipe == "dnabert-viz-parity":
-            tracks.append(tr[::-1].copy() if st == "reverse" else tr)
-            continue
-        tr = normalise(tr, norm)
-        tracks.append(tr[::-1].copy() if st == "reverse" else tr)
+            raise InputError(f"the {orient} reading was not computed for '{rec.id}'")
+        tr = normalise(_orientation_track(so, spec, n_layers), norm)
+        tracks.append(tr[::-1].copy() if orient == "reverse" else tr)
     if len(tracks) == 1:
         return tracks[0]
     return normalise(np.mean(tracks, axis=0), norm)
 
 
-def cls_grid(rec: RecordOutput, strand: str = "forward", k: int | None = None) -> np.ndarray:
+def cls_grid(rec: RecordOutput, orientation: str = "forward") -> np.ndarray:
     """Per-layer, per-head nucleotide tracks ``[n_layers, n_heads, L]`` (the layer x head small multiples)."""
-    so = getattr(rec, strand)
+    so = getattr(rec, orientation)
     tracks = [spread_to_nucleotides(w.cls.astype(np.float64), w.spans, w.end - w.start) for w in so.windows]
     wins = [(w.start, w.end) for w in so.windows]
     nl, nh = tracks[0].shape[:2]
@@ -214,7 +286,7 @@ def cls_grid(rec: RecordOutput, strand: str = "forward", k: int | None = None) -
     for l in range(nl):
         for h in range(nh):
             out[l, h] = stitch_windows([t[l, h] for t in tracks], wins, so.length)
-    if strand == "reverse":
+    if orientation == "reverse":
         out = out[..., ::-1]
     return out
 
@@ -253,23 +325,3 @@ def landscape_order(by: str, tracks: list[np.ndarray], probs: list | None = None
         lab = np.array([-1 if x is None else x for x in (labels or [None] * n)])
         return np.lexsort((-np.nan_to_num(p, nan=-1), -lab))
     raise InputError(f"unknown order '{by}' (use input, prediction, label or peak)")
-
-
-def ensemble_tracks(models: list, seqs, spec: "AttentionSpec" = AttentionSpec(), batch_size: int = 32,
-                    progress=None):
-    """DNABERT-viz's multi-k ensemble: for every sequence, the sum of each model's L2-normalised nucleotide track
-    (``atten.npy = sum_k``) and the mean of their class probabilities. Yields ``(sequence, track [L], probs or
-    None)`` in input order; the models run side by side over the input, so memory stays bounded."""
-    from .inference import run
-
-    if spec.recipe not in ("dnabert-viz", "custom", "rollout") or (spec.recipe != "dnabert-viz" and
-                                                                   spec.normalize != "l2"):
-        raise InputError("the ensemble sums L2-normalised tracks: use the dnabert-viz recipe (or normalize='l2')")
-    seqs = list(seqs)
-    runs = [run(lm, seqs, batch_size=batch_size, strand=spec.run_strand, rollout=spec.needs_rollout,
-                attention=not spec.needs_rollout, cls_layers=spec.layers_needed(lm.n_layers),
-                progress=progress if i == 0 else None) for i, lm in enumerate(models)]
-    for recs in zip(*runs):
-        track = sum(nucleotide_scores(r, spec, k=lm.k, n_layers=lm.n_layers) for r, lm in zip(recs, models))
-        probs = [r.probs for r in recs if r.probs is not None]
-        yield recs[0].sequence, track, (np.mean(probs, axis=0) if len(probs) == len(recs) else None)

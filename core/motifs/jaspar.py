@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
+from ..errors import InputError
+from .stats import benjamini_hochberg
 
 DEFAULT_RELEASE = "JASPAR2026"
 TOMTOM_COLUMNS = ["Query_ID", "Target_ID", "Target_name", "Optimal_offset", "p-value", "E-value", "q-value",
@@ -41,11 +42,11 @@ def _numba_cache_dir() -> None:
 class KnownMotif:
     id: str
     name: str
-    ppm: np.ndarray          # [4, w] float64, rows A, C, G, T (memelite's layout)
+    ppm: np.ndarray          # [w, 4] float64, columns A, C, G, T (dnalens's one orientation)
 
     @property
     def consensus(self) -> str:
-        return "".join("ACGT"[i] for i in self.ppm.argmax(axis=0))
+        return "".join("ACGT"[i] for i in self.ppm.argmax(axis=1))
 
 
 def jaspar_releases() -> list[str]:
@@ -69,8 +70,8 @@ def load_jaspar(release: str = DEFAULT_RELEASE, collection: str = "CORE", tax_gr
         kwargs["tax_group"] = [tax_group]
     out = []
     for m in jdb.fetch_motifs(**kwargs):
-        counts = np.array([m.counts[b] for b in "ACGT"], dtype=np.float64)
-        ppm = (counts + 0.01) / (counts + 0.01).sum(axis=0, keepdims=True)
+        counts = np.array([m.counts[b] for b in "ACGT"], dtype=np.float64).T          # [w, 4]
+        ppm = (counts + 0.01) / (counts + 0.01).sum(axis=1, keepdims=True)
         out.append(KnownMotif(m.matrix_id, m.name, ppm))
     if not out:
         raise InputError(f"no {collection} motifs for '{tax_group}' in {release}")
@@ -78,20 +79,21 @@ def load_jaspar(release: str = DEFAULT_RELEASE, collection: str = "CORE", tax_gr
 
 
 def _tomtom(queries: list[np.ndarray], targets: list[np.ndarray]):
+    """memelite's TOMTOM on ``[W, 4]`` matrices (transposed here to its ``[4, W]`` layout, float64)."""
     _numba_cache_dir()
     from memelite import tomtom
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return tomtom([np.ascontiguousarray(q, dtype=np.float64) for q in queries],
-                      [np.ascontiguousarray(t, dtype=np.float64) for t in targets], n_jobs=1)
+        return tomtom([np.ascontiguousarray(np.asarray(q, dtype=np.float64).T) for q in queries],
+                      [np.ascontiguousarray(np.asarray(t, dtype=np.float64).T) for t in targets], n_jobs=1)
 
 
 def warm_tomtom() -> None:
     """Compile memelite's numba kernels for float64 once (cached on disk afterwards)."""
     rng = np.random.default_rng(0)
-    qs = [rng.dirichlet(np.ones(4), size=8).T for _ in range(2)]
-    ts = [rng.dirichlet(np.ones(4), size=10).T for _ in range(30)]
+    qs = [rng.dirichlet(np.ones(4), size=8) for _ in range(2)]
+    ts = [rng.dirichlet(np.ones(4), size=10) for _ in range(30)]
     _tomtom(qs, ts)
 
 
@@ -99,18 +101,16 @@ def tomtom_table(queries: dict[str, np.ndarray], targets: tuple[KnownMotif, ...]
                  n_best: int | None = 5) -> pd.DataFrame:
     """Compare query PPMs (``{id: [W, 4]}``, columns A, C, G, T) with known motifs; the ``n_best`` best targets per
     query by p-value (all if None), in MEME ``tomtom.tsv`` columns."""
-    from .motifs import benjamini_hochberg
-
     if not queries:
         return pd.DataFrame(columns=TOMTOM_COLUMNS)
     names = list(queries)
-    Q = [np.asarray(queries[n], dtype=np.float64).T for n in names]
+    Q = [np.asarray(queries[n], dtype=np.float64) for n in names]
     T = [t.ppm for t in targets]
     p, _scores, offsets, overlaps, strands = _tomtom(Q, T)
     rows = []
     nT = len(T)
     for qi, qn in enumerate(names):
-        qcons = "".join("ACGT"[i] for i in Q[qi].argmax(axis=0))
+        qcons = "".join("ACGT"[i] for i in Q[qi].argmax(axis=1))
         qv = benjamini_hochberg(p[qi])
         order = np.argsort(p[qi], kind="stable")
         if n_best is not None:
@@ -145,6 +145,24 @@ def meme_text(motifs: list[tuple[str, np.ndarray, int]],
         lines.extend(" ".join(f"{v:.6f}" for v in row) for row in ppm)
         lines.append("")
     return "\n".join(lines)
+
+
+def query_matrices(result, trim: bool = True) -> dict[str, np.ndarray]:
+    """PPMs ``[w, 4]`` to compare with known motifs: each motif's informative core (columns with >= 0.5 bits
+    between the first and last such column), or the whole window when no column is informative."""
+    out = {}
+    for m in result.motifs:
+        ppm = m.ppm
+        a, b = m.core if trim else (0, len(ppm))
+        out[m.name] = ppm[a:b] if b - a >= 4 else ppm
+    return out
+
+
+def match_jaspar(result, release: str | None = None, n_best: int = 5,
+                 tax_group: str | None = "vertebrates") -> pd.DataFrame:
+    """TOMTOM (memelite) of every discovered motif against JASPAR CORE; MEME ``tomtom.tsv`` columns."""
+    targets = load_jaspar(release or DEFAULT_RELEASE, "CORE", tax_group)
+    return tomtom_table(query_matrices(result), targets, n_best=n_best)
 
 
 if __name__ == "__main__":

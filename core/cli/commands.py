@@ -1,0 +1,238 @@
+"""One function per ``dnalens`` command: check the arguments, then one call into core (mostly the reports layer)."""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from ..errors import InputError
+from .inputs import Progress, lens_from_args, load_model, load_models, load_sequences, say, stream_sequences
+
+
+def cmd_predict(args) -> int:
+    from ..reports.tracks import write_predictions
+
+    seqs = load_sequences(args)
+    lm = load_model(args)
+    with Progress(len(seqs), "predict") as bar:
+        df = write_predictions(lm, seqs, args.out, orientation=args.orientation, batch_size=args.batch_size,
+                               progress=bar.update)
+    say(f"wrote {len(df)} predictions to {args.out}")
+    return 0
+
+
+def cmd_tracks(args) -> int:
+    from ..io.sequences import iter_records
+    from ..io.tables import format_of
+    from ..reports.tracks import write_tracks
+
+    lens = lens_from_args(args)
+    fmt = format_of(args.out)
+    source, n, coords, longest = stream_sequences(args)
+    if fmt == "npy" and longest is None:
+        longest = max((len(s.seq) for s in iter_records(args.input)), default=0)
+    models = load_models(args)
+    model = models or load_model(args)
+    t0 = time.time()
+    with Progress(n, f"{lens.name}{' (ensemble)' if models else ''}") as bar:
+        done = write_tracks(model, source(), lens, args.out, n_records=n, max_length=longest or 0,
+                            coordinates=coords, batch_size=args.batch_size, overlap=args.overlap,
+                            progress=bar.update, announce=say)
+    say(f"wrote {lens.describe()} for {done} sequences to {args.out} ({time.time() - t0:.1f} s)")
+    return 0
+
+
+def cmd_attention(args) -> int:
+    args.lens = "attention"
+    return cmd_tracks(args)
+
+
+def _motif_params(args):
+    from ..motifs import MotifParams
+
+    common = dict(window_size=args.window_size, min_len=args.min_len, pval_cutoff=args.pval_cutoff,
+                  min_n_motif=args.min_n_motif)
+    if args.parity:
+        ignored = [flag for flag, val in (("--region-rule", args.region_rule), ("--z", args.z),
+                                          ("--quantile", args.quantile), ("--forward-only", args.forward_only))
+                   if val not in (None, False)]
+        if ignored:
+            raise InputError(f"{', '.join(ignored)} do not apply with --parity dnabert-viz (parity uses "
+                             "DNABERT-viz's own rule: score > mean and > min-factor x min, forward strand only)")
+        extra = {} if args.min_factor is None else {"min_factor": args.min_factor}
+        return MotifParams.dnabert_viz(align_all_ties=args.align_all_ties, **common, **extra)
+    opts = {k: v for k, v in (("region_rule", args.region_rule), ("min_factor", args.min_factor), ("z", args.z),
+                              ("quantile", args.quantile)) if v is not None}
+    return MotifParams(both_strands=not args.forward_only, **common, **opts)
+
+
+def _motif_scores_and_lens(args, positives):
+    """``(scores or None, model or models or None, lens or None, description)`` for ``dnalens motifs``."""
+    from ..io.scores import read_score_file
+
+    if args.scores:
+        return read_score_file(args.scores, positives), None, None, f"scores from {Path(args.scores).name}"
+    if args.parity and args.lens == "attention" and args.recipe is None:
+        if args.max_seq_length is None:
+            raise InputError("--parity dnabert-viz without --scores computes DNABERT-viz's attention itself: give "
+                             "its --max-seq-length T (the motifs depend on T)")
+        args.recipe = "dnabert-viz-parity"
+    lens = lens_from_args(args)
+    return None, load_models(args) or load_model(args), lens, lens.describe()
+
+
+def cmd_motifs(args) -> int:
+    from ..io.sequences import read_records
+    from ..reports.motifs import motif_summary, motifs_report
+
+    if not args.input:
+        raise InputError("no positives: give a FASTA file of positive sequences")
+    release = None if args.no_jaspar else args.jaspar_release
+    if release:
+        from ..motifs.jaspar import jaspar_releases
+
+        if release not in jaspar_releases():
+            raise InputError(f"JASPAR release '{release}' does not exist here; available: "
+                             + ", ".join(jaspar_releases()))
+    params = _motif_params(args)
+    pos = read_records(args.input)
+    neg = read_records(args.negatives) if args.negatives else None
+    scores, model, lens, source = _motif_scores_and_lens(args, pos)
+    with Progress(len(pos), "tracks") as bar:
+        result, tomtom = motifs_report(pos, args.out, scores=scores, model=model, lens=lens, negatives=neg,
+                                       params=params, jaspar_release=release, shuffle_copies=args.shuffle_copies,
+                                       seed=args.seed, batch_size=args.batch_size, progress=bar.update,
+                                       announce=say, extra={"scores_from": source, "positives_file": args.input})
+    st = result.stages
+    say(f"regions {st['regions']} -> candidates {st['candidates']} -> passing FDR {st['passing_fdr']} -> "
+        f"merged {st['merged']} -> kept {st['kept']} motifs; wrote {args.out}")
+    if result.explanation:
+        say(f"no motifs: {result.explanation}")
+    for r in motif_summary(result, tomtom).itertuples():
+        match = f", best JASPAR {r.best_jaspar_id} {r.best_jaspar_name} (q={r.best_jaspar_q:.2g})" \
+            if isinstance(r.best_jaspar_id, str) else ""
+        say(f"  {r.name}: {r.instances} instances in {r.sequences} sequences, q={r.q:.2g}{match}")
+    return 0
+
+
+def cmd_mutate(args) -> int:
+    from ..reports.mutations import saturation_report
+
+    seqs = load_sequences(args)
+    if args.id:
+        seqs = [s for s in seqs if s.id == args.id]
+        if not seqs:
+            raise InputError(f"no sequence with id '{args.id}'")
+    lm = load_model(args)
+    with Progress(None, "ISM", unit="variant") as bar:
+        agree = saturation_report(lm, seqs, args.out, start=args.start, end=args.end, orientation=args.orientation,
+                                  target=args.target, top_k=args.top_k, max_figures=args.max_figures,
+                                  batch_size=max(64, args.batch_size),
+                                  progress=lambda stage, k, total: bar.update(k, total), announce=say)
+    for a in agree.itertuples():
+        say(f"  {a.id}: p={a.p_ref:.3f}; attention–ISM Spearman {a.spearman_rho:.2f}, top-{a.top_k} overlap "
+            f"{a.top_k_overlap} (random: {a.expected_overlap_random:.1f})")
+    say(f"wrote {args.out}")
+    return 0
+
+
+def cmd_variants(args) -> int:
+    from ..io import sequences
+    from ..reports.mutations import variants_report
+    from ..variants.variants import read_variant_file
+
+    if args.bed:
+        if not args.reference:
+            raise InputError("--bed needs --reference")
+        if len(args.files) != 1:
+            raise InputError("with --bed give only the variant file: dnalens variants VARIANTS --bed B "
+                             "--reference R --out DIR")
+        seqs, vfile = sequences.read_bed(args.bed, args.reference), args.files[0]
+    else:
+        if len(args.files) != 2:
+            raise InputError("usage: dnalens variants SEQS.fa VARIANTS(.tsv|.vcf) --out DIR "
+                             "(or VARIANTS with --bed and --reference)")
+        seqs, vfile = sequences.read_records(args.files[0]), args.files[1]
+    variants = read_variant_file(vfile, seqs)
+    lm = load_model(args)
+    with Progress(None, "variants", unit="seq") as bar:
+        df = variants_report(lm, seqs, variants, args.out, orientation=args.orientation, target=args.target,
+                             max_figures=args.max_figures, batch_size=max(64, args.batch_size),
+                             progress=lambda stage, k, total: bar.update(k, total), announce=say)
+    say(df[["seq_id", "pos", "ref", "alt", "p_ref", "p_alt", "delta", "logOR"]].head(20).to_string(index=False))
+    say(f"wrote {len(df)} variants to {args.out} (logOR > 0: the variant lowers the prediction)")
+    return 0
+
+
+def _scratch_config(args) -> dict | None:
+    import json
+
+    if not args.from_scratch:
+        if args.config:
+            raise InputError("--config applies to --from-scratch")
+        return None
+    if not args.config:
+        return {}
+    try:
+        cfg = json.loads(Path(args.config).read_text())
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read the configuration: {exc}", source=args.config) from None
+    if not isinstance(cfg, dict):
+        raise InputError("the configuration must be a JSON object of BertConfig fields", source=args.config)
+    return cfg
+
+
+def cmd_finetune(args) -> int:
+    from ..train.finetune import FinetuneConfig, finetune, read_labelled
+
+    if (args.base is None) == (not args.from_scratch):
+        raise InputError("give either --base MODEL (a DNABERT checkpoint) or --from-scratch (the demo configuration)")
+    train = read_labelled(args.train, args.positives, args.negatives)
+    dev = read_labelled(args.dev) if args.dev else None
+    test = read_labelled(args.test) if args.test else None
+    cfg = FinetuneConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, dropout=args.dropout,
+                         patience=args.patience, seed=args.seed, threads=args.threads)
+    with Progress(None, "finetune", unit="step") as bar:
+        metrics = finetune(train, args.out, base=args.base, dev=dev, test=test, config=cfg, kmer=args.kmer,
+                           device=args.device, log=lambda m: bar.bar.write(m, file=sys.stderr),
+                           progress=lambda step, total, loss: bar.update(step, total),
+                           scratch_config=_scratch_config(args), trust_remote_code=args.trust_remote_code)
+    shown = metrics.get("test", metrics)
+    say(f"saved {args.out}: {'test' if 'test' in metrics else 'dev'} accuracy {shown['accuracy']}, F1 {shown['f1']}, "
+        f"MCC {shown['mcc']}, AUROC {shown['auroc']}, AUPRC {shown['auprc']} ({metrics['train_sequences']} "
+        f"training sequences, {metrics['epochs_run']} epochs)")
+    if metrics.get("warning"):
+        say(f"dnalens: warning: {metrics['warning']}")
+    return 0
+
+
+def cmd_train_demo(args) -> int:
+    from ..paths import ASSETS
+    from ..train.demo import make_sample_data, train_demo, write_demo_splits
+
+    for target in filter(None, (args.out, args.sample_data)):
+        if Path(target).resolve().is_relative_to(ASSETS.resolve()):
+            raise InputError("this is the shipped demo data inside the package; write to another folder",
+                             source=target)
+    metrics = train_demo(args.out, epochs=args.epochs, per_epoch=args.per_epoch, seed=args.seed, log=say)
+    say(f"saved the demo model to {args.out}: held-out accuracy {metrics['accuracy']}, AUROC {metrics['auroc']}")
+    if args.sample_data:
+        counts = make_sample_data(args.sample_data)
+        counts.update(write_demo_splits(args.sample_data, epochs=args.epochs, per_epoch=args.per_epoch,
+                                        seed=args.seed))
+        say(f"wrote sample data to {args.sample_data}: {counts}")
+    return 0
+
+
+def cmd_app(args) -> int:
+    import subprocess
+
+    app = Path(__file__).resolve().parent.parent.parent / "dashboard" / "app.py"
+    if not app.exists():
+        raise InputError(f"the dashboard is not installed ({app} is missing)")
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
+           "--server.address", args.address, "--browser.gatherUsageStats", "false"]
+    if args.headless:
+        cmd += ["--server.headless", "true"]
+    say(f"dnalens: starting the dashboard on http://{args.address}:{args.port}")
+    return subprocess.call(cmd, cwd=app.parent.parent)      # the project root: .streamlit/config.toml applies

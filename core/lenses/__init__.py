@@ -1,0 +1,37 @@
+"""Lenses: every per-nucleotide method behind one interface (see :mod:`core.lenses.base`).
+
+``tracks(model, sequences, lens) -> Tracks`` and its streaming twin ``iter_tracks`` are the only way consumers turn
+a model into nucleotide scores. :func:`make_lens` builds a lens from its name (``attention``, ``ism`` and the
+attention presets ``dnabert-viz``, ``dnabert-viz-parity``, ``rollout``) and options.
+"""
+from __future__ import annotations
+
+from .attention import PRESETS as ATTENTION_PRESETS
+from .attention import Attention
+from .base import ORIENTATIONS, Lens, Track, Tracks, iter_tracks, tracks
+from .ism import ISM
+
+LENSES: dict[str, type[Lens]] = {"attention": Attention, "ism": ISM}
+
+
+def lens_names() -> list[str]:
+    """Every name :func:`make_lens` accepts."""
+    return list(LENSES) + list(ATTENTION_PRESETS)
+
+
+def make_lens(name: str, **options) -> Lens:
+    """A lens from its name and options (unknown option names are refused by the dataclass)."""
+    from ..errors import InputError
+
+    if name in ATTENTION_PRESETS:
+        return Attention(**{**ATTENTION_PRESETS[name], **options})
+    if name not in LENSES:
+        raise InputError(f"unknown lens '{name}' (use one of {', '.join(lens_names())})")
+    try:
+        return LENSES[name](**options)
+    except TypeError as exc:
+        raise InputError(f"lens '{name}': {exc}") from None
+
+
+__all__ = ["ORIENTATIONS", "Attention", "ISM", "LENSES", "Lens", "Track", "Tracks", "iter_tracks", "lens_names",
+           "make_lens", "tracks"]

@@ -1,0 +1,186 @@
+"""Motif discovery from attention: high-attention regions -> enrichment -> merged instances -> windows -> PWMs.
+
+The pipeline follows DNABERT-viz's ``motif_analysis`` (``../shared/reference/dnabert-viz-spec.md`` §2):
+
+1. **Regions**: per positive sequence, contiguous runs of high attention of at least ``min_len`` bases. Rules:
+   ``dnabert-viz`` (score > mean and score > ``min_factor`` x min of that sequence, both strict), ``zscore``
+   (score > mean + ``z`` SD; robust to zero-floored scores), ``quantile`` (score >= the ``quantile`` of that
+   sequence and > its min). Each region's string is a candidate.
+2. **Enrichment**: for each candidate, the number of positives ``x`` and of all sequences ``n`` that contain it;
+   ``p = hypergeom.sf(x-1, N, K, n)`` with ``N`` all sequences and ``K`` positives; Benjamini-Hochberg; keep
+   ``q < pval_cutoff``. All candidates are counted against all sequences in one vectorised pass per candidate
+   length (rolling base-4 codes + binary search; exact, overlapping matches, optionally either strand).
+3. **Merging**: candidates, shortest first, are aligned without internal gaps to the motifs kept so far; a candidate
+   whose best alignment scores at least ``max(min_len-1, len(shorter)/2)`` joins that motif (its instances are
+   projected onto the motif's span), otherwise it starts a new motif. Scores use Biopython 1.88's
+   PairwiseAligner (match 1, mismatch 0, end gaps -1) through its exact closed form (spec §2.7).
+4. **Windows** of ``window_size`` bases centred on each instance; motifs with at least ``min_n_motif`` instances
+   are kept.
+
+``parity=True`` reproduces ``motif_analysis`` exactly for ``find_motifs.py``'s defaults, quirks included: a window
+that ends exactly at the sequence end is dropped, windows that do not fit are dropped (so sequences shorter than the
+window never yield instances), forward strand only, motif named by its key (the shortest candidate of the group).
+
+Default mode (``parity=False``) differs: windows that reach past a sequence end are kept and padded with ``N``
+(never counted in the PWM), so no instance is lost at the ends and short sequences work; candidates are counted and
+merged on both strands (an instance aligned through its reverse complement gets strand ``-`` and its window is
+reverse-complemented); motifs are named by the consensus of their PWM's informative core.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence as SeqType
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from .merge import consolidate, merge_candidates, window_instances
+from .params import MotifParams
+from .pwm import consensus, count_matrix, informative_core, probability_matrix
+from .regions import collect_candidates
+from .stats import enrichment
+
+
+@dataclass
+class Motif:
+    name: str
+    key: str                        # DNABERT-viz's motif key: the shortest candidate of the group
+    consensus: str
+    instances: pd.DataFrame         # seq_index, sequence_id, start, end, strand, core_start, core_end, window
+    counts: np.ndarray              # [W, 4] (A, C, G, T)
+    p: float                        # enrichment of the key
+    q: float
+
+    @property
+    def n_instances(self) -> int:
+        return len(self.instances)
+
+    @property
+    def n_sequences(self) -> int:
+        return int(self.instances["seq_index"].nunique())
+
+    @property
+    def ppm(self) -> np.ndarray:
+        return probability_matrix(self.counts)
+
+    @property
+    def core(self) -> tuple[int, int]:
+        return informative_core(self.ppm)
+
+
+@dataclass
+class MotifResult:
+    motifs: list[Motif]
+    stages: dict
+    params: MotifParams
+    candidates: pd.DataFrame        # every tested candidate with x, n, p, q and whether it passed
+    background: str = ""
+    explanation: str = ""
+
+    def table(self) -> pd.DataFrame:
+        rows = []
+        for m in self.motifs:
+            rows.append({"name": m.name, "consensus": m.consensus, "key": m.key, "instances": m.n_instances,
+                         "sequences": m.n_sequences, "width": m.counts.shape[0], "p": m.p, "q": m.q})
+        return pd.DataFrame(rows, columns=["name", "consensus", "key", "instances", "sequences", "width", "p", "q"])
+
+    def instances(self) -> pd.DataFrame:
+        if not self.motifs:
+            return pd.DataFrame(columns=["motif", "sequence_id", "seq_index", "start", "end", "strand",
+                                         "core_start", "core_end", "window"])
+        return pd.concat([m.instances.assign(motif=m.name) for m in self.motifs], ignore_index=True)[
+            ["motif", "sequence_id", "seq_index", "start", "end", "strand", "core_start", "core_end", "window"]]
+
+
+def _explain(stages: dict, params: MotifParams) -> str:
+    if stages["regions"] == 0:
+        return ("no high-attention region was found in any positive sequence: with the "
+                f"'{params.region_rule}' rule no run of at least {params.min_len} bases passed the threshold "
+                "(flat or zero-floored scores?); try region_rule='zscore' or 'quantile', or a smaller min_len")
+    if stages["passing_fdr"] == 0:
+        return (f"{stages['tested']} candidate strings were tested but none is enriched in the positives at "
+                f"q < {params.pval_cutoff}; more sequences, a looser cutoff or a different background may help")
+    if stages["kept"] == 0:
+        return (f"{stages['merged']} motifs were formed but none has at least {params.min_n_motif} instances "
+                "inside full windows" + (" (parity mode drops windows that touch a sequence end)"
+                                         if params.parity else ""))
+    return ""
+
+
+def discover_motifs(pos_seqs: SeqType[str], pos_scores: SeqType[np.ndarray], neg_seqs: SeqType[str],
+                    params: MotifParams = MotifParams(), pos_ids: SeqType[str] | None = None,
+                    progress: Callable[[str, float], None] | None = None) -> MotifResult:
+    """Motifs the model attends to in ``pos_seqs`` (strings) given per-nucleotide ``pos_scores`` and background
+    ``neg_seqs``. ``progress(stage, fraction)`` is called as stages finish."""
+    pos_seqs = [s.upper() for s in pos_seqs]
+    neg_seqs = [s.upper() for s in neg_seqs]
+    pos_ids = list(pos_ids) if pos_ids is not None else [f"pos_{i}" for i in range(len(pos_seqs))]
+    _validate(pos_seqs, pos_scores, neg_seqs)
+    step = progress or (lambda stage, frac: None)
+    cands, n_regions = collect_candidates(pos_seqs, pos_scores, params)
+    step("regions", 0.25)
+    names = list(cands)
+    enr = enrichment(pos_seqs, neg_seqs, names, both_strands=params.both_strands)
+    enr["passed"] = enr["q"] < params.pval_cutoff
+    step("enrichment", 0.5)
+    passed = {c: cands[c] for c, ok in zip(names, enr["passed"]) if ok}
+    groups = merge_candidates(passed, params.min_len, params.end_gap_score,
+                              both_strands=params.both_strands and not params.parity)
+    n_merged = len(groups)
+    if not params.parity and groups:
+        groups = consolidate(groups, pos_seqs, params)
+    step("merge", 0.75)
+    stats = enr.set_index("candidate")
+    motifs: list[Motif] = []
+    used_names: dict[str, int] = {}
+    for g in groups:
+        wins = window_instances(g, pos_seqs, params.window_size, params.parity)
+        if len(wins) < params.min_n_motif:
+            continue
+        counts = count_matrix([w[4] for w in wins])
+        ppm = probability_matrix(counts)
+        a, b = informative_core(ppm)
+        if params.parity:
+            name = g.key
+        else:
+            core = consensus(ppm[a:b]).upper() if b > a else g.key
+            name = core or g.key
+            if name in used_names:
+                used_names[name] += 1
+                name = f"{name}_{used_names[name]}"
+            else:
+                used_names[name] = 1
+        inst = pd.DataFrame({
+            "seq_index": [w[0] for w in wins], "sequence_id": [pos_ids[w[0]] for w in wins],
+            "start": [w[1] for w in wins], "end": [w[2] for w in wins], "strand": [w[3] for w in wins],
+            "core_start": [w[5][0] for w in wins], "core_end": [w[5][1] for w in wins],
+            "window": [w[4] for w in wins]})
+        motifs.append(Motif(name=name, key=g.source or g.key, consensus=consensus(ppm), instances=inst, counts=counts,
+                            p=float(stats.loc[g.source or g.key, "p"]),
+                            q=float(stats.loc[g.source or g.key, "q"])))
+    step("windows", 1.0)
+    stages = {"positives": len(pos_seqs), "negatives": len(neg_seqs), "regions": n_regions,
+              "candidates": len(cands), "tested": len(names), "passing_fdr": len(passed),
+              "merged": n_merged, "consolidated": len(groups), "kept": len(motifs)}
+    return MotifResult(motifs, stages, params, enr, explanation=_explain(stages, params))
+
+
+def _validate(pos_seqs, pos_scores, neg_seqs):
+    if len(pos_seqs) == 0:
+        raise InputError("no positive sequences")
+    if pos_scores is None or len(pos_scores) != len(pos_seqs):
+        raise InputError(f"{len(pos_seqs)} positive sequences but "
+                         f"{0 if pos_scores is None else len(pos_scores)} score rows; every positive needs its "
+                         "per-nucleotide scores, in the same order")
+    if len(neg_seqs) == 0:
+        raise InputError("no background sequences: give negatives, or use shuffled positives as background")
+    for i, (s, sc) in enumerate(zip(pos_seqs, pos_scores)):
+        sc = np.asarray(sc)
+        if sc.ndim != 1 or len(sc) < len(s):
+            raise InputError(f"positive {i + 1} has {len(s)} bases but {sc.shape[-1] if sc.ndim else 0} scores; "
+                             "the scores must cover the sequence (longer rows are cut, as DNABERT-viz does)")
+        if not np.isfinite(sc[:len(s)]).all():
+            raise InputError(f"positive {i + 1} has missing (NaN) scores within its {len(s)} bases")
+    if all(set(s) <= {"N"} for s in pos_seqs):
+        raise InputError("every positive sequence is all N: there is nothing to find")

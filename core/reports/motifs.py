@@ -1,0 +1,91 @@
+"""The motifs output folder: ``motifs.csv``, ``instances.csv``, ``candidates.csv``, ``motifs.meme``,
+``tomtom.tsv``, ``stages.json`` and logos."""
+from __future__ import annotations
+
+import pandas as pd
+
+from ..motifs.discover import MotifResult
+from ..motifs.params import params_dict
+
+
+def motif_summary(result: MotifResult, tomtom: pd.DataFrame | None) -> pd.DataFrame:
+    """``motifs.csv``: one row per motif with its best JASPAR match."""
+    df = result.table()
+    best = {}
+    if tomtom is not None and len(tomtom):
+        for q, g in tomtom.groupby("Query_ID", sort=False):
+            r = g.sort_values("p-value").iloc[0]
+            best[q] = (r["Target_ID"], r["Target_name"], r["p-value"], r["q-value"])
+    df["best_jaspar_id"] = [best.get(n, (None,) * 4)[0] for n in df["name"]]
+    df["best_jaspar_name"] = [best.get(n, (None,) * 4)[1] for n in df["name"]]
+    df["best_jaspar_p"] = [best.get(n, (None,) * 4)[2] for n in df["name"]]
+    df["best_jaspar_q"] = [best.get(n, (None,) * 4)[3] for n in df["name"]]
+    return df
+
+
+def write_report(result: MotifResult, out_dir, tomtom: pd.DataFrame | None = None, logos: bool = True,
+                 formats: tuple[str, ...] = ("png", "svg", "pdf"), extra: dict | None = None) -> dict:
+    """Write ``motifs.csv``, ``instances.csv``, ``motifs.meme``, ``tomtom.tsv``, ``stages.json``, ``candidates.csv``
+    and logos (``logos/<motif>_{information,probability}.{png,svg,pdf}``) into ``out_dir``."""
+    import json
+    from pathlib import Path
+
+    from ..motifs.jaspar import write_meme
+    from .figures import close, logo_figure, safe_name, save_figure
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    summary = motif_summary(result, tomtom)
+    summary.to_csv(out / "motifs.csv", index=False)
+    result.instances().to_csv(out / "instances.csv", index=False)
+    result.candidates.to_csv(out / "candidates.csv", index=False)
+    write_meme([(m.name, m.ppm, m.n_instances) for m in result.motifs], out / "motifs.meme")
+    if tomtom is not None:
+        tomtom.to_csv(out / "tomtom.tsv", sep="\t", index=False)
+    files = []
+    if logos:
+        for m in result.motifs:
+            for mode in ("information", "probability"):
+                fig = logo_figure(m.ppm, mode, title=f"{m.name} ({m.n_instances} instances)")
+                for fmt in formats:
+                    files.append(str(save_figure(fig, out / "logos" / f"{safe_name(m.name)}_{mode}.{fmt}")))
+                close(fig)
+    info = {"stages": result.stages, "explanation": result.explanation, "params": params_dict(result.params),
+            "background": result.background, "pseudocount": "total 1 per column, spread evenly (0.25 per base)"}
+    if extra:
+        info.update(extra)
+    (out / "stages.json").write_text(json.dumps(info, indent=2, default=str) + "\n")
+    return {"motifs": len(result.motifs), "logos": len(files)}
+
+
+def motifs_report(positives: list, out_dir, *, scores: list | None = None, model=None, lens=None,
+                  negatives: list | None = None, params=None, jaspar_release: str | None = None,
+                  shuffle_copies: int = 1, seed: int = 0, batch_size: int = 32, progress=None, announce=None,
+                  extra: dict | None = None):
+    """The whole ``dnalens motifs`` run: tracks of the positives under ``lens`` (unless ``scores`` are given),
+    the background (``negatives`` or dinucleotide-shuffled positives), discovery, JASPAR matches, and the output
+    folder, which appears only when everything succeeded. Returns ``(result, tomtom or None)``."""
+    from ..io.atomic import atomic_dir
+    from ..lenses import Attention, tracks
+    from ..motifs import MotifParams, discover_motifs, shuffled_background
+    from ..motifs.jaspar import match_jaspar
+
+    params = params or MotifParams()
+    if negatives is None:
+        neg = shuffled_background([s.seq for s in positives], copies=shuffle_copies, seed=seed)
+        background = f"dinucleotide-shuffled positives ({shuffle_copies} per positive, seed {seed})"
+    else:
+        neg, background = [s.seq for s in negatives], f"{len(negatives)} negatives"
+    info = dict(extra or {})
+    if scores is None:
+        lens = lens or Attention()
+        result_tracks = tracks(model, positives, lens, batch_size=batch_size, progress=progress)
+        scores = result_tracks.scores
+        info["scores"] = result_tracks.provenance
+    result = discover_motifs([s.seq for s in positives], scores, neg, params, pos_ids=[s.id for s in positives])
+    result.background = background
+    tomtom = match_jaspar(result, jaspar_release) if (result.motifs and jaspar_release) else None
+    info["jaspar_release"] = jaspar_release
+    with atomic_dir(out_dir, announce) as tmp:
+        write_report(result, tmp, tomtom, extra=info)
+    return result, tomtom
