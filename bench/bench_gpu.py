@@ -14,7 +14,6 @@ import tempfile
 import time
 
 import numpy as np
-
 from common import machine
 
 
@@ -26,12 +25,12 @@ def main() -> int:
     ap.add_argument("--batch-size", type=int, default=64)
     args = ap.parse_args()
     import torch
-
     from checkpoints import make_dnabert_checkpoint
-    from core.model import inference
-    from core.lenses.attention import Attention, nucleotide_scores
-    from core.model.loading import load_model
+
     from core.io.sequences import Sequence
+    from core.lenses import Attention, iter_tracks
+    from core.model import inference
+    from core.model.loading import load_model
 
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         print("no CUDA device here; use --device cpu --quick for a smoke test", file=sys.stderr)
@@ -52,15 +51,14 @@ def main() -> int:
             if dtype == "float16" and not args.device.startswith("cuda"):
                 continue
             lm = load_model(path, device=args.device, dtype=dtype)
-            spec = Attention()
 
-            def pred():
+            def pred(lm=lm):
                 for _ in inference.run(lm, seqs, batch_size=bs, attention=False):
                     pass
 
-            def tracks():
-                for r in inference.run(lm, seqs, batch_size=bs, cls_layers=spec.layers_needed(lm.n_layers)):
-                    nucleotide_scores(r, spec, k=6, n_layers=lm.n_layers)
+            def tracks(lm=lm):
+                for _ in iter_tracks(lm, seqs, Attention(), batch_size=bs):
+                    pass
 
             for f in (pred, tracks):        # warm-up (kernels, allocator)
                 f()

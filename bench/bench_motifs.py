@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 
 import numpy as np
-
 from common import Row, timed
 
 
@@ -37,8 +36,10 @@ def make_input(n_pos=5000, n_neg=5000, L=100, seed=0):
 
 
 def run(quick: bool = False) -> list[Row]:
-    from core.motifs import (MotifParams, collect_candidates, consolidate, enrichment, merge_candidates,
-                             discover_motifs)
+    from core.motifs import MotifParams, discover_motifs
+    from core.motifs.merge import consolidate, merge_candidates
+    from core.motifs.regions import collect_candidates
+    from core.motifs.stats import enrichment
 
     n = 1000 if quick else 5000
     pos, scores, neg = make_input(n, n)

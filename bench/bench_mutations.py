@@ -1,22 +1,21 @@
 """Saturation mutagenesis of a 500-bp sequence with the demo model (1500 substitutions + the reference).
 
 Baseline, measured in the same run: the 1501 forward passes it needs, on token ids prepared beforehand (not timed),
-same model, batch size and thread count. Ours: core.mutations.saturation_mutagenesis end to end (mutant strings,
+same model, batch size and thread count. Ours: the ISM lens through core.lenses.tracks end to end (mutant strings,
 tokenization, batching, probabilities, the effect table and map). Target: ratio <= 1.1.
 """
 from __future__ import annotations
 
 import numpy as np
-
 from common import Row, timed
 
 
 def run(quick: bool = False) -> list[Row]:
     import torch
 
-    from core.model.loading import load_model
-    from core.mutations import saturation_mutagenesis
     from core.io.sequences import Sequence
+    from core.lenses import ISM, tracks
+    from core.model.loading import load_model
 
     L = 200 if quick else 500
     batch = 64
@@ -38,14 +37,12 @@ def run(quick: bool = False) -> list[Row]:
                 out.append(torch.softmax(lm.model(input_ids=x, attention_mask=torch.ones_like(x)).logits, -1))
         return torch.cat(out)
 
-    from core.model.inference import _set_impl
-
-    _set_impl(lm, "sdpa")                               # plain prediction on the fused kernels, as ours uses
     baseline()                                          # warm-up
-    saturation_mutagenesis(lm, Sequence("w", seq.seq[:60]), batch_size=batch)
+    tracks(lm, [Sequence("w", seq.seq[:60])], ISM(), batch_size=batch)
     reps = 2 if quick else 3
     t_base, _ = timed(baseline, repeat=reps)
-    t_ours, res = timed(saturation_mutagenesis, lm, seq, batch_size=batch, repeat=reps)
+    t_ours, out = timed(tracks, lm, [seq], ISM(), batch_size=batch, repeat=reps)
+    res = out[0].detail["saturation"]
     ratio = t_ours / t_base
     return [Row(f"saturation map {L} bp ({3 * L} variants)", f"{len(muts)} forward passes {t_base:.2f} s",
                 f"{t_ours:.2f} s", ratio, "<= 1.1", ratio <= 1.1,

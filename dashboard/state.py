@@ -8,6 +8,7 @@ import streamlit as st
 
 from core.errors import DnalensError
 from core.paths import SAMPLE_DATA as SAMPLE
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 

@@ -27,6 +27,7 @@ def sample():
 def tiny_model(tmp_path_factory):
     """A random DNABERT-6 classifier with a short window (64 positions) so long-sequence windows are cheap."""
     from checkpoints import make_dnabert_checkpoint
+
     from core.model.loading import load_model
 
     path = make_dnabert_checkpoint(tmp_path_factory.mktemp("tiny6"), k=6, max_pos=64, hidden=16, heads=2)

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from core.lenses.attention import Attention, dnabert_viz_parity_row, nucleotide_scores, normalise, token_scores
 from core.errors import InputError
-from core.model.inference import RecordOutput, OrientationOutput, WindowOutput
+from core.lenses.attention import Attention, dnabert_viz_parity_row, normalise, nucleotide_scores, token_scores
+from core.model.inference import OrientationOutput, RecordOutput, WindowOutput
 from core.model.tokenization import KmerTokenizer
 
 
@@ -92,8 +92,8 @@ def test_parity_row_zero_fix_and_dilution():
 
 
 def test_parity_recipe_differs_from_default_at_the_end(demo_model):
-    from core.model import inference
     from core.io.sequences import Sequence
+    from core.model import inference
 
     seq = Sequence("s", "ACGTTGCATGCATTTATAAAAGGCATGCATGCCACCAGGGGGCGCTAGCTAGGATCGATCGA")
     rec = next(inference.run(demo_model, [seq]))
@@ -125,10 +125,11 @@ def test_bad_spec():
 
 def test_ensemble_is_the_sum_of_single_model_tracks(tmp_path, demo_model):
     from checkpoints import make_dnabert_checkpoint
-    from core.model import inference
-    from core.lenses import tracks
-    from core.model.loading import load_model
+
     from core.io.sequences import Sequence
+    from core.lenses import tracks
+    from core.model import inference
+    from core.model.loading import load_model
 
     k3 = load_model(str(make_dnabert_checkpoint(tmp_path / "k3", k=3, layers=1, hidden=16, heads=2)))
     rng = np.random.default_rng(3)

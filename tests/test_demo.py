@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.model import inference
-from core.lenses.attention import Attention, nucleotide_scores
 from core.io.sequences import read_fasta
+from core.lenses.attention import Attention, nucleotide_scores
+from core.model import inference
 
 
 def test_attention_peak_inside_planted_motif(demo_model, sample):
@@ -50,8 +50,8 @@ def test_shipped_model_is_small_and_in_dnabert_layout(demo_model):
 def test_train_demo_quick_run_reloads_and_learns(tmp_path):
     """A short run of the demo recipe (3 x 3000 sequences) saves a DNABERT-layout checkpoint that every loader
     reads and that has learned the motifs."""
-    from core.train.demo import train_demo
     from core.model.loading import load_model
+    from core.train.demo import train_demo
 
     metrics = train_demo(tmp_path / "m", epochs=3, per_epoch=3000, n_test=1000, log=None)
     assert metrics["accuracy"] > 0.75, metrics          # chance is 0.5; the full recipe reaches 0.85

@@ -2,13 +2,13 @@
 the family defines, and attention runs through the same map."""
 import numpy as np
 import pytest
-
 from checkpoints import make_bpe_checkpoint, make_dnabert_checkpoint, make_nt_checkpoint
-from core.model import inference
-from core.lenses.attention import Attention, nucleotide_scores
+
 from core.errors import ModelError
-from core.model.loading import load_model
 from core.io.sequences import Sequence
+from core.lenses.attention import Attention, nucleotide_scores
+from core.model import inference
+from core.model.loading import load_model
 
 
 def coverage(spans, L):
@@ -103,11 +103,11 @@ def _model_probs(lm, seq):
 
 
 def test_dnabert2_attention_recomputed_from_wqkv_and_alibi(dnabert2_path):
+    import torch
+
     from core.model.attention_paths import describe_path
     from core.model.attention_paths import rollout_cls as _rollout_cls
     from core.model.inference import token_matrices
-
-    import torch
 
     lm = load_model(str(dnabert2_path), trust_remote_code=True)
     assert lm.family == "bpe" and lm.has_classifier and "ALiBi" in describe_path(lm.attention_path)
@@ -130,9 +130,9 @@ def test_dnabert2_attention_recomputed_from_wqkv_and_alibi(dnabert2_path):
 
 
 def test_remote_model_without_readable_attention_says_so(dnabert2_path, monkeypatch):
-    from core.errors import InputError
-
     import dataclasses
+
+    from core.errors import InputError
 
     lm = load_model(str(dnabert2_path), trust_remote_code=True)
     lm = dataclasses.replace(lm, attention_path="eager")         # as if its layout were one dnalens cannot read

@@ -80,6 +80,7 @@ def _tiny(tmp_path):
 def test_finetune_from_base_checkpoint_multiclass_and_reload(tmp_path):
     """A 3-class run (splice-site style) from a pre-trained-only DNABERT layout: the output loads everywhere."""
     from checkpoints import make_dnabert_checkpoint
+
     from core.model import inference
     from core.model.loading import load_model
 
@@ -111,9 +112,9 @@ def test_demo_configuration_from_scratch_reaches_the_readme_accuracy(tmp_path, s
     recipe draws) reaches the held-out accuracy the README states (0.849) within 0.02 on the shipped test set."""
     import json
 
+    from core.io.sequences import read_fasta
     from core.model import inference
     from core.model.loading import load_model
-    from core.io.sequences import read_fasta
 
     dev = read_labelled(positives=sample / "demo_positives.fa", negatives=sample / "demo_negatives.fa")
     finetune(read_labelled(sample / "train.fa.gz"), tmp_path / "ft", dev=dev, scratch_config={},
@@ -160,8 +161,9 @@ def test_finetune_from_a_dnabert2_layout_base(tmp_path):
     """A base that ships its own code: refused without trust (its encoder would be random), fine-tuned with it;
     the output carries the code, loads, and its attention is recomputed from Wqkv + ALiBi."""
     from checkpoints import make_alibi_checkpoint
-    from core.model import inference
+
     from core.lenses.attention import Attention, nucleotide_scores
+    from core.model import inference
     from core.model.loading import load_model
 
     base = make_alibi_checkpoint(tmp_path / "dnabert2", alibi_size=16)

@@ -3,9 +3,9 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from core.model import inference
-from core.lenses.attention import Attention, nucleotide_scores
 from core.io.sequences import Sequence
+from core.lenses.attention import Attention, nucleotide_scores
+from core.model import inference
 
 
 def random_seqs(n, rng, lo=30, hi=90, prefix="s"):
@@ -140,6 +140,7 @@ def test_hook_rows_equal_eager_rows_on_demo_model(demo_model):
 @pytest.mark.slow
 def test_hook_rows_equal_eager_rows_on_bert_base_size_model(tmp_path):
     from checkpoints import make_dnabert_checkpoint
+
     from core.model.loading import load_model
 
     path = make_dnabert_checkpoint(tmp_path / "base", k=6, layers=12, hidden=768, heads=12)
@@ -152,8 +153,8 @@ def test_ten_kb_constant_attention_model_stitches_without_steps(tmp_path):
     """A DNABERT-6 model whose query/key projections are zero attends uniformly; over a 10 kb sequence (20 windows
     of 510 k-mers) its stitched track must be flat: any step at a window join would be a stitching artefact."""
     import torch
-
     from checkpoints import make_dnabert_checkpoint
+
     from core.lenses.attention import Attention, nucleotide_scores
     from core.model.loading import load_model
 

@@ -2,19 +2,19 @@ import json
 
 import numpy as np
 import pytest
-
 from checkpoints import make_dnabert_checkpoint
+
 from core.errors import InputError, ModelError
-from core.model.loading import detect_family, load_model
 from core.io.sequences import Sequence
+from core.model.loading import detect_family, load_model
 from core.model.tokenization import dnabert_vocab, kmer_text
 
 
 def test_dnabert6_pretrained_layout_loads_without_classifier(tmp_path):
     """DNABERT-6's exact layout (BertForMaskedLM, vocab.txt, tokenizer_config do_lower_case false) loads through
     the public loader; attention works and predictions are absent with a clear message."""
-    from core.model import inference
     from core.lenses.attention import Attention, nucleotide_scores
+    from core.model import inference
 
     path = make_dnabert_checkpoint(tmp_path / "DNA_bert_6", k=6, classifier=False)
     cfg = json.loads((path / "config.json").read_text())

@@ -3,14 +3,14 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from dnabert_viz_reference import count_containing, motif_analysis
 
 from core.errors import InputError
-from core.motifs import MotifParams, discover_motifs, dinucleotide_shuffle
+from core.motifs import MotifParams, dinucleotide_shuffle, discover_motifs
 from core.motifs.merge import ungapped_alignment
 from core.motifs.pwm import count_matrix, informative_core, probability_matrix
 from core.motifs.regions import contiguous_regions, high_attention_regions
 from core.motifs.stats import containment_counts, enrichment
-from dnabert_viz_reference import count_containing, motif_analysis
 
 PARITY = MotifParams.dnabert_viz()
 

@@ -5,12 +5,18 @@ import pandas as pd
 import pytest
 
 from core.errors import InputError
+from core.io.sequences import Sequence, read_bed, read_fasta, reverse_complement
 from core.lenses.agreement import agreement
 from core.lenses.ism import saturation_mutagenesis
 from core.model.scoring import effect_scores
-from core.variants.variants import (Variant, alt_to_ref_map, parse_variants, read_variant_file, score_variants,
-                                    tracks_before_after)
-from core.io.sequences import Sequence, read_bed, read_fasta, reverse_complement
+from core.variants.variants import (
+    Variant,
+    alt_to_ref_map,
+    parse_variants,
+    read_variant_file,
+    score_variants,
+    tracks_before_after,
+)
 
 
 def test_effect_scores_by_hand():

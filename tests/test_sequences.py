@@ -4,8 +4,15 @@ import numpy as np
 import pytest
 
 from core.errors import InputError
-from core.io.sequences import (gc_content, parse_bed, parse_text, read_bed, read_fasta, reverse_complement,
-                            sequences_table)
+from core.io.sequences import (
+    gc_content,
+    parse_bed,
+    parse_text,
+    read_bed,
+    read_fasta,
+    reverse_complement,
+    sequences_table,
+)
 
 
 def write(p, text):

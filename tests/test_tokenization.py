@@ -4,8 +4,17 @@ import numpy as np
 import pytest
 
 from core.errors import InputError
-from core.model.tokenization import (KmerTokenizer, NonOverlappingTokenizer, OffsetsTokenizer, dnabert_vocab, kmer_text,
-                               plan_windows, seq_to_kmers, spread_to_nucleotides, stitch_windows)
+from core.model.tokenization import (
+    KmerTokenizer,
+    NonOverlappingTokenizer,
+    OffsetsTokenizer,
+    dnabert_vocab,
+    kmer_text,
+    plan_windows,
+    seq_to_kmers,
+    spread_to_nucleotides,
+    stitch_windows,
+)
 
 
 def test_vocab_order_matches_dnabert():

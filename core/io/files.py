@@ -29,7 +29,7 @@ def check_regular_file(path: str | os.PathLike, what: str = "file") -> str:
     if stat.S_ISDIR(st.st_mode):
         raise InputError(f"this is a folder, not a {what}", source=path)
     if not stat.S_ISREG(st.st_mode):
-        raise InputError(f"this is not a regular file (a pipe, socket or device); save the data to a file first",
+        raise InputError("this is not a regular file (a pipe, socket or device); save the data to a file first",
                          source=path)
     return path
 

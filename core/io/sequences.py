@@ -9,8 +9,9 @@ from __future__ import annotations
 import io
 import os
 import re
+from collections.abc import Iterable, Iterator
+from collections.abc import Sequence as SeqType
 from dataclasses import dataclass, field, replace
-from typing import Iterable, Iterator, Sequence as SeqType
 
 import numpy as np
 import pandas as pd

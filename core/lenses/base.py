@@ -17,8 +17,9 @@ exports, benchmarks) only ever call :func:`iter_tracks` or :func:`tracks`.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Callable, ClassVar, Iterable, Iterator
+from typing import ClassVar
 
 import numpy as np
 
@@ -54,11 +55,11 @@ class Lens:
         return {"lens": self.name, **asdict(self)}
 
     def compute(self, model, sequences: Iterable[Sequence], *, batch_size: int, overlap: int | None,
-                progress: Callable[[int], None] | None) -> Iterator["Track"]:
+                progress: Callable[[int], None] | None) -> Iterator[Track]:
         raise NotImplementedError(f"lens '{self.name}' does not implement compute()")
 
     def compute_ensemble(self, models: list, sequences: Iterable[Sequence], *, batch_size: int,
-                         progress: Callable[[int], None] | None) -> Iterator["Track"]:
+                         progress: Callable[[int], None] | None) -> Iterator[Track]:
         raise InputError(f"the {self.name} lens has no multi-model ensemble; give one --model")
 
 

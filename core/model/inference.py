@@ -13,8 +13,8 @@ Records come out in input order from a bounded buffer, so memory does not grow w
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator
 
 import numpy as np
 

@@ -22,8 +22,7 @@ import numpy as np
 
 from ..errors import ModelError
 from ..paths import DEMO_MODEL_DIR, MODELS_DIR
-from .tokenization import (DNABERT_VOCAB_K, KmerTokenizer, NonOverlappingTokenizer, OffsetsTokenizer,
-                           TokenizerFamily)
+from .tokenization import DNABERT_VOCAB_K, KmerTokenizer, NonOverlappingTokenizer, OffsetsTokenizer, TokenizerFamily
 
 DTYPES = ("float32", "float16", "bfloat16")
 _KMER_RE = re.compile(r"^[ACGT]+$")

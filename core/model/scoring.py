@@ -6,7 +6,8 @@ Probabilities are clipped to ``[1e-6, 1 - 1e-6]`` first, so nothing is infinite.
 """
 from __future__ import annotations
 
-from typing import Callable, Sequence as SeqType
+from collections.abc import Callable
+from collections.abc import Sequence as SeqType
 
 import numpy as np
 

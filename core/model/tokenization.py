@@ -100,7 +100,7 @@ class KmerTokenizer:
         self._inv = {v: t for t, v in vocab.items()}
 
     @classmethod
-    def dnabert(cls, k: int, max_tokens: int = 512) -> "KmerTokenizer":
+    def dnabert(cls, k: int, max_tokens: int = 512) -> KmerTokenizer:
         return cls({t: i for i, t in enumerate(dnabert_vocab(k))}, k, 1, max_tokens)
 
     def min_length(self) -> int:

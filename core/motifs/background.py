@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from typing import Sequence as SeqType
+from collections.abc import Sequence as SeqType
 
 
 def dinucleotide_shuffle(seq: str, rng: random.Random) -> str:

@@ -28,8 +28,9 @@ reverse-complemented); motifs are named by the consensus of their PWM's informat
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from collections.abc import Sequence as SeqType
 from dataclasses import dataclass
-from typing import Callable, Sequence as SeqType
 
 import numpy as np
 import pandas as pd

@@ -135,7 +135,7 @@ def meme_text(motifs: list[tuple[str, np.ndarray, int]],
               background: tuple[float, float, float, float] = (0.25, 0.25, 0.25, 0.25)) -> str:
     """MEME minimal motif format: ``motifs`` is a list of ``(name, ppm [W, 4] A/C/G/T, nsites)``."""
     lines = ["MEME version 5", "", "ALPHABET= ACGT", "", "strands: + -", "",
-             "Background letter frequencies", "A %.3f C %.3f G %.3f T %.3f" % background, ""]
+             "Background letter frequencies", "A {:.3f} C {:.3f} G {:.3f} T {:.3f}".format(*background), ""]
     for name, ppm, nsites in motifs:
         ppm = np.asarray(ppm, dtype=np.float64)
         ppm = ppm / ppm.sum(axis=1, keepdims=True)

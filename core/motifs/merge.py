@@ -2,8 +2,9 @@
 centred on each instance."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from collections.abc import Sequence as SeqType
 from dataclasses import dataclass, field
-from typing import Callable, Sequence as SeqType
 
 import numpy as np
 

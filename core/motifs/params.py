@@ -34,7 +34,7 @@ class MotifParams:
             raise InputError("the p-value cutoff must be in (0, 1]")
 
     @classmethod
-    def dnabert_viz(cls, **overrides) -> "MotifParams":
+    def dnabert_viz(cls, **overrides) -> MotifParams:
         """Parity with DNABERT-viz's ``find_motifs.py`` (forward strand, its region rule, its window quirks)."""
         base = dict(parity=True, both_strands=False, region_rule="dnabert-viz")
         base.update(overrides)

@@ -2,7 +2,7 @@
 (memelite wants ``[4, W]``; :mod:`core.motifs.jaspar` transposes at that boundary only.)"""
 from __future__ import annotations
 
-from typing import Sequence as SeqType
+from collections.abc import Sequence as SeqType
 
 import numpy as np
 

@@ -1,7 +1,7 @@
 """Base codes shared by the motif stages: A0 C1 G2 T3, N and padding 4; reverse complements."""
 from __future__ import annotations
 
-from typing import Sequence as SeqType
+from collections.abc import Sequence as SeqType
 
 import numpy as np
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Sequence as SeqType
+from collections.abc import Sequence as SeqType
 
 import numpy as np
 import pandas as pd

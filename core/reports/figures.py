@@ -302,8 +302,8 @@ def plotly_landscape(matrix: np.ndarray, ids: list[str], seqs: list[str], offset
 
 def plotly_grid(grid: np.ndarray, title: str = ""):
     """Layer x head small multiples of the [CLS] attention track."""
-    from plotly.subplots import make_subplots
     import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
 
     nl, nh, L = grid.shape
     fig = make_subplots(rows=nl, cols=nh, shared_xaxes=True, horizontal_spacing=0.02, vertical_spacing=0.04,

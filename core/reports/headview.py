@@ -12,6 +12,7 @@ import numpy as np
 
 from ..errors import DnalensError
 from ..paths import JS_ROOT
+
 JS_FILES = {"d3": "d3/dist/d3.min.js", "jquery": "jquery/dist/jquery.min.js", "requirejs": "requirejs/require.js"}
 CDN_TAG = '<script src="https://cdnjs.cloudflare.com/ajax/libs/require.js/2.3.6/require.min.js"></script>'
 MAX_TOKENS = 128

@@ -6,7 +6,7 @@ stream in chunks, so memory does not grow with the number of sequences.
 from __future__ import annotations
 
 import os
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from ..io.atomic import atomic_file
 from ..io.sequences import Sequence

@@ -21,9 +21,9 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -116,8 +116,15 @@ def train_demo(out_dir: str | os.PathLike, *, epochs: int = 6, per_epoch: int = 
     from transformers import BertForSequenceClassification
 
     from ..io.atomic import atomic_dir
-    from .common import (classification_metrics, demo_config, optimizer, predict_probs, save_dnabert_layout,
-                         torch_threads, train_epoch)
+    from .common import (
+        classification_metrics,
+        demo_config,
+        optimizer,
+        predict_probs,
+        save_dnabert_layout,
+        torch_threads,
+        train_epoch,
+    )
 
     t0 = time.time()
     with torch_threads(threads):
@@ -299,7 +306,7 @@ def write_demo_splits(out_dir: str | os.PathLike, *, epochs: int = 6, per_epoch:
     gen = DemoGenerator(ppms, seed=seed, power=power)
     n_train = 0
     with gzip.open(out / "train.fa.gz", "wt", compresslevel=9) as fh:
-        for ep in range(epochs):
+        for _ in range(epochs):
             seqs, y, _ = gen.draw((per_epoch // batch_size) * batch_size)
             for s, yy in zip(seqs, y):
                 n_train += 1

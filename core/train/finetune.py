@@ -15,9 +15,9 @@ import json
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -115,8 +115,7 @@ def _from_base(base: str, n_classes: int, config: FinetuneConfig, kmer: int | No
     """``(model, tokenizer, family, k, description, base folder)`` for fine-tuning a checkpoint."""
     from transformers import AutoModelForSequenceClassification
 
-    from ..model.loading import (_check_weights, _load_hf_tokenizer, _materialise_alibi, _resolve_path,
-                                 build_tokenizer)
+    from ..model.loading import _check_weights, _load_hf_tokenizer, _materialise_alibi, _resolve_path, build_tokenizer
 
     name, path = _resolve_path(base, allow_download=False)
     base_cfg = json.loads((path / "config.json").read_text())
@@ -167,7 +166,7 @@ def _from_scratch(scratch_config: dict, n_classes: int, config: FinetuneConfig, 
 
 def _fit(model, tok, train, dev, config: FinetuneConfig, device: str, rng, log, progress) -> list[dict]:
     """Train with early stopping on the dev MCC; the best epoch's weights are left in ``model``."""
-    
+
     from .common import optimizer, pad_batches, predict_probs, train_epoch
 
     tr_ids, dv_ids = _encode(tok, train, "training data"), _encode(tok, dev, "dev split")

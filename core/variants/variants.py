@@ -19,8 +19,9 @@ from __future__ import annotations
 import math
 import os
 import re
+from collections.abc import Callable
+from collections.abc import Sequence as SeqType
 from dataclasses import dataclass, field, replace
-from typing import Callable, Sequence as SeqType
 
 import numpy as np
 import pandas as pd
