@@ -7,6 +7,7 @@
 2. Peak RSS of `dnalens attention` (Parquet out) on 100k sequences vs 1k sequences, each in a fresh process.
    Target: ratio <= 1.2.
 """
+
 from __future__ import annotations
 
 import os
@@ -38,9 +39,10 @@ def _eager_rows(path, seqs, tok, batch):
     def run():
         with torch.inference_mode():
             for i in range(0, len(ids), batch):
-                x = torch.from_numpy(np.stack(ids[i:i + batch]))
+                x = torch.from_numpy(np.stack(ids[i : i + batch]))
                 att = model(input_ids=x, output_attentions=True).attentions
                 att[-1][:, :, 0, :].sum(1).numpy()
+
     return run
 
 
@@ -64,9 +66,18 @@ def _speed_rows(lm, seqs, batch, label):
         t_hook = min(t_hook, timed(tracks)[0])
     t_eager, _ = timed(eager, repeat=1)
     r = t_hook / t_pred
-    return [Row(f"attention tracks, {label}", f"SDPA prediction {t_pred:.2f} s", f"{t_hook:.2f} s", r, "<= 1.1",
-                r <= 1.1, f"eager output_attentions path: {t_eager:.2f} s ({t_eager / t_pred:.2f}x prediction); "
-                          f"{len(seqs) / t_hook:.0f} sequences/s with tracks")]
+    return [
+        Row(
+            f"attention tracks, {label}",
+            f"SDPA prediction {t_pred:.2f} s",
+            f"{t_hook:.2f} s",
+            r,
+            "<= 1.1",
+            r <= 1.1,
+            f"eager output_attentions path: {t_eager:.2f} s ({t_eager / t_pred:.2f}x prediction); "
+            f"{len(seqs) / t_hook:.0f} sequences/s with tracks",
+        )
+    ]
 
 
 def _peak_rss_kib(n: int, L: int, tmp: str) -> tuple[int, float]:
@@ -77,10 +88,12 @@ def _peak_rss_kib(n: int, L: int, tmp: str) -> tuple[int, float]:
             fh.write(f">s{i}\n" + "".join(np.array(list("ACGT"))[rng.integers(0, 4, L)]) + "\n")
     out = os.path.join(tmp, f"out_{n}.parquet")
     exe = os.path.join(os.path.dirname(sys.executable), "dnalens")
-    code = ("import resource, subprocess, sys, time; t=time.time(); "
-            f"r=subprocess.run([{exe!r}, 'attention', {fa!r}, '--out', {out!r}, '--batch-size', '64'], "
-            "stderr=subprocess.DEVNULL); "
-            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, time.time()-t, r.returncode)")
+    code = (
+        "import resource, subprocess, sys, time; t=time.time(); "
+        f"r=subprocess.run([{exe!r}, 'attention', {fa!r}, '--out', {out!r}, '--batch-size', '64'], "
+        "stderr=subprocess.DEVNULL); "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, time.time()-t, r.returncode)"
+    )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     kib, secs, rc = res.stdout.split()
     if rc != "0":
@@ -109,9 +122,16 @@ def run(quick: bool = False) -> list[Row]:
     with tempfile.TemporaryDirectory() as tmp:
         a, ta = _peak_rss_kib(small_n, 100, tmp)
         b, tb = _peak_rss_kib(big_n, 100, tmp)
-    rows.append(Row(f"peak RSS, dnalens attention {big_n:,} vs {small_n:,} x 100 bp",
-                    f"{small_n:,}: {a / 1024:.0f} MiB ({ta:.0f} s)", f"{big_n:,}: {b / 1024:.0f} MiB ({tb:.0f} s)",
-                    b / a, "<= 1.2", b / a <= 1.2))
+    rows.append(
+        Row(
+            f"peak RSS, dnalens attention {big_n:,} vs {small_n:,} x 100 bp",
+            f"{small_n:,}: {a / 1024:.0f} MiB ({ta:.0f} s)",
+            f"{big_n:,}: {b / 1024:.0f} MiB ({tb:.0f} s)",
+            b / a,
+            "<= 1.2",
+            b / a <= 1.2,
+        )
+    )
     return rows
 
 

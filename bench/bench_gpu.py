@@ -5,6 +5,7 @@ under bf16/fp16 (`--dtype`), with pinned-memory batches.
     python bench/bench_gpu.py                       # on a machine with CUDA: prints the table for the README
     python bench/bench_gpu.py --device cpu --quick  # smoke test of the same code path on CPU
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,8 +42,9 @@ def main() -> int:
     rng = np.random.default_rng(0)
     seqs = [Sequence(f"s{i}", "".join(np.array(list("ACGT"))[rng.integers(0, 4, 515)])) for i in range(n)]
     gpu = torch.cuda.get_device_name(0) if args.device.startswith("cuda") else "CPU"
-    print(f"# {gpu}; {machine()}; model {layers} layers x {hidden} hidden x {heads} heads; T = 512; "
-          f"N = {n}; batch {bs}\n")
+    print(
+        f"# {gpu}; {machine()}; model {layers} layers x {hidden} hidden x {heads} heads; T = 512; N = {n}; batch {bs}\n"
+    )
     print("| dtype | prediction (seq/s) | attention tracks (seq/s) | ratio |")
     print("|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
@@ -60,7 +62,7 @@ def main() -> int:
                 for _ in iter_tracks(lm, seqs, Attention(), batch_size=bs):
                     pass
 
-            for f in (pred, tracks):        # warm-up (kernels, allocator)
+            for f in (pred, tracks):  # warm-up (kernels, allocator)
                 f()
             t = {}
             for f in (pred, tracks):

@@ -1,4 +1,5 @@
 """Shared helpers for benchmarks: timing, a results row, the table printer."""
+
 from __future__ import annotations
 
 import os
@@ -25,9 +26,9 @@ def timed(fn, *args, repeat: int = 1, **kwargs):
 @dataclass
 class Row:
     benchmark: str
-    baseline: str          # what the baseline is and its measurement
+    baseline: str  # what the baseline is and its measurement
     ours: str
-    ratio: float           # ours / baseline (lower is better) unless stated
+    ratio: float  # ours / baseline (lower is better) unless stated
     target: str
     passed: bool
     note: str = ""
@@ -37,8 +38,10 @@ def print_table(rows: list[Row]) -> str:
     head = ["benchmark", "baseline", "ours", "ratio", "target", "result"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
-        lines.append(f"| {r.benchmark} | {r.baseline} | {r.ours} | {r.ratio:.3g} | {r.target} | "
-                     f"{'pass' if r.passed else 'FAIL'} |")
+        lines.append(
+            f"| {r.benchmark} | {r.baseline} | {r.ours} | {r.ratio:.3g} | {r.target} | "
+            f"{'pass' if r.passed else 'FAIL'} |"
+        )
     text = "\n".join(lines)
     print(text)
     for r in rows:

@@ -1,8 +1,9 @@
 """Run every benchmark and print one table: benchmark, baseline, ours, ratio, target, pass/fail.
 
-    python bench/run.py            # full sizes (a few minutes on 2 cores)
-    python bench/run.py --quick    # smaller inputs, for a smoke test
+python bench/run.py            # full sizes (a few minutes on 2 cores)
+python bench/run.py --quick    # smaller inputs, for a smoke test
 """
+
 from __future__ import annotations
 
 import importlib

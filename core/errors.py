@@ -1,4 +1,5 @@
 """Errors that reach the user: each says what is wrong and where (file, record, line)."""
+
 from __future__ import annotations
 
 
@@ -12,8 +13,7 @@ class InputError(DnalensError):
     ``source`` is the file name (or "pasted text"), ``record`` the record id, ``line`` the 1-based line number.
     """
 
-    def __init__(self, message: str, source: str | None = None, record: str | None = None,
-                 line: int | None = None):
+    def __init__(self, message: str, source: str | None = None, record: str | None = None, line: int | None = None):
         self.message = message
         self.source = source
         self.record = record

@@ -1,6 +1,7 @@
 """Where dnalens finds its shipped files: the demo models and the sample data travel inside the package
 (``core/assets``), so an installed wheel works as well as a source checkout. ``models/`` (fine-tuned outputs the
 dashboard lists) and the npm-installed JavaScript live beside a checkout."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """dnalens dashboard: `streamlit run dashboard/app.py` (or `dnalens app`). Opens on the demo model and sample data."""
+
 import sys
 from pathlib import Path
 
@@ -16,7 +17,13 @@ state.init()
 VIEWS = Path(__file__).resolve().parent / "views"
 pages = [
     st.Page(str(VIEWS / "sequences.py"), title="Sequences", icon=":material/list:", url_path="sequences"),
-    st.Page(str(VIEWS / "attention.py"), title="Attention", icon=":material/local_fire_department:", url_path="attention", default=True),
+    st.Page(
+        str(VIEWS / "attention.py"),
+        title="Attention",
+        icon=":material/local_fire_department:",
+        url_path="attention",
+        default=True,
+    ),
     st.Page(str(VIEWS / "heads.py"), title="Heads", icon=":material/hub:", url_path="heads"),
     st.Page(str(VIEWS / "motifs.py"), title="Motifs", icon=":material/text_fields:", url_path="motifs"),
     st.Page(str(VIEWS / "mutations.py"), title="Mutations", icon=":material/science:", url_path="mutations"),
@@ -32,19 +39,28 @@ with st.sidebar:
     ss.setdefault("model_folders", [])
     cards = known_models(ss.model_folders)
     names = [c["name"] for c in cards]
-    pick = st.selectbox("model", names + ["another folder or hub id ..."],
-                        index=names.index(ss.model_name) if ss.model_name in names else 0, key="model_pick",
-                        help="the demo model, fine-tuned outputs under models/, and folders you added")
+    pick = st.selectbox(
+        "model",
+        names + ["another folder or hub id ..."],
+        index=names.index(ss.model_name) if ss.model_name in names else 0,
+        key="model_pick",
+        help="the demo model, fine-tuned outputs under models/, and folders you added",
+    )
     typed = ""
     if pick.startswith("another"):
         typed = st.text_input("checkpoint folder or Hugging Face id (local cache only)", key="model_input")
     c1, c2 = st.columns(2)
     device = c1.selectbox("device", ["auto", "cpu", "cuda"], index=["auto", "cpu", "cuda"].index(ss.device))
-    dtype = c2.selectbox("dtype", ["float32", "bfloat16", "float16"],
-                         index=["float32", "bfloat16", "float16"].index(ss.dtype))
-    trust = st.checkbox("trust remote code", value=ss.trust_remote_code, key="trust_pick",
-                        help="let the checkpoint run the Python code in its folder (DNABERT-2 needs it); "
-                             "only for checkpoints you trust")
+    dtype = c2.selectbox(
+        "dtype", ["float32", "bfloat16", "float16"], index=["float32", "bfloat16", "float16"].index(ss.dtype)
+    )
+    trust = st.checkbox(
+        "trust remote code",
+        value=ss.trust_remote_code,
+        key="trust_pick",
+        help="let the checkpoint run the Python code in its folder (DNABERT-2 needs it); "
+        "only for checkpoints you trust",
+    )
     if st.button("Load model", width="stretch"):
         name = typed.strip() or (pick if not pick.startswith("another") else "demo")
         try:
@@ -53,7 +69,7 @@ with st.sidebar:
             if name not in names and name != "demo":
                 ss.model_folders.append(name)
             st.success(f"Loaded {name}")
-        except Exception as exc:        # keep the previous model
+        except Exception as exc:  # keep the previous model
             state.show_error(exc)
     with st.expander("model cards"):
         import pandas as pd
@@ -61,9 +77,11 @@ with st.sidebar:
         st.dataframe(pd.DataFrame(cards), hide_index=True, width="stretch")
     lm = state.model()
     card = lm.card()
-    st.caption(f"**{card['name']}** · {card['architecture']} · {card['family']}"
-               f"{' k=' + str(card['k']) if card['k'] else ''} · {card['layers']} layers × {card['heads']} heads · "
-               f"{card['device']}/{card['dtype']}")
+    st.caption(
+        f"**{card['name']}** · {card['architecture']} · {card['family']}"
+        f"{' k=' + str(card['k']) if card['k'] else ''} · {card['layers']} layers × {card['heads']} heads · "
+        f"{card['device']}/{card['dtype']}"
+    )
     if card["remote_code"]:
         st.caption(f"runs its own code (trusted) · attention {card['attention']}")
     if not lm.has_classifier:

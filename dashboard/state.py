@@ -1,4 +1,5 @@
 """Shared dashboard plumbing: session state, cached model runs, downloads, error display. UI only; logic is core."""
+
 from __future__ import annotations
 
 import os
@@ -28,7 +29,7 @@ def init() -> None:
     ss.setdefault("dtype", "float32")
     ss.setdefault("trust_remote_code", False)
     ss.setdefault("selected", ss.seqs[0].id if ss.seqs else None)
-    ss.setdefault("exports", {})          # name -> (bytes, mime) collected for the Export page
+    ss.setdefault("exports", {})  # name -> (bytes, mime) collected for the Export page
     ss.setdefault("params", {})
 
 
@@ -64,8 +65,7 @@ def from_key(key: tuple):
 def load_model_cached(name: str, device: str, dtype: str, trust_remote_code: bool = False):
     from core.model.loading import load_model
 
-    return load_model(None if name == "demo" else name, device=device, dtype=dtype,
-                      trust_remote_code=trust_remote_code)
+    return load_model(None if name == "demo" else name, device=device, dtype=dtype, trust_remote_code=trust_remote_code)
 
 
 def model_key() -> tuple:
@@ -164,24 +164,39 @@ def downloads(name: str, mpl_builder=None, plotly_fig=None, key: str | None = No
                 return figure_bytes(fig, fmt)
             finally:
                 close(fig)
+
         return make
 
     mimes = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
     if mpl_builder is not None:
         for col, fmt in zip(cols, ("png", "svg", "pdf")):
-            col.download_button(fmt.upper(), render(fmt), file_name=f"{name}.{fmt}", mime=mimes[fmt],
-                                key=f"dl_{key}_{fmt}", on_click="ignore")
+            col.download_button(
+                fmt.upper(),
+                render(fmt),
+                file_name=f"{name}.{fmt}",
+                mime=mimes[fmt],
+                key=f"dl_{key}_{fmt}",
+                on_click="ignore",
+            )
     if plotly_fig is not None:
-        cols[3].download_button("HTML", lambda: plotly_fig.to_html(include_plotlyjs=True, full_html=True),
-                                file_name=f"{name}.html", mime="text/html", key=f"dl_{key}_html",
-                                on_click="ignore")
+        cols[3].download_button(
+            "HTML",
+            lambda: plotly_fig.to_html(include_plotlyjs=True, full_html=True),
+            file_name=f"{name}.html",
+            mime="text/html",
+            key=f"dl_{key}_html",
+            on_click="ignore",
+        )
     st.session_state.exports[name] = (mpl_builder, plotly_fig)
 
 
 def pvalue_columns(df) -> dict:
     """column_config showing p-, q- and E-value columns in scientific notation (0.0000 hides 3e-15)."""
-    names = [c for c in df.columns if c in ("p", "q") or c.endswith(("_p", "_q")) or c.lower() in (
-        "p-value", "q-value", "e-value")]
+    names = [
+        c
+        for c in df.columns
+        if c in ("p", "q") or c.endswith(("_p", "_q")) or c.lower() in ("p-value", "q-value", "e-value")
+    ]
     return {c: st.column_config.NumberColumn(format="%.2e") for c in names}
 
 
@@ -190,16 +205,28 @@ def table_downloads(df, name: str, key: str | None = None) -> None:
 
     key = key or name
     c1, c2 = st.columns(2)
-    c1.download_button(f"{name}.csv", lambda: df.to_csv(index=False), file_name=f"{name}.csv", mime="text/csv",
-                       key=f"dl_{key}_csv", on_click="ignore")
+    c1.download_button(
+        f"{name}.csv",
+        lambda: df.to_csv(index=False),
+        file_name=f"{name}.csv",
+        mime="text/csv",
+        key=f"dl_{key}_csv",
+        on_click="ignore",
+    )
 
     def pq():
         buf = io.BytesIO()
         df.to_parquet(buf, index=False)
         return buf.getvalue()
 
-    c2.download_button(f"{name}.parquet", pq, file_name=f"{name}.parquet", mime="application/octet-stream",
-                       key=f"dl_{key}_parquet", on_click="ignore")
+    c2.download_button(
+        f"{name}.parquet",
+        pq,
+        file_name=f"{name}.parquet",
+        mime="application/octet-stream",
+        key=f"dl_{key}_parquet",
+        on_click="ignore",
+    )
     st.session_state.setdefault("tables", {})[name] = df
 
 
@@ -208,23 +235,39 @@ def lens_controls(lm, prefix: str = "att"):
     from core.lenses import Attention
 
     c1, c2, c3 = st.columns(3)
-    recipe = c1.selectbox("recipe", ["dnabert-viz", "custom", "rollout"], key=f"{prefix}_recipe",
-                          help="dnabert-viz: last layer [CLS] row, heads summed, k-mer mean, L2 (DNABERT-viz)")
-    orientation = c2.selectbox("orientation", ["forward", "reverse", "both"], key=f"{prefix}_strand",
-                               help="reverse: the model reads the reverse complement; scores shown at the "
-                                    "sequence's own positions; both: the two readings averaged")
+    recipe = c1.selectbox(
+        "recipe",
+        ["dnabert-viz", "custom", "rollout"],
+        key=f"{prefix}_recipe",
+        help="dnabert-viz: last layer [CLS] row, heads summed, k-mer mean, L2 (DNABERT-viz)",
+    )
+    orientation = c2.selectbox(
+        "orientation",
+        ["forward", "reverse", "both"],
+        key=f"{prefix}_strand",
+        help="reverse: the model reads the reverse complement; scores shown at the "
+        "sequence's own positions; both: the two readings averaged",
+    )
     layers = heads = None
     head_agg, layer_agg, norm = "sum", "mean", "l2"
     if recipe == "custom":
-        layers = tuple(c1.multiselect("layers", list(range(lm.n_layers)), default=[lm.n_layers - 1],
-                                      key=f"{prefix}_layers")) or (lm.n_layers - 1,)
+        layers = tuple(
+            c1.multiselect("layers", list(range(lm.n_layers)), default=[lm.n_layers - 1], key=f"{prefix}_layers")
+        ) or (lm.n_layers - 1,)
         heads = tuple(c2.multiselect("heads (empty = all)", list(range(lm.n_heads)), key=f"{prefix}_heads")) or None
         head_agg = c3.selectbox("head aggregation", ["sum", "mean", "max"], key=f"{prefix}_hagg")
         layer_agg = c3.selectbox("layer aggregation", ["mean", "sum", "max"], key=f"{prefix}_lagg")
     if recipe != "dnabert-viz":
         norm = c3.selectbox("normalisation", ["l2", "max", "sum", "none"], key=f"{prefix}_norm")
-    return Attention(recipe=recipe, layers=layers, heads=heads, head_agg=head_agg, layer_agg=layer_agg,
-                     normalize=norm, orientation=orientation)
+    return Attention(
+        recipe=recipe,
+        layers=layers,
+        heads=heads,
+        head_agg=head_agg,
+        layer_agg=layer_agg,
+        normalize=norm,
+        orientation=orientation,
+    )
 
 
 def tracks_for(lens, items=None) -> list[np.ndarray]:

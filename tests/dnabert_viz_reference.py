@@ -1,6 +1,7 @@
 """A literal transcription of DNABERT-viz's motif_analysis as ../shared/reference/dnabert-viz-spec.md §2 describes it,
 built on the libraries it names (pyahocorasick, scipy, statsmodels, Biopython's PairwiseAligner). Slow and plain on
 purpose: the tests compare core.motifs' vectorised parity mode with it."""
+
 import ahocorasick
 import numpy as np
 from Bio import Align
@@ -30,7 +31,7 @@ def count_containing(seqs, motifs):
     for seq in seqs:
         found = set()
         for _end, (idx, key) in A.iter(seq):
-            assert key in motifs              # DNABERT-viz checks each match against the Python list (§2.4)
+            assert key in motifs  # DNABERT-viz checks each match against the Python list (§2.4)
             found.add(idx)
         for idx in found:
             counts[idx] += 1
@@ -52,8 +53,10 @@ def merge_motifs(motif_seqs, min_len):
     merged = {}
     for m in sorted(motif_seqs, key=len):
         if not merged:
-            merged[m] = {"seq_idx": list(motif_seqs[m]["seq_idx"]),
-                         "atten_region_pos": list(motif_seqs[m]["atten_region_pos"])}
+            merged[m] = {
+                "seq_idx": list(motif_seqs[m]["seq_idx"]),
+                "atten_region_pos": list(motif_seqs[m]["atten_region_pos"]),
+            }
             continue
         acc = []
         for key in merged:
@@ -62,8 +65,10 @@ def merge_motifs(motif_seqs, min_len):
             if aln.score >= cond:
                 acc.append((aln, key))
         if not acc:
-            merged[m] = {"seq_idx": list(motif_seqs[m]["seq_idx"]),
-                         "atten_region_pos": list(motif_seqs[m]["atten_region_pos"])}
+            merged[m] = {
+                "seq_idx": list(motif_seqs[m]["seq_idx"]),
+                "atten_region_pos": list(motif_seqs[m]["atten_region_pos"]),
+            }
             continue
         best_score = max(a.score for a, _ in acc)
         aln, key = next((a, k) for a, k in acc if a.score == best_score)
@@ -95,7 +100,7 @@ def motif_analysis(pos_seqs, neg_seqs, scores, window_size=24, min_len=5, pval_c
     pos_seqs, neg_seqs = list(pos_seqs), list(neg_seqs)
     motif_seqs = {}
     for i, seq in enumerate(pos_seqs):
-        for s, e in find_high_attention(np.asarray(scores[i])[:len(seq)], min_len):
+        for s, e in find_high_attention(np.asarray(scores[i])[: len(seq)], min_len):
             d = motif_seqs.setdefault(seq[s:e], {"seq_idx": [], "atten_region_pos": []})
             d["seq_idx"].append(i)
             d["atten_region_pos"].append((s, e))

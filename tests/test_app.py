@@ -1,4 +1,5 @@
 """Dashboard pages through streamlit.testing.v1.AppTest (the script runs; JS does not)."""
+
 import json
 from pathlib import Path
 
@@ -44,11 +45,14 @@ def test_opens_on_attention_with_demo_model_and_sample_data(at):
     assert at.title[0].value == "Attention"
     assert len(at.session_state.seqs) == 200 and at.session_state.model_name == "demo"
     figs = charts(at)
-    assert len(figs) >= 4                                    # track, landscape, layer x head grid, matrix
-    assert any("attention (dnabert-viz, last layer, heads summed), forward: 200 sequences" in f["layout"]["title"]["text"] for f in figs)
+    assert len(figs) >= 4  # track, landscape, layer x head grid, matrix
+    assert any(
+        "attention (dnabert-viz, last layer, heads summed), forward: 200 sequences" in f["layout"]["title"]["text"]
+        for f in figs
+    )
     track = figs[0]
     assert track["layout"]["title"]["text"].startswith("demo_pos_0001")
-    assert len(values(track["data"][1]["y"])) == 100         # one score per base
+    assert len(values(track["data"][1]["y"])) == 100  # one score per base
 
 
 def test_attention_controls_change_the_track(at):
@@ -66,7 +70,7 @@ def test_sequences_page_bad_paste_keeps_data_then_good_paste_replaces(at):
     at.text_area(key="paste_text").set_value(">ok\nACGTACGT\n>bad one\nACGTXACGT\n").run()
     at.button(key="load_paste").click().run()
     assert any("record 'bad', line 4: invalid character 'X'" in e.value for e in at.error)
-    assert len(at.session_state.seqs) == 200                 # nothing lost
+    assert len(at.session_state.seqs) == 200  # nothing lost
     at.text_area(key="paste_text").set_value(">a label=1\nACGTACGTTTGACCATATAAAAGG\n>b\nGGGCCCAAATTTACG\n").run()
     at.button(key="load_paste").click().run()
     assert [s.id for s in at.session_state.seqs] == ["a", "b"]
@@ -83,7 +87,7 @@ def test_motifs_page_finds_planted_motifs(at):
     table = frame_with(at, "best_jaspar_id")
     assert {"MA0108.3", "MA0139.2"} <= set(table["best_jaspar_id"])
     shown = next(d for d in at.dataframe if "best_jaspar_id" in d.value.columns)
-    conf = json.loads(shown.proto.columns)                  # p/q in scientific notation: 3e-15 is not 0.0000
+    conf = json.loads(shown.proto.columns)  # p/q in scientific notation: 3e-15 is not 0.0000
     assert all(conf[c]["type_config"]["format"] == "%.2e" for c in ("p", "q", "best_jaspar_p", "best_jaspar_q"))
 
 
@@ -102,7 +106,9 @@ def test_heads_and_export_pages(at):
     at.switch_page("views/heads.py").run()
     assert not at.exception
     frames = at.get("iframe")
-    assert frames and "d3" in frames[0].proto.srcdoc and "cdnjs" not in frames[0].proto.srcdoc.split("require.config")[0]
+    assert (
+        frames and "d3" in frames[0].proto.srcdoc and "cdnjs" not in frames[0].proto.srcdoc.split("require.config")[0]
+    )
     at.switch_page("views/export.py").run()
     assert not at.exception
     assert any(b.proto.label == "Download all (zip)" for b in at.get("download_button"))
@@ -145,6 +151,6 @@ def test_dnabert2_layout_needs_the_trust_box_then_shows_heads(at, tmp_path):
     at.sidebar.button[0].click().run()
     assert at.session_state.model_name == str(path) and at.session_state.trust_remote_code
     at.switch_page("views/heads.py").run()
-    assert not at.exception and not at.error and at.get("iframe")        # bertviz from recomputed matrices
+    assert not at.exception and not at.error and at.get("iframe")  # bertviz from recomputed matrices
     at.switch_page("views/attention.py").run()
     assert not at.exception and not at.error and charts(at)

@@ -17,9 +17,9 @@ def test_dnabert_viz_recipe_by_hand():
     cls = np.zeros((2, 2, 5))
     cls[-1, 0] = [0.5, 0.1, 0.2, 0.05, 0.15]
     cls[-1, 1] = [0.4, 0.1, 0.0, 0.25, 0.25]
-    cls[0] = 99.0                                   # first layer must be ignored
+    cls[0] = 99.0  # first layer must be ignored
     rec = RecordOutput("r", 0, 5, forward=OrientationOutput([window("ACGTA", cls)], 5))
-    t = np.array([0.2, 0.2, 0.3])                   # heads summed over the three k-mers
+    t = np.array([0.2, 0.2, 0.3])  # heads summed over the three k-mers
     raw = np.array([t[0], (t[0] + t[1]) / 2, t.mean(), (t[1] + t[2]) / 2, t[2]])
     expected = raw / np.linalg.norm(raw)
     got = nucleotide_scores(rec, Attention(), k=3)
@@ -30,9 +30,10 @@ def test_dnabert_viz_recipe_by_hand():
 def test_custom_layers_heads_and_aggregation():
     cls = np.arange(2 * 3 * 5, dtype=float).reshape(2, 3, 5)
     assert np.allclose(token_scores(cls, Attention(recipe="custom", head_agg="max")), cls[-1].max(0))
-    assert np.allclose(token_scores(cls, Attention(recipe="custom", layers=(0, 1), heads=(0, 2),
-                                                       head_agg="mean", layer_agg="sum")),
-                       cls[:, [0, 2]].mean(1).sum(0))
+    assert np.allclose(
+        token_scores(cls, Attention(recipe="custom", layers=(0, 1), heads=(0, 2), head_agg="mean", layer_agg="sum")),
+        cls[:, [0, 2]].mean(1).sum(0),
+    )
     with pytest.raises(InputError, match="layer 5 does not exist"):
         token_scores(cls, Attention(recipe="custom", layers=(5,)))
 
@@ -47,7 +48,7 @@ def test_normalise():
 def test_strand_flip_and_mean():
     # reverse strand: the model read revcomp; its track is flipped back to forward coordinates
     cls_rev = np.zeros((1, 1, 5))
-    cls_rev[0, 0, 1:4] = [1.0, 0.0, 0.0]           # first k-mer of the reverse complement
+    cls_rev[0, 0, 1:4] = [1.0, 0.0, 0.0]  # first k-mer of the reverse complement
     rev = OrientationOutput([window("TACGT", cls_rev)], 5)
     rec = RecordOutput("r", 0, 5, reverse=rev)
     tr = nucleotide_scores(rec, Attention(orientation="reverse"), k=3)
@@ -100,7 +101,7 @@ def test_parity_recipe_differs_from_default_at_the_end(demo_model):
     ours = nucleotide_scores(rec, Attention(), k=6)
     parity = nucleotide_scores(rec, Attention(recipe="dnabert-viz-parity", max_seq_length=80), k=6)
     L = len(seq.seq)
-    assert parity.shape == (80,)                             # DNABERT-viz's row: always T columns
+    assert parity.shape == (80,)  # DNABERT-viz's row: always T columns
     # the parity row dilutes the last base with [SEP]/padding: ratio to the base before differs from ours
     assert not np.allclose(ours, parity[:L])
     assert parity[L - 1] / parity[L - 2] < ours[L - 1] / ours[L - 2]
@@ -110,8 +111,11 @@ def test_parity_recipe_differs_from_default_at_the_end(demo_model):
     from core.lenses import tracks
 
     t = tracks(demo_model, [seq], Attention(recipe="dnabert-viz-parity", max_seq_length=40))[0]
-    cut = nucleotide_scores(next(inference.run(demo_model, [Sequence("c", seq.seq[:40 - 2 + 5])])),
-                            Attention(recipe="dnabert-viz-parity", max_seq_length=40), k=6)
+    cut = nucleotide_scores(
+        next(inference.run(demo_model, [Sequence("c", seq.seq[: 40 - 2 + 5])])),
+        Attention(recipe="dnabert-viz-parity", max_seq_length=40),
+        k=6,
+    )
     assert t.detail["parity_row"].shape == (40,) and np.allclose(t.detail["parity_row"], cut)
     assert t.scores.shape == (L,) and np.isnan(t.scores[40:]).all() and t.sequence.seq == seq.seq
 

@@ -11,15 +11,29 @@ def test_attention_parquet(tmp_path, sample, capsys):
     df = pd.read_parquet(out)
     assert list(df.columns) == ["id", "position", "base", "score"]
     assert df["id"].nunique() == 200 and len(df) == 20000
-    norms = df.groupby("id")["score"].apply(lambda s: float(np.sqrt((s ** 2).sum())))
+    norms = df.groupby("id")["score"].apply(lambda s: float(np.sqrt((s**2).sum())))
     assert np.allclose(norms, 1, atol=1e-5)
-    assert "attention" in capsys.readouterr().err              # progress bar / summary on stderr
+    assert "attention" in capsys.readouterr().err  # progress bar / summary on stderr
 
 
 def test_attention_bed_has_genomic_coordinates(tmp_path, sample):
     out = tmp_path / "bed.csv"
-    assert main(["attention", "--bed", str(sample / "intervals.bed"), "--reference", str(sample / "reference.fa"),
-                 "--out", str(out), "--strand", "mean"]) == 0
+    assert (
+        main(
+            [
+                "attention",
+                "--bed",
+                str(sample / "intervals.bed"),
+                "--reference",
+                str(sample / "reference.fa"),
+                "--out",
+                str(out),
+                "--strand",
+                "mean",
+            ]
+        )
+        == 0
+    )
     df = pd.read_csv(out)
     assert {"chrom", "genomic_position", "strand"} <= set(df.columns)
     minus = df[df["strand"] == "-"]
@@ -30,8 +44,27 @@ def test_attention_bed_has_genomic_coordinates(tmp_path, sample):
 
 def test_attention_npy_and_custom_recipe(tmp_path, sample):
     out = tmp_path / "a.npy"
-    assert main(["attention", str(sample / "demo.fa"), "--out", str(out), "--recipe", "custom", "--layers", "0,1",
-                 "--heads", "all", "--head-agg", "mean", "--normalize", "max"]) == 0
+    assert (
+        main(
+            [
+                "attention",
+                str(sample / "demo.fa"),
+                "--out",
+                str(out),
+                "--recipe",
+                "custom",
+                "--layers",
+                "0,1",
+                "--heads",
+                "all",
+                "--head-agg",
+                "mean",
+                "--normalize",
+                "max",
+            ]
+        )
+        == 0
+    )
     a = np.load(out)
     assert a.shape == (200, 100) and np.allclose(np.nanmax(a, axis=1), 1)
 
@@ -42,25 +75,38 @@ def test_predict(tmp_path, sample):
     df = pd.read_csv(out)
     assert list(df.columns[:5]) == ["id", "length", "p_negative", "p_positive", "predicted"]
     assert np.allclose(df["p_negative"] + df["p_positive"], 1, atol=1e-5)
-    assert ((df["p_positive"] >= 0.5) == (df["label"] == 1)).mean() > 0.8       # model: 0.85 held out
+    assert ((df["p_positive"] >= 0.5) == (df["label"] == 1)).mean() > 0.8  # model: 0.85 held out
 
 
-@pytest.mark.parametrize("args,msg", [
-    (["attention", "MISSING.fa", "--out", "x.parquet"], "MISSING.fa: file not found"),
-    (["attention", "BAD", "--out", "x.parquet"], "record 'a', line 2: invalid character 'X'"),
-    (["attention", "SAMPLE", "--out", "x.xlsx"], "cannot tell the output format"),
-    (["predict", "SAMPLE", "--out", "p.csv", "--model", "/no/such/model"], "model folder '/no/such/model' not found"),
-    (["attention", "--bed", "BED", "--out", "x.csv"], "--bed needs --reference"),
-    (["attention", "SAMPLE", "--out", "x.csv", "--layers", "0"], "--layers/--heads apply to --recipe custom"),
-    (["attention", "SAMPLE", "--out", "x.csv", "--recipe", "custom", "--layers", "7"], "layer 7 does not exist"),
-    (["attention", "SHORT", "--out", "x.csv"], "record 'tiny'"),
-])
+@pytest.mark.parametrize(
+    "args,msg",
+    [
+        (["attention", "MISSING.fa", "--out", "x.parquet"], "MISSING.fa: file not found"),
+        (["attention", "BAD", "--out", "x.parquet"], "record 'a', line 2: invalid character 'X'"),
+        (["attention", "SAMPLE", "--out", "x.xlsx"], "cannot tell the output format"),
+        (
+            ["predict", "SAMPLE", "--out", "p.csv", "--model", "/no/such/model"],
+            "model folder '/no/such/model' not found",
+        ),
+        (["attention", "--bed", "BED", "--out", "x.csv"], "--bed needs --reference"),
+        (["attention", "SAMPLE", "--out", "x.csv", "--layers", "0"], "--layers/--heads apply to --recipe custom"),
+        (["attention", "SAMPLE", "--out", "x.csv", "--recipe", "custom", "--layers", "7"], "layer 7 does not exist"),
+        (["attention", "SHORT", "--out", "x.csv"], "record 'tiny'"),
+    ],
+)
 def test_bad_input_exits_2_with_message(tmp_path, sample, capsys, args, msg):
     (tmp_path / "bad.fa").write_text(">a\nACGTXX\n")
     (tmp_path / "short.fa").write_text(">tiny\nACG\n")
-    repl = {"BAD": str(tmp_path / "bad.fa"), "SAMPLE": str(sample / "demo.fa"), "SHORT": str(tmp_path / "short.fa"),
-            "BED": str(sample / "intervals.bed"), "x.parquet": str(tmp_path / "x.parquet"),
-            "x.csv": str(tmp_path / "x.csv"), "p.csv": str(tmp_path / "p.csv"), "x.xlsx": str(tmp_path / "x.xlsx")}
+    repl = {
+        "BAD": str(tmp_path / "bad.fa"),
+        "SAMPLE": str(sample / "demo.fa"),
+        "SHORT": str(tmp_path / "short.fa"),
+        "BED": str(sample / "intervals.bed"),
+        "x.parquet": str(tmp_path / "x.parquet"),
+        "x.csv": str(tmp_path / "x.csv"),
+        "p.csv": str(tmp_path / "p.csv"),
+        "x.xlsx": str(tmp_path / "x.xlsx"),
+    }
     rc = main([repl.get(a, a) for a in args])
     err = capsys.readouterr().err
     assert rc == 2
@@ -72,7 +118,7 @@ def test_console_script_installed():
     import sys
     from pathlib import Path
 
-    exe = Path(sys.executable).parent / "dnalens"        # console script installed beside the interpreter
+    exe = Path(sys.executable).parent / "dnalens"  # console script installed beside the interpreter
     assert exe.exists(), "the dnalens command is not installed (pip install -r requirements.txt installs -e .)"
     res = subprocess.run([str(exe), "--help"], capture_output=True, text=True, timeout=60)
     assert res.returncode == 0 and "attention" in res.stdout
@@ -81,19 +127,61 @@ def test_console_script_installed():
 @pytest.mark.slow
 def test_motifs_command_writes_every_output(tmp_path, sample, capsys):
     out = tmp_path / "motifs"
-    assert main(["motifs", str(sample / "demo_positives.fa"), "--negatives", str(sample / "demo_negatives.fa"),
-                 "--out", str(out), "--jaspar-release", "JASPAR2026"]) == 0
+    assert (
+        main(
+            [
+                "motifs",
+                str(sample / "demo_positives.fa"),
+                "--negatives",
+                str(sample / "demo_negatives.fa"),
+                "--out",
+                str(out),
+                "--jaspar-release",
+                "JASPAR2026",
+            ]
+        )
+        == 0
+    )
     err = capsys.readouterr().err
     assert "regions" in err and "kept" in err and "MA0108.3 TBP" in err and "MA0139.2 CTCF" in err
     motifs = pd.read_csv(out / "motifs.csv")
-    assert {"name", "consensus", "instances", "sequences", "p", "q", "best_jaspar_id", "best_jaspar_name",
-            "best_jaspar_q"} <= set(motifs.columns)
+    assert {
+        "name",
+        "consensus",
+        "instances",
+        "sequences",
+        "p",
+        "q",
+        "best_jaspar_id",
+        "best_jaspar_name",
+        "best_jaspar_q",
+    } <= set(motifs.columns)
     inst = pd.read_csv(out / "instances.csv")
-    assert list(inst.columns) == ["motif", "sequence_id", "seq_index", "start", "end", "strand", "core_start",
-                                  "core_end", "window"]
+    assert list(inst.columns) == [
+        "motif",
+        "sequence_id",
+        "seq_index",
+        "start",
+        "end",
+        "strand",
+        "core_start",
+        "core_end",
+        "window",
+    ]
     tt = pd.read_csv(out / "tomtom.tsv", sep="\t")
-    assert list(tt.columns) == ["Query_ID", "Target_ID", "Target_name", "Optimal_offset", "p-value", "E-value",
-                                "q-value", "Overlap", "Query_consensus", "Target_consensus", "Orientation"]
+    assert list(tt.columns) == [
+        "Query_ID",
+        "Target_ID",
+        "Target_name",
+        "Optimal_offset",
+        "p-value",
+        "E-value",
+        "q-value",
+        "Overlap",
+        "Query_consensus",
+        "Target_consensus",
+        "Orientation",
+    ]
     import json
 
     from memelite.io import read_meme
@@ -110,17 +198,45 @@ def test_motifs_command_scores_npy_parity_and_errors(tmp_path, sample, capsys):
     npy = tmp_path / "pos.npy"
     assert main(["attention", str(sample / "demo_positives.fa"), "--out", str(npy)]) == 0
     out = tmp_path / "par"
-    assert main(["motifs", str(sample / "demo_positives.fa"), "--scores", str(npy), "--parity", "dnabert-viz",
-                 "--no-jaspar", "--out", str(out)]) == 0
-    assert "shuffled" in (out / "stages.json").read_text()        # default background said so
+    assert (
+        main(
+            [
+                "motifs",
+                str(sample / "demo_positives.fa"),
+                "--scores",
+                str(npy),
+                "--parity",
+                "dnabert-viz",
+                "--no-jaspar",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    assert "shuffled" in (out / "stages.json").read_text()  # default background said so
     capsys.readouterr()
-    assert main(["motifs", str(sample / "demo_positives.fa"), "--scores", str(npy), "--out", str(out),
-                 "--jaspar-release", "JASPAR1999"]) == 2
+    assert (
+        main(
+            [
+                "motifs",
+                str(sample / "demo_positives.fa"),
+                "--scores",
+                str(npy),
+                "--out",
+                str(out),
+                "--jaspar-release",
+                "JASPAR1999",
+            ]
+        )
+        == 2
+    )
     assert "JASPAR release 'JASPAR1999' does not exist" in capsys.readouterr().err
     bad = tmp_path / "bad.npy"
     np.save(bad, np.ones((3, 100)))
-    assert main(["motifs", str(sample / "demo_positives.fa"), "--scores", str(bad), "--out", str(out),
-                 "--no-jaspar"]) == 2
+    assert (
+        main(["motifs", str(sample / "demo_positives.fa"), "--scores", str(bad), "--out", str(out), "--no-jaspar"]) == 2
+    )
     assert "scores array has shape (3, 100); expected [300, length]" in capsys.readouterr().err
 
 
@@ -154,11 +270,13 @@ def test_ensemble_attention_and_motifs_from_the_cli(tmp_path, sample, capsys):
     out = tmp_path / "ens.parquet"
     assert main(["attention", str(sample / "demo.fa"), "--models", f"demo,{k5}", "--out", str(out)]) == 0
     df = pd.read_parquet(out)
-    norms = df.groupby("id")["score"].apply(lambda s: float(np.sqrt((s ** 2).sum())))
-    assert (norms > 1.0).all() and (norms <= 2.0 + 1e-5).all()          # a sum of two unit-norm tracks
+    norms = df.groupby("id")["score"].apply(lambda s: float(np.sqrt((s**2).sum())))
+    assert (norms > 1.0).all() and (norms <= 2.0 + 1e-5).all()  # a sum of two unit-norm tracks
     mout = tmp_path / "mot"
-    assert main(["motifs", str(sample / "demo_positives.fa"), "--models", f"demo,{k5}", "--no-jaspar",
-                 "--out", str(mout)]) == 0
+    assert (
+        main(["motifs", str(sample / "demo_positives.fa"), "--models", f"demo,{k5}", "--no-jaspar", "--out", str(mout)])
+        == 0
+    )
     assert "ensemble of demo" in (mout / "stages.json").read_text()
     capsys.readouterr()
     assert main(["attention", str(sample / "demo.fa"), "--models", "demo", "--out", str(out)]) == 2
@@ -174,9 +292,24 @@ def test_dnabert2_layout_from_the_cli(tmp_path, sample, capsys):
     out = tmp_path / "att.parquet"
     assert main(["attention", str(sample / "demo.fa"), "--model", str(ck), "--out", str(out)]) == 2
     assert "--trust-remote-code" in capsys.readouterr().err
-    assert main(["attention", str(sample / "demo.fa"), "--model", str(ck), "--trust-remote-code",
-                 "--out", str(out)]) == 0
+    assert (
+        main(["attention", str(sample / "demo.fa"), "--model", str(ck), "--trust-remote-code", "--out", str(out)]) == 0
+    )
     df = pd.read_parquet(out)
     assert df["id"].nunique() == 200 and len(df) == 20000 and df["score"].notna().all()
-    assert main(["mutate", str(sample / "demo.fa"), "--model", str(ck), "--trust-remote-code", "--id", "demo_pos_0001",
-                 "--out", str(tmp_path / "ism")]) == 0
+    assert (
+        main(
+            [
+                "mutate",
+                str(sample / "demo.fa"),
+                "--model",
+                str(ck),
+                "--trust-remote-code",
+                "--id",
+                "demo_pos_0001",
+                "--out",
+                str(tmp_path / "ism"),
+            ]
+        )
+        == 0
+    )

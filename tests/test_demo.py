@@ -21,7 +21,7 @@ def test_attention_peak_inside_planted_motif(demo_model, sample):
         peak = int(np.argmax(nucleotide_scores(rec, Attention(), k=6)))
         hits += int(t.start) <= peak < int(t.end)
         n += 1
-    assert n >= 200                                   # most held-out positives are called positive
+    assert n >= 200  # most held-out positives are called positive
     assert hits / n >= 0.90, (hits, n)
 
 
@@ -40,10 +40,9 @@ def test_shipped_model_is_small_and_in_dnabert_layout(demo_model):
     d = Path(demo_model.path)
     files = {p.name for p in d.iterdir()}
     assert {"config.json", "model.safetensors", "vocab.txt", "tokenizer_config.json"} <= files
-    assert sum(p.stat().st_size for p in d.iterdir()) < 10 * 2 ** 20
+    assert sum(p.stat().st_size for p in d.iterdir()) < 10 * 2**20
     assert json.loads((d / "tokenizer_config.json").read_text())["do_lower_case"] is False
-    assert (d / "vocab.txt").read_text().splitlines()[:6] == ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]",
-                                                              "AAAAAA"]
+    assert (d / "vocab.txt").read_text().splitlines()[:6] == ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "AAAAAA"]
 
 
 @pytest.mark.slow
@@ -54,7 +53,7 @@ def test_train_demo_quick_run_reloads_and_learns(tmp_path):
     from core.train.demo import train_demo
 
     metrics = train_demo(tmp_path / "m", epochs=3, per_epoch=3000, n_test=1000, log=None)
-    assert metrics["accuracy"] > 0.75, metrics          # chance is 0.5; the full recipe reaches 0.85
+    assert metrics["accuracy"] > 0.75, metrics  # chance is 0.5; the full recipe reaches 0.85
     lm = load_model(str(tmp_path / "m"))
     assert lm.has_classifier and lm.k == 6
     assert json.loads((tmp_path / "m" / "training_metrics.json").read_text())["accuracy"] == metrics["accuracy"]

@@ -1,5 +1,6 @@
 """Tokenizer families on checkpoints built locally in each family's real layout: spans cover every base exactly as
 the family defines, and attention runs through the same map."""
+
 import numpy as np
 import pytest
 from checkpoints import make_bpe_checkpoint, make_dnabert_checkpoint, make_nt_checkpoint
@@ -27,9 +28,9 @@ def test_nucleotide_transformer_layout(tmp_path):
     lm = load_model(str(make_nt_checkpoint(tmp_path / "nt")))
     assert lm.family == "nonoverlap" and lm.k == 6 and not lm.has_classifier
     assert type(lm.model).__name__ == "EsmForMaskedLM" and lm.is_masked_lm and lm.attention_path == "eager"
-    seq = rand(40, 1)[:20] + "N" + rand(43, 2)                     # 64 bases, one N, a 4-base remainder
+    seq = rand(40, 1)[:20] + "N" + rand(43, 2)  # 64 bases, one N, a 4-base remainder
     enc = lm.tokenizer.encode(seq)
-    assert (coverage(enc.spans, len(seq)) == 1).all()              # every base exactly once
+    assert (coverage(enc.spans, len(seq)) == 1).all()  # every base exactly once
     assert lm.tokenizer.tokens(enc.ids)[0] == "<cls>" and (enc.spans[1:, 1] - enc.spans[1:, 0] <= 6).all()
     # the same ids the checkpoint's own EsmTokenizer gives for the same tokens
     toks = lm.tokenizer.tokens(enc.ids)
@@ -41,8 +42,11 @@ def test_nucleotide_transformer_layout(tmp_path):
     w = rec.forward.windows[0]
     t = w.cls[-1].sum(0)
     s0, e0 = w.spans[1]
-    assert np.allclose(tr[s0:e0] * np.linalg.norm(np.concatenate(
-        [np.full(e - s, t[i]) for i, (s, e) in enumerate(w.spans) if s >= 0])), t[1])
+    assert np.allclose(
+        tr[s0:e0]
+        * np.linalg.norm(np.concatenate([np.full(e - s, t[i]) for i, (s, e) in enumerate(w.spans) if s >= 0])),
+        t[1],
+    )
 
 
 def test_bpe_layout(tmp_path):
@@ -61,7 +65,7 @@ def test_bpe_layout(tmp_path):
 def test_strided_kmers(tmp_path):
     path = make_dnabert_checkpoint(tmp_path / "g6", k=6, layers=1, hidden=16, heads=2)
     lm = load_model(str(path), stride=3)
-    seq = rand(60, 4)                                               # (60 - 6) % 3 == 0: every base covered
+    seq = rand(60, 4)  # (60 - 6) % 3 == 0: every base covered
     enc = lm.tokenizer.encode(seq)
     real = enc.spans[enc.spans[:, 0] >= 0]
     assert real[:, 0].tolist() == list(range(0, 55, 3)) and (real[:, 1] - real[:, 0] == 6).all()
@@ -111,9 +115,9 @@ def test_dnabert2_attention_recomputed_from_wqkv_and_alibi(dnabert2_path):
 
     lm = load_model(str(dnabert2_path), trust_remote_code=True)
     assert lm.family == "bpe" and lm.has_classifier and "ALiBi" in describe_path(lm.attention_path)
-    assert not lm.model.bert.encoder.alibi.is_meta          # rebuilt after loading (transformers leaves it on meta)
-    seqs = [Sequence(f"s{i}", rand(n, 10 + i)) for i, n in enumerate([150, 40, 260])]   # 260 bp: > 24 tokens
-    recs = list(inference.run(lm, seqs, batch_size=3, rollout=True))                      # one padded batch
+    assert not lm.model.bert.encoder.alibi.is_meta  # rebuilt after loading (transformers leaves it on meta)
+    seqs = [Sequence(f"s{i}", rand(n, 10 + i)) for i, n in enumerate([150, 40, 260])]  # 260 bp: > 24 tokens
+    recs = list(inference.run(lm, seqs, batch_size=3, rollout=True))  # one padded batch
     for rec, s in zip(recs, seqs):
         ref = _model_probs(lm, s.seq)
         w = rec.forward.windows[0]
@@ -135,8 +139,8 @@ def test_remote_model_without_readable_attention_says_so(dnabert2_path, monkeypa
     from core.errors import InputError
 
     lm = load_model(str(dnabert2_path), trust_remote_code=True)
-    lm = dataclasses.replace(lm, attention_path="eager")         # as if its layout were one dnalens cannot read
+    lm = dataclasses.replace(lm, attention_path="eager")  # as if its layout were one dnalens cannot read
     with pytest.raises(InputError, match="attention"):
         next(inference.run(lm, [Sequence("x", rand(50))]))
-    p = next(inference.predict(lm, [Sequence("x", rand(50))]))[1]             # predictions still work
+    p = next(inference.predict(lm, [Sequence("x", rand(50))]))[1]  # predictions still work
     assert p.shape == (2,)

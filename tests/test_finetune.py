@@ -9,7 +9,7 @@ def test_labels_from_table_fasta_headers_and_two_files(tmp_path, sample):
     t = tmp_path / "t.tsv"
     t.write_text("sequence\tlabel\nACGTACGTAA\t1\nTTTTGGGGCC\t0\n")
     assert [(s.seq, s.label) for s in read_labelled(t)] == [("ACGTACGTAA", 1), ("TTTTGGGGCC", 0)]
-    k = tmp_path / "dev.tsv"                               # DNABERT's k-mer dev.tsv
+    k = tmp_path / "dev.tsv"  # DNABERT's k-mer dev.tsv
     k.write_text("sequence\tlabel\nACGTAC CGTACG GTACGT\t2\n")
     assert read_labelled(k)[0].seq == "ACGTACGT" and read_labelled(k)[0].label == 2
     seqs = read_labelled(sample / "demo.fa")
@@ -18,13 +18,16 @@ def test_labels_from_table_fasta_headers_and_two_files(tmp_path, sample):
     assert sum(s.label for s in both) == 300 and len(both) == 600
 
 
-@pytest.mark.parametrize("text,msg", [
-    ("sequence\tlabel\nACGTACGT\t\n", r"t.tsv, line 2: the label is missing"),
-    ("sequence\tlabel\nACGTACGT\tyes\n", r"line 2: the label 'yes' is not a number"),
-    ("sequence\tlabel\nACGTACGT\t0.5\n", r"line 2: the label '0.5' is not a class index"),
-    ("seq\tclass\nACGT\t1\n", r"needs a header with 'sequence' and 'label'"),
-    ("sequence\tlabel\nACGTXCGT\t1\n", r"line 2: the sequence has characters other than"),
-])
+@pytest.mark.parametrize(
+    "text,msg",
+    [
+        ("sequence\tlabel\nACGTACGT\t\n", r"t.tsv, line 2: the label is missing"),
+        ("sequence\tlabel\nACGTACGT\tyes\n", r"line 2: the label 'yes' is not a number"),
+        ("sequence\tlabel\nACGTACGT\t0.5\n", r"line 2: the label '0.5' is not a class index"),
+        ("seq\tclass\nACGT\t1\n", r"needs a header with 'sequence' and 'label'"),
+        ("sequence\tlabel\nACGTXCGT\t1\n", r"line 2: the sequence has characters other than"),
+    ],
+)
 def test_bad_labels(tmp_path, text, msg):
     p = tmp_path / "t.tsv"
     p.write_text(text)
@@ -43,12 +46,17 @@ def test_fasta_without_labels_one_class_and_too_long(tmp_path):
         finetune(read_labelled(one), tmp_path / "o", scratch_config={})
     long = tmp_path / "long.tsv"
     rng = np.random.default_rng(0)
-    rows = ["sequence\tlabel"] + ["".join(rng.choice(list("ACGT"), n)) + f"\t{i % 2}" for i, n in
-                                  enumerate([50, 60, 600, 55])]
+    rows = ["sequence\tlabel"] + [
+        "".join(rng.choice(list("ACGT"), n)) + f"\t{i % 2}" for i, n in enumerate([50, 60, 600, 55])
+    ]
     long.write_text("\n".join(rows) + "\n")
     with pytest.raises(InputError, match=r"record 'row4'.*600 bp is longer than the model's window \(515 bp\)"):
-        finetune(read_labelled(long), tmp_path / "o", scratch_config={},
-                 dev=read_labelled(long)[:2] + read_labelled(long)[3:])
+        finetune(
+            read_labelled(long),
+            tmp_path / "o",
+            scratch_config={},
+            dev=read_labelled(long)[:2] + read_labelled(long)[3:],
+        )
 
 
 def test_base_model_vocabulary_must_match_k(tmp_path):
@@ -58,8 +66,9 @@ def test_base_model_vocabulary_must_match_k(tmp_path):
     data = read_labelled(_tiny(tmp_path))
     with pytest.raises(ModelError, match="--kmer 4 does not match the model's vocabulary, which holds 6-mers"):
         finetune(data, tmp_path / "o", base=str(base), kmer=4)
-    (base / "config.json").write_text((base / "config.json").read_text().replace('"vocab_size": 4101',
-                                                                                  '"vocab_size": 1029'))
+    (base / "config.json").write_text(
+        (base / "config.json").read_text().replace('"vocab_size": 4101', '"vocab_size": 1029')
+    )
     with pytest.raises(ModelError, match="vocab_size 1029 but its vocabulary has 4101 tokens"):
         finetune(data, tmp_path / "o", base=str(base))
 
@@ -88,8 +97,12 @@ def test_finetune_from_base_checkpoint_multiclass_and_reload(tmp_path):
     rng = np.random.default_rng(2)
     rows = ["sequence\tlabel"] + ["".join(rng.choice(list("ACGT"), 30)) + f"\t{i % 3}" for i in range(60)]
     (tmp_path / "m.tsv").write_text("\n".join(rows) + "\n")
-    m = finetune(read_labelled(tmp_path / "m.tsv"), tmp_path / "out", base=str(base),
-                 config=FinetuneConfig(epochs=1, batch_size=16))
+    m = finetune(
+        read_labelled(tmp_path / "m.tsv"),
+        tmp_path / "out",
+        base=str(base),
+        config=FinetuneConfig(epochs=1, batch_size=16),
+    )
     assert m["classes"] == 3 and set(m) >= {"accuracy", "f1", "mcc", "auroc", "history"}
     lm = load_model(str(tmp_path / "out"))
     assert lm.num_labels == 3 and lm.k == 6 and lm.metrics["classes"] == 3
@@ -101,7 +114,9 @@ def test_metrics_by_hand():
     y = np.array([0, 0, 1, 1])
     p = np.array([[0.9, 0.1], [0.4, 0.6], [0.3, 0.7], [0.8, 0.2]])
     m = classification_metrics(y, p)
-    assert m["accuracy"] == 0.5 and m["f1"] == 0.5 and m["mcc"] == 0.0 and m["auroc"] == 0.75   # 3 of 4 pos/neg pairs ordered
+    assert (
+        m["accuracy"] == 0.5 and m["f1"] == 0.5 and m["mcc"] == 0.0 and m["auroc"] == 0.75
+    )  # 3 of 4 pos/neg pairs ordered
     m3 = classification_metrics(np.array([0, 1, 2]), np.eye(3))
     assert m3["accuracy"] == 1.0 and m3["mcc"] == 1.0 and m3["auroc"] == 1.0
 
@@ -117,8 +132,13 @@ def test_demo_configuration_from_scratch_reaches_the_readme_accuracy(tmp_path, s
     from core.model.loading import load_model
 
     dev = read_labelled(positives=sample / "demo_positives.fa", negatives=sample / "demo_negatives.fa")
-    finetune(read_labelled(sample / "train.fa.gz"), tmp_path / "ft", dev=dev, scratch_config={},
-             config=FinetuneConfig(epochs=1, batch_size=64, lr=1e-3, dropout=0.0, threads=1))
+    finetune(
+        read_labelled(sample / "train.fa.gz"),
+        tmp_path / "ft",
+        dev=dev,
+        scratch_config={},
+        config=FinetuneConfig(epochs=1, batch_size=64, lr=1e-3, dropout=0.0, threads=1),
+    )
     lm = load_model(str(tmp_path / "ft"))
     test = read_fasta(sample / "test.fa.gz")
     probs = np.stack([r.probs for r in inference.run(lm, test, attention=False, batch_size=128)])
@@ -131,12 +151,43 @@ def test_demo_configuration_from_scratch_reaches_the_readme_accuracy(tmp_path, s
     ft = str(tmp_path / "ft")
     assert main(["predict", str(sample / "demo.fa"), "--model", ft, "--out", str(tmp_path / "p.csv")]) == 0
     assert main(["attention", str(sample / "demo.fa"), "--model", ft, "--out", str(tmp_path / "a.parquet")]) == 0
-    assert main(["mutate", str(sample / "demo.fa"), "--id", "demo_pos_0001", "--end", "20", "--model", ft,
-                 "--out", str(tmp_path / "m")]) == 0
-    assert main(["variants", str(sample / "demo_positives.fa"), str(sample / "variants.tsv"), "--model", ft,
-                 "--max-figures", "1", "--out", str(tmp_path / "v")]) == 0
-    assert main(["motifs", str(sample / "demo_positives.fa"), "--model", ft, "--no-jaspar",
-                 "--out", str(tmp_path / "mo")]) == 0
+    assert (
+        main(
+            [
+                "mutate",
+                str(sample / "demo.fa"),
+                "--id",
+                "demo_pos_0001",
+                "--end",
+                "20",
+                "--model",
+                ft,
+                "--out",
+                str(tmp_path / "m"),
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "variants",
+                str(sample / "demo_positives.fa"),
+                str(sample / "variants.tsv"),
+                "--model",
+                ft,
+                "--max-figures",
+                "1",
+                "--out",
+                str(tmp_path / "v"),
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(["motifs", str(sample / "demo_positives.fa"), "--model", ft, "--no-jaspar", "--out", str(tmp_path / "mo")])
+        == 0
+    )
 
 
 def test_finetune_cli_from_scratch_with_a_small_config(tmp_path, capsys):
@@ -146,11 +197,27 @@ def test_finetune_cli_from_scratch_with_a_small_config(tmp_path, capsys):
 
     data = _tiny(tmp_path)
     cfg = tmp_path / "cfg.json"
-    cfg.write_text(json.dumps({"num_hidden_layers": 1, "hidden_size": 32, "num_attention_heads": 2,
-                               "intermediate_size": 64}))
+    cfg.write_text(
+        json.dumps({"num_hidden_layers": 1, "hidden_size": 32, "num_attention_heads": 2, "intermediate_size": 64})
+    )
     out = tmp_path / "small"
-    assert main(["finetune", "--train", str(data), "--from-scratch", "--config", str(cfg), "--epochs", "1",
-                 "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "finetune",
+                "--train",
+                str(data),
+                "--from-scratch",
+                "--config",
+                str(cfg),
+                "--epochs",
+                "1",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert json.loads((out / "config.json").read_text())["num_hidden_layers"] == 1
     assert "dev accuracy" in capsys.readouterr().err
     assert main(["finetune", "--train", str(data), "--out", str(out)]) == 2
@@ -173,8 +240,9 @@ def test_finetune_from_a_dnabert2_layout_base(tmp_path):
     data = read_labelled(tmp_path / "d.tsv")
     with pytest.raises(ModelError, match="--trust-remote-code"):
         finetune(data, tmp_path / "no", base=str(base), config=FinetuneConfig(epochs=1, batch_size=16))
-    m = finetune(data, tmp_path / "out", base=str(base), config=FinetuneConfig(epochs=1, batch_size=16),
-                 trust_remote_code=True)
+    m = finetune(
+        data, tmp_path / "out", base=str(base), config=FinetuneConfig(epochs=1, batch_size=16), trust_remote_code=True
+    )
     assert m["family"] == "bpe" and (tmp_path / "out" / "alibi_bert.py").exists()
     lm = load_model(str(tmp_path / "out"), trust_remote_code=True)
     assert lm.has_classifier and lm.metrics["train_sequences"] + lm.metrics["dev_sequences"] == 40

@@ -9,8 +9,7 @@ from core.model import inference
 
 
 def random_seqs(n, rng, lo=30, hi=90, prefix="s"):
-    return [Sequence(f"{prefix}{i}", "".join(rng.choice(list("ACGT"), int(rng.integers(lo, hi)))))
-            for i in range(n)]
+    return [Sequence(f"{prefix}{i}", "".join(rng.choice(list("ACGT"), int(rng.integers(lo, hi))))) for i in range(n)]
 
 
 def test_cls_rows_equal_full_eager_matrices_and_batching_is_exact(demo_model):
@@ -93,7 +92,7 @@ def test_memory_per_batch_does_not_depend_on_sequences_before(demo_model):
     """Peak traced memory (numpy buffers of the reduced outputs and the streamed records) barely moves between 64
     and 640 sequences: far less than keeping each record's [CLS] rows would add (which is what a runner that
     accumulates results would cost)."""
-    _peak_traced(demo_model, 16)                       # warm-up (imports, caches)
+    _peak_traced(demo_model, 16)  # warm-up (imports, caches)
     small, per_record = _peak_traced(demo_model, 64)
     large, _ = _peak_traced(demo_model, 640)
     accumulating = per_record * (640 - 64)
@@ -120,20 +119,21 @@ def _hooks_vs_eager(lm, seqs):
         enc = lm.tokenizer.encode(s.seq)
         with torch.no_grad():
             out = eager(input_ids=torch.from_numpy(enc.ids[None]), output_attentions=True)
-        ref = torch.stack([x[0, :, 0, :] for x in out.attentions]).numpy()          # [layers, heads, T]
+        ref = torch.stack([x[0, :, 0, :] for x in out.attentions]).numpy()  # [layers, heads, T]
         worst = max(worst, float(np.abs(a.forward.windows[0].cls - ref).max()))
         assert np.allclose(a.probs, torch.softmax(out.logits, -1)[0].numpy(), atol=1e-5)
     full, _, _ = inference.token_matrices(lm, seqs[0].seq)
     enc = lm.tokenizer.encode(seqs[0].seq)
     with torch.no_grad():
-        ref_full = torch.stack([x[0] for x in eager(input_ids=torch.from_numpy(enc.ids[None]),
-                                                    output_attentions=True).attentions]).numpy()
+        ref_full = torch.stack(
+            [x[0] for x in eager(input_ids=torch.from_numpy(enc.ids[None]), output_attentions=True).attentions]
+        ).numpy()
     return max(worst, float(np.abs(full - ref_full).max()))
 
 
 def test_hook_rows_equal_eager_rows_on_demo_model(demo_model):
     """[CLS] rows formed from the layers' own query/key projections under SDPA equal eager attention (fp32)."""
-    seqs = random_seqs(9, np.random.default_rng(11), 20, 300)          # mixed lengths: padding in every batch
+    seqs = random_seqs(9, np.random.default_rng(11), 20, 300)  # mixed lengths: padding in every batch
     assert _hooks_vs_eager(demo_model, seqs) < 1e-5
 
 
@@ -169,7 +169,7 @@ def test_ten_kb_constant_attention_model_stitches_without_steps(tmp_path):
     rec = next(inference.run(lm, [seq]))
     assert len(rec.forward.windows) >= 20 and all(len(w.ids) == 512 for w in rec.forward.windows)
     track = nucleotide_scores(rec, Attention(recipe="custom", normalize="none"), k=6)
-    inner = track[5:-5]                                         # the first/last bases have fewer covering k-mers
+    inner = track[5:-5]  # the first/last bases have fewer covering k-mers
     assert np.ptp(inner) < 1e-6 * inner.mean(), np.ptp(inner)
     # and the real demo model: finite, unit-norm track over the whole 10 kb
     demo = load_model("demo")

@@ -23,7 +23,7 @@ def test_dnabert6_pretrained_layout_loads_without_classifier(tmp_path):
     lm = load_model(str(path), device="cpu")
     assert (lm.family, lm.k, lm.has_classifier, lm.max_tokens) == ("kmer", 6, False, 512)
     assert lm.attention_path == "qk-hooks" and lm.model.config._attn_implementation == "sdpa"
-    assert lm.is_masked_lm                                  # BertForMaskedLM: the masked-LM lens works
+    assert lm.is_masked_lm  # BertForMaskedLM: the masked-LM lens works
     assert lm.card()["labels"] is None
     seq = Sequence("s", "ACGTAGCTAGCTAGGATCGATCGATTTACGACG")
     rec = next(inference.run(lm, [seq]))
@@ -79,9 +79,15 @@ def test_hub_id_resolves_from_local_cache(tmp_path):
 
 
 def test_remote_code_needs_opt_in(tmp_path):
-    (tmp_path / "config.json").write_text(json.dumps({
-        "model_type": "mybert_x", "architectures": ["MyModel"],
-        "auto_map": {"AutoConfig": "configuration_x.XConfig", "AutoModel": "modeling_x.XModel"}}))
+    (tmp_path / "config.json").write_text(
+        json.dumps(
+            {
+                "model_type": "mybert_x",
+                "architectures": ["MyModel"],
+                "auto_map": {"AutoConfig": "configuration_x.XConfig", "AutoModel": "modeling_x.XModel"},
+            }
+        )
+    )
     with pytest.raises(ModelError, match="needs custom code.*--trust-remote-code"):
         load_model(str(tmp_path))
 
@@ -123,7 +129,7 @@ def test_known_models_lists_demo_and_added_folders(tmp_path):
 def test_weights_that_do_not_fit_the_config_are_refused(tmp_path):
     """A config that promises a classifier over pre-trained-only weights: the head would be random noise."""
     path = make_dnabert_checkpoint(tmp_path / "mlm", k=3, classifier=False, layers=1, hidden=16, heads=2)
-    assert not load_model(str(path)).has_classifier                       # as saved: fine, no predictions
+    assert not load_model(str(path)).has_classifier  # as saved: fine, no predictions
     conf = json.loads((path / "config.json").read_text())
     conf["architectures"] = ["BertForSequenceClassification"]
     (path / "config.json").write_text(json.dumps(conf))

@@ -22,7 +22,7 @@ def rand_seq(rng, n, alphabet="ACGT"):
 # ---------------------------------------------------------------------------------------------------- regions
 def test_contiguous_regions_keeps_runs_of_at_least_min_len():
     cond = np.array([0, 1, 1, 1, 0, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1], bool)
-    assert contiguous_regions(cond, 5) == [(5, 10), (11, 16)]          # end - start >= min_len, run at the end
+    assert contiguous_regions(cond, 5) == [(5, 10), (11, 16)]  # end - start >= min_len, run at the end
     assert contiguous_regions(cond, 3) == [(1, 4), (5, 10), (11, 16)]
     assert contiguous_regions(np.zeros(0, bool), 5) == []
 
@@ -46,8 +46,8 @@ def test_dnabert_viz_region_rule():
 def test_containment_matches_aho_corasick_and_substring_search():
     rng = np.random.default_rng(0)
     seqs = [rand_seq(rng, int(rng.integers(20, 60))) for _ in range(200)] + ["ACGTNNACGT", "AC"]
-    cands = list({s[i:i + L] for s in seqs[:30] for L in (4, 5, 7) for i in range(0, len(s) - L, 9)})
-    cands += ["ACGTNNACGT", "A" * 35, "NN"]                        # N and > 31 bases take the fallback path
+    cands = list({s[i : i + L] for s in seqs[:30] for L in (4, 5, 7) for i in range(0, len(s) - L, 9)})
+    cands += ["ACGTNNACGT", "A" * 35, "NN"]  # N and > 31 bases take the fallback path
     cands += ["".join(rng.choice(list("ACGT"), 14)) for _ in range(5)] + [seqs[3][2:16], seqs[4][:12]]
     ours, first = containment_counts(seqs, cands, split=50)
     assert ours.tolist() == count_containing(seqs, cands).tolist()
@@ -108,15 +108,15 @@ def _parity_case(seed, n_pos=150, n_neg=150, L=80, motifs=("TTGACGTCAA", "GGGCCC
         mm = list(m)
         if rng.random() < 0.2:
             mm[int(rng.integers(len(m)))] = "ACGT"[int(rng.integers(4))]
-        s[start:start + len(m)] = mm
+        s[start : start + len(m)] = mm
         hi0 = start + int(rng.choice([0, 0, 1, 2]))
         hi1 = min(L, start + len(m) - int(rng.choice([0, 0, 1])))
         sc[hi0:hi1] = 1.0 + rng.random(hi1 - hi0) * 0.01
         if rng.random() < 0.3:
             j = int(rng.integers(0, L - 6))
-            sc[j:j + 6] = 1.0                                   # ties in scores, extra region
+            sc[j : j + 6] = 1.0  # ties in scores, extra region
         pos.append("".join(s))
-        scores.append(np.concatenate([sc, rng.random(5)]))      # rows longer than the sequence (atten.npy)
+        scores.append(np.concatenate([sc, rng.random(5)]))  # rows longer than the sequence (atten.npy)
     neg = [rand_seq(rng, L) for _ in range(n_neg)]
     return pos, neg, scores
 
@@ -127,7 +127,7 @@ def test_parity_mode_reproduces_motif_analysis_exactly(seed):
     ref = motif_analysis(pos, neg, scores, window_size=24, min_len=5, pval_cutoff=0.005, min_n_motif=3)
     res = discover_motifs(pos, scores, neg, PARITY)
     ours = {m.key: m for m in res.motifs}
-    assert list(ours) == list(ref)                             # same keys, same order
+    assert list(ours) == list(ref)  # same keys, same order
     assert len(ref) >= 2 and sum(len(r["seq_idx"]) for r in ref.values()) >= 30
     for key, r in ref.items():
         inst = ours[key].instances
@@ -141,20 +141,23 @@ def test_parity_pinned_small_case():
     """Hand-checked: a 5-base region at the very end of a 30-bp sequence is dropped by DNABERT-viz's window rule,
     the identical one in the middle of another sequence is kept; default mode keeps both (N-padded)."""
     pos = ["A" * 12 + "GATCC" + "A" * 13, "C" * 25 + "GATCC", "T" * 10 + "GATCC" + "T" * 15]
-    sc = [np.r_[np.full(12, .01), np.ones(5), np.full(13, .01)], np.r_[np.full(25, .01), np.ones(5)],
-          np.r_[np.full(10, .01), np.ones(5), np.full(15, .01)]]
+    sc = [
+        np.r_[np.full(12, 0.01), np.ones(5), np.full(13, 0.01)],
+        np.r_[np.full(25, 0.01), np.ones(5)],
+        np.r_[np.full(10, 0.01), np.ones(5), np.full(15, 0.01)],
+    ]
     neg = ["ACGT" * 8] * 20
     res = discover_motifs(pos, sc, neg, MotifParams.dnabert_viz(min_n_motif=1))
     assert [m.key for m in res.motifs] == ["GATCC"]
     inst = res.motifs[0].instances
-    assert inst["seq_index"].tolist() == [0, 2]                # the end-of-sequence instance is gone
-    assert list(zip(inst["start"], inst["end"])) == [(3, 27), (1, 25)]   # left = (24-5)//2 = 9, right = 10
+    assert inst["seq_index"].tolist() == [0, 2]  # the end-of-sequence instance is gone
+    assert list(zip(inst["start"], inst["end"])) == [(3, 27), (1, 25)]  # left = (24-5)//2 = 9, right = 10
     assert inst["window"].tolist() == [pos[0][3:27], pos[2][1:25]]
     d = discover_motifs(pos, sc, neg, MotifParams(region_rule="dnabert-viz", min_n_motif=1))
     inst = d.motifs[0].instances
     assert sorted(inst["seq_index"].tolist()) == [0, 1, 2]
     end = inst[inst["seq_index"] == 1].iloc[0]
-    assert end["window"].endswith("GATCC" + "N" * 10)           # padded past the end, never counted
+    assert end["window"].endswith("GATCC" + "N" * 10)  # padded past the end, never counted
     assert count_matrix([end["window"]])[-10:].sum() == 0
 
 
@@ -169,8 +172,8 @@ def test_empty_results_are_explained_not_crashes():
     # regions but nothing enriched
     rng = np.random.default_rng(5)
     pos = [rand_seq(rng, 40) for _ in range(20)]
-    neg = pos[:]                                                 # same sequences: nothing can be enriched
-    sc = [np.r_[np.full(10, .01), np.ones(6), np.full(24, .01)]] * 20
+    neg = pos[:]  # same sequences: nothing can be enriched
+    sc = [np.r_[np.full(10, 0.01), np.ones(6), np.full(24, 0.01)]] * 20
     res = discover_motifs(pos, sc, neg, PARITY)
     assert res.motifs == [] and res.stages["passing_fdr"] == 0 and "none is enriched" in res.explanation
 
@@ -183,15 +186,15 @@ def test_default_mode_finds_reverse_strand_instances():
     for i in range(40):
         s = list(rand_seq(rng, 60))
         st = int(rng.integers(5, 40))
-        s[st:st + 12] = motif if i % 2 == 0 else rc
+        s[st : st + 12] = motif if i % 2 == 0 else rc
         score = np.full(60, 0.01)
-        score[st:st + 12] = 1.0
+        score[st : st + 12] = 1.0
         pos.append("".join(s))
         sc.append(score)
     neg = [rand_seq(rng, 60) for _ in range(40)]
     res = discover_motifs(pos, sc, neg, MotifParams(region_rule="dnabert-viz"))
     top = max(res.motifs, key=lambda m: m.n_instances)
-    assert top.n_sequences == 40                                 # both orientations in one motif
+    assert top.n_sequences == 40  # both orientations in one motif
     assert set(top.instances["strand"]) == {"+", "-"}
     a, b = top.core
     core = "".join("ACGT"[i] for i in top.ppm[a:b].argmax(1))
@@ -224,7 +227,7 @@ def test_pwm_and_information():
     counts = count_matrix(["ACGT", "ACGA", "ACGN"])
     assert counts.tolist() == [[3, 0, 0, 0], [0, 3, 0, 0], [0, 0, 3, 0], [1, 0, 0, 1]]
     ppm = probability_matrix(counts)
-    assert np.allclose(ppm[0], [3.25 / 4, 0.25 / 4, 0.25 / 4, 0.25 / 4])   # pseudocount 1 spread evenly
+    assert np.allclose(ppm[0], [3.25 / 4, 0.25 / 4, 0.25 / 4, 0.25 / 4])  # pseudocount 1 spread evenly
     assert np.allclose(ppm.sum(1), 1)
     assert informative_core(ppm) == (0, 3)
 

@@ -24,7 +24,7 @@ def test_fasta_multi_record_softmask_and_n(tmp_path):
     f = write(tmp_path / "a.fa", ">s1 label=1 some text\nacgtNN\nACG\n>s2\nTTTT\n")
     recs = read_fasta(f)
     assert [r.id for r in recs] == ["s1", "s2"]
-    assert recs[0].seq == "ACGTNNACG"            # soft-masked bases upper-cased, N kept
+    assert recs[0].seq == "ACGTNNACG"  # soft-masked bases upper-cased, N kept
     assert recs[0].label == 1 and recs[1].label is None
     assert recs[0].description == "label=1 some text"
     assert recs[0].source == "a.fa"
@@ -83,17 +83,19 @@ REF = ">chr1\nAAAACCCCGGGGTTTT\nacgtacgtACGTACGT\n>chr2\nGGGGAAAA\n"
 
 def test_bed_strand_aware(tmp_path):
     ref = write(tmp_path / "ref.fa", REF)
-    bed = write(tmp_path / "x.bed",
-                "track name=t\nbrowser position chr1:1-10\n# comment\n"
-                "chr1\t2\t10\tfwd\t0\t+\n"
-                "chr1\t2\t10\trev\t0\t-\n"
-                "chr1\t16\t20\n"
-                "chr2 0 4 . 0 .\n")
+    bed = write(
+        tmp_path / "x.bed",
+        "track name=t\nbrowser position chr1:1-10\n# comment\n"
+        "chr1\t2\t10\tfwd\t0\t+\n"
+        "chr1\t2\t10\trev\t0\t-\n"
+        "chr1\t16\t20\n"
+        "chr2 0 4 . 0 .\n",
+    )
     recs = read_bed(bed, ref)
     assert recs[0].id == "fwd" and recs[0].seq == "AACCCCGG"
     assert recs[1].id == "rev" and recs[1].seq == reverse_complement("AACCCCGG")
     assert (recs[1].chrom, recs[1].start, recs[1].end, recs[1].strand) == ("chr1", 2, 10, "-")
-    assert recs[2].id == "chr1:16-20(+)" and recs[2].seq == "ACGT"      # soft-masked -> upper case
+    assert recs[2].id == "chr1:16-20(+)" and recs[2].seq == "ACGT"  # soft-masked -> upper case
     assert recs[3].id == "chr2:0-4(+)" and recs[3].strand == "+"
     # genomic coordinates of each base, - strand runs backwards
     assert list(recs[1].genomic_positions()) == list(range(9, 1, -1))
@@ -102,8 +104,11 @@ def test_bed_strand_aware(tmp_path):
 
 def test_bed_errors(tmp_path):
     ref = write(tmp_path / "ref.fa", REF)
-    with pytest.raises(InputError, match=r"b1.bed, line 2: interval chr1:10-40 runs past the end of chr1 "
-                                         r"\(length 32\)"):
+    with pytest.raises(
+        InputError,
+        match=r"b1.bed, line 2: interval chr1:10-40 runs past the end of chr1 "
+        r"\(length 32\)",
+    ):
         read_bed(write(tmp_path / "b1.bed", "chr1\t0\t5\nchr1\t10\t40\n"), ref)
     with pytest.raises(InputError, match=r"b2.bed, line 1: chromosome 'chrX' is not in the reference"):
         read_bed(write(tmp_path / "b2.bed", "chrX\t0\t5\n"), ref)
@@ -131,7 +136,7 @@ def test_sample_bed_motifs_read_forward(sample):
 
     gen = DemoGenerator(jaspar_ppms())
     for row in truth.dropna(subset=["motif"]).itertuples():
-        inst = recs[row.id].seq[int(row.start):int(row.end)]
+        inst = recs[row.id].seq[int(row.start) : int(row.end)]
         cons = "".join("ACGT"[i] for i in gen.ppms[row.motif].argmax(axis=1))
         matches = sum(a == b for a, b in zip(inst, cons))
         assert matches >= 0.6 * len(cons), (row.id, inst, cons)

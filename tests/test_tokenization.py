@@ -43,7 +43,7 @@ def test_ids_equal_hf_bert_tokenizer_on_kmer_text(tmp_path, k):
     theirs = hf(kmer_text(seq, k))["input_ids"]
     assert ours.ids.tolist() == theirs
     assert ours.ids[0] == 2 and ours.ids[-1] == 3
-    assert (ours.ids == 1).sum() == k            # every k-mer containing the N is [UNK]
+    assert (ours.ids == 1).sum() == k  # every k-mer containing the N is [UNK]
 
 
 def test_spans_dnabert():
@@ -61,7 +61,7 @@ def test_stride_spans_and_too_short():
 
 
 def test_window_nt():
-    assert KmerTokenizer.dnabert(6, max_tokens=512).window_nt() == 515     # 510 k-mers
+    assert KmerTokenizer.dnabert(6, max_tokens=512).window_nt() == 515  # 510 k-mers
     assert KmerTokenizer.dnabert(3, max_tokens=512).window_nt() == 512
 
 
@@ -75,10 +75,10 @@ def test_nonoverlapping_six_mers_with_single_base_fallback():
     enc = tok.encode("AAAAAACCNCCCGGGGGGTA")
     spans = enc.spans.tolist()
     assert spans[0] == [-1, -1]
-    assert spans[1] == [0, 6]                                    # AAAAAA
-    assert spans[2:8] == [[i, i + 1] for i in range(6, 12)]      # CCNCCC has an N: single bases
-    assert spans[8] == [12, 18]                                  # GGGGGG
-    assert spans[9:] == [[18, 19], [19, 20]]                     # trailing remainder
+    assert spans[1] == [0, 6]  # AAAAAA
+    assert spans[2:8] == [[i, i + 1] for i in range(6, 12)]  # CCNCCC has an N: single bases
+    assert spans[8] == [12, 18]  # GGGGGG
+    assert spans[9:] == [[18, 19], [19, 20]]  # trailing remainder
     # every base covered exactly once
     cover = np.zeros(20, int)
     for s, e in spans[1:]:
@@ -95,15 +95,17 @@ def test_bpe_offsets_cover_every_base():
     trainer = trainers.BpeTrainer(vocab_size=60, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"])
     rng = np.random.default_rng(0)
     tk.train_from_iterator(["".join(rng.choice(list("ACGT"), 200)) for _ in range(50)], trainer)
-    tk.post_processor = processors.TemplateProcessing(single="[CLS] $A [SEP]", special_tokens=[
-        ("[CLS]", tk.token_to_id("[CLS]")), ("[SEP]", tk.token_to_id("[SEP]"))])
-    hf = PreTrainedTokenizerFast(tokenizer_object=tk, pad_token="[PAD]", unk_token="[UNK]", cls_token="[CLS]",
-                                 sep_token="[SEP]")
+    tk.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", tk.token_to_id("[CLS]")), ("[SEP]", tk.token_to_id("[SEP]"))]
+    )
+    hf = PreTrainedTokenizerFast(
+        tokenizer_object=tk, pad_token="[PAD]", unk_token="[UNK]", cls_token="[CLS]", sep_token="[SEP]"
+    )
     seq = "".join(rng.choice(list("ACGT"), 80))
     enc = OffsetsTokenizer(hf).encode(seq)
     real = enc.spans[:, 0] >= 0
     assert not real[0] and not real[-1]
-    assert "".join(seq[s:e] for s, e in enc.spans[real]) == seq   # contiguous, in order, whole sequence
+    assert "".join(seq[s:e] for s, e in enc.spans[real]) == seq  # contiguous, in order, whole sequence
 
 
 def test_spread_mean_over_covering_kmers():
@@ -121,7 +123,7 @@ def test_plan_windows():
     w = plan_windows(1000, 400, 100)
     assert w[0] == (0, 400) and w[-1] == (600, 1000)
     assert all(b - a == 400 for a, b in w)
-    assert all(w[i + 1][0] < w[i][1] for i in range(len(w) - 1))          # windows overlap
+    assert all(w[i + 1][0] < w[i][1] for i in range(len(w) - 1))  # windows overlap
     assert all(w[i][1] - w[i + 1][0] >= 100 for i in range(len(w) - 1))
 
 

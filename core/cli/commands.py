@@ -1,4 +1,5 @@
 """One function per ``dnalens`` command: check the arguments, then one call into core (mostly the reports layer)."""
+
 from __future__ import annotations
 
 import sys
@@ -15,8 +16,9 @@ def cmd_predict(args) -> int:
     seqs = load_sequences(args)
     lm = load_model(args)
     with Progress(len(seqs), "predict") as bar:
-        df = write_predictions(lm, seqs, args.out, orientation=args.orientation, batch_size=args.batch_size,
-                               progress=bar.update)
+        df = write_predictions(
+            lm, seqs, args.out, orientation=args.orientation, batch_size=args.batch_size, progress=bar.update
+        )
     say(f"wrote {len(df)} predictions to {args.out}")
     return 0
 
@@ -35,9 +37,19 @@ def cmd_tracks(args) -> int:
     model = models or load_model(args)
     t0 = time.time()
     with Progress(n, f"{lens.name}{' (ensemble)' if models else ''}") as bar:
-        done = write_tracks(model, source(), lens, args.out, n_records=n, max_length=longest or 0,
-                            coordinates=coords, batch_size=args.batch_size, overlap=args.overlap,
-                            progress=bar.update, announce=say)
+        done = write_tracks(
+            model,
+            source(),
+            lens,
+            args.out,
+            n_records=n,
+            max_length=longest or 0,
+            coordinates=coords,
+            batch_size=args.batch_size,
+            overlap=args.overlap,
+            progress=bar.update,
+            announce=say,
+        )
     say(f"wrote {lens.describe()} for {done} sequences to {args.out} ({time.time() - t0:.1f} s)")
     return 0
 
@@ -50,19 +62,37 @@ def cmd_attention(args) -> int:
 def _motif_params(args):
     from ..motifs import MotifParams
 
-    common = dict(window_size=args.window_size, min_len=args.min_len, pval_cutoff=args.pval_cutoff,
-                  min_n_motif=args.min_n_motif)
+    common = dict(
+        window_size=args.window_size, min_len=args.min_len, pval_cutoff=args.pval_cutoff, min_n_motif=args.min_n_motif
+    )
     if args.parity:
-        ignored = [flag for flag, val in (("--region-rule", args.region_rule), ("--z", args.z),
-                                          ("--quantile", args.quantile), ("--forward-only", args.forward_only))
-                   if val not in (None, False)]
+        ignored = [
+            flag
+            for flag, val in (
+                ("--region-rule", args.region_rule),
+                ("--z", args.z),
+                ("--quantile", args.quantile),
+                ("--forward-only", args.forward_only),
+            )
+            if val not in (None, False)
+        ]
         if ignored:
-            raise InputError(f"{', '.join(ignored)} do not apply with --parity dnabert-viz (parity uses "
-                             "DNABERT-viz's own rule: score > mean and > min-factor x min, forward strand only)")
+            raise InputError(
+                f"{', '.join(ignored)} do not apply with --parity dnabert-viz (parity uses "
+                "DNABERT-viz's own rule: score > mean and > min-factor x min, forward strand only)"
+            )
         extra = {} if args.min_factor is None else {"min_factor": args.min_factor}
         return MotifParams.dnabert_viz(align_all_ties=args.align_all_ties, **common, **extra)
-    opts = {k: v for k, v in (("region_rule", args.region_rule), ("min_factor", args.min_factor), ("z", args.z),
-                              ("quantile", args.quantile)) if v is not None}
+    opts = {
+        k: v
+        for k, v in (
+            ("region_rule", args.region_rule),
+            ("min_factor", args.min_factor),
+            ("z", args.z),
+            ("quantile", args.quantile),
+        )
+        if v is not None
+    }
     return MotifParams(both_strands=not args.forward_only, **common, **opts)
 
 
@@ -74,8 +104,10 @@ def _motif_scores_and_lens(args, positives):
         return read_score_file(args.scores, positives), None, None, f"scores from {Path(args.scores).name}"
     if args.parity and args.lens == "attention" and args.recipe is None:
         if args.max_seq_length is None:
-            raise InputError("--parity dnabert-viz without --scores computes DNABERT-viz's attention itself: give "
-                             "its --max-seq-length T (the motifs depend on T)")
+            raise InputError(
+                "--parity dnabert-viz without --scores computes DNABERT-viz's attention itself: give "
+                "its --max-seq-length T (the motifs depend on T)"
+            )
         args.recipe = "dnabert-viz-parity"
     lens = lens_from_args(args)
     return None, load_models(args) or load_model(args), lens, lens.describe()
@@ -92,25 +124,43 @@ def cmd_motifs(args) -> int:
         from ..motifs.jaspar import jaspar_releases
 
         if release not in jaspar_releases():
-            raise InputError(f"JASPAR release '{release}' does not exist here; available: "
-                             + ", ".join(jaspar_releases()))
+            raise InputError(
+                f"JASPAR release '{release}' does not exist here; available: " + ", ".join(jaspar_releases())
+            )
     params = _motif_params(args)
     pos = read_records(args.input)
     neg = read_records(args.negatives) if args.negatives else None
     scores, model, lens, source = _motif_scores_and_lens(args, pos)
     with Progress(len(pos), "tracks") as bar:
-        result, tomtom = motifs_report(pos, args.out, scores=scores, model=model, lens=lens, negatives=neg,
-                                       params=params, jaspar_release=release, shuffle_copies=args.shuffle_copies,
-                                       seed=args.seed, batch_size=args.batch_size, progress=bar.update,
-                                       announce=say, extra={"scores_from": source, "positives_file": args.input})
+        result, tomtom = motifs_report(
+            pos,
+            args.out,
+            scores=scores,
+            model=model,
+            lens=lens,
+            negatives=neg,
+            params=params,
+            jaspar_release=release,
+            shuffle_copies=args.shuffle_copies,
+            seed=args.seed,
+            batch_size=args.batch_size,
+            progress=bar.update,
+            announce=say,
+            extra={"scores_from": source, "positives_file": args.input},
+        )
     st = result.stages
-    say(f"regions {st['regions']} -> candidates {st['candidates']} -> passing FDR {st['passing_fdr']} -> "
-        f"merged {st['merged']} -> kept {st['kept']} motifs; wrote {args.out}")
+    say(
+        f"regions {st['regions']} -> candidates {st['candidates']} -> passing FDR {st['passing_fdr']} -> "
+        f"merged {st['merged']} -> kept {st['kept']} motifs; wrote {args.out}"
+    )
     if result.explanation:
         say(f"no motifs: {result.explanation}")
     for r in motif_summary(result, tomtom).itertuples():
-        match = f", best JASPAR {r.best_jaspar_id} {r.best_jaspar_name} (q={r.best_jaspar_q:.2g})" \
-            if isinstance(r.best_jaspar_id, str) else ""
+        match = (
+            f", best JASPAR {r.best_jaspar_id} {r.best_jaspar_name} (q={r.best_jaspar_q:.2g})"
+            if isinstance(r.best_jaspar_id, str)
+            else ""
+        )
         say(f"  {r.name}: {r.instances} instances in {r.sequences} sequences, q={r.q:.2g}{match}")
     return 0
 
@@ -125,13 +175,25 @@ def cmd_mutate(args) -> int:
             raise InputError(f"no sequence with id '{args.id}'")
     lm = load_model(args)
     with Progress(None, "ISM", unit="variant") as bar:
-        agree = saturation_report(lm, seqs, args.out, start=args.start, end=args.end, orientation=args.orientation,
-                                  target=args.target, top_k=args.top_k, max_figures=args.max_figures,
-                                  batch_size=max(64, args.batch_size),
-                                  progress=lambda stage, k, total: bar.update(k, total), announce=say)
+        agree = saturation_report(
+            lm,
+            seqs,
+            args.out,
+            start=args.start,
+            end=args.end,
+            orientation=args.orientation,
+            target=args.target,
+            top_k=args.top_k,
+            max_figures=args.max_figures,
+            batch_size=max(64, args.batch_size),
+            progress=lambda stage, k, total: bar.update(k, total),
+            announce=say,
+        )
     for a in agree.itertuples():
-        say(f"  {a.id}: p={a.p_ref:.3f}; attention–ISM Spearman {a.spearman_rho:.2f}, top-{a.top_k} overlap "
-            f"{a.top_k_overlap} (random: {a.expected_overlap_random:.1f})")
+        say(
+            f"  {a.id}: p={a.p_ref:.3f}; attention–ISM Spearman {a.spearman_rho:.2f}, top-{a.top_k} overlap "
+            f"{a.top_k_overlap} (random: {a.expected_overlap_random:.1f})"
+        )
     say(f"wrote {args.out}")
     return 0
 
@@ -145,20 +207,31 @@ def cmd_variants(args) -> int:
         if not args.reference:
             raise InputError("--bed needs --reference")
         if len(args.files) != 1:
-            raise InputError("with --bed give only the variant file: dnalens variants VARIANTS --bed B "
-                             "--reference R --out DIR")
+            raise InputError(
+                "with --bed give only the variant file: dnalens variants VARIANTS --bed B --reference R --out DIR"
+            )
         seqs, vfile = sequences.read_bed(args.bed, args.reference), args.files[0]
     else:
         if len(args.files) != 2:
-            raise InputError("usage: dnalens variants SEQS.fa VARIANTS(.tsv|.vcf) --out DIR "
-                             "(or VARIANTS with --bed and --reference)")
+            raise InputError(
+                "usage: dnalens variants SEQS.fa VARIANTS(.tsv|.vcf) --out DIR (or VARIANTS with --bed and --reference)"
+            )
         seqs, vfile = sequences.read_records(args.files[0]), args.files[1]
     variants = read_variant_file(vfile, seqs)
     lm = load_model(args)
     with Progress(None, "variants", unit="seq") as bar:
-        df = variants_report(lm, seqs, variants, args.out, orientation=args.orientation, target=args.target,
-                             max_figures=args.max_figures, batch_size=max(64, args.batch_size),
-                             progress=lambda stage, k, total: bar.update(k, total), announce=say)
+        df = variants_report(
+            lm,
+            seqs,
+            variants,
+            args.out,
+            orientation=args.orientation,
+            target=args.target,
+            max_figures=args.max_figures,
+            batch_size=max(64, args.batch_size),
+            progress=lambda stage, k, total: bar.update(k, total),
+            announce=say,
+        )
     say(df[["seq_id", "pos", "ref", "alt", "p_ref", "p_alt", "delta", "logOR"]].head(20).to_string(index=False))
     say(f"wrote {len(df)} variants to {args.out} (logOR > 0: the variant lowers the prediction)")
     return 0
@@ -190,17 +263,36 @@ def cmd_finetune(args) -> int:
     train = read_labelled(args.train, args.positives, args.negatives)
     dev = read_labelled(args.dev) if args.dev else None
     test = read_labelled(args.test) if args.test else None
-    cfg = FinetuneConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, dropout=args.dropout,
-                         patience=args.patience, seed=args.seed, threads=args.threads)
+    cfg = FinetuneConfig(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        dropout=args.dropout,
+        patience=args.patience,
+        seed=args.seed,
+        threads=args.threads,
+    )
     with Progress(None, "finetune", unit="step") as bar:
-        metrics = finetune(train, args.out, base=args.base, dev=dev, test=test, config=cfg, kmer=args.kmer,
-                           device=args.device, log=lambda m: bar.bar.write(m, file=sys.stderr),
-                           progress=lambda step, total, loss: bar.update(step, total),
-                           scratch_config=_scratch_config(args), trust_remote_code=args.trust_remote_code)
+        metrics = finetune(
+            train,
+            args.out,
+            base=args.base,
+            dev=dev,
+            test=test,
+            config=cfg,
+            kmer=args.kmer,
+            device=args.device,
+            log=lambda m: bar.bar.write(m, file=sys.stderr),
+            progress=lambda step, total, loss: bar.update(step, total),
+            scratch_config=_scratch_config(args),
+            trust_remote_code=args.trust_remote_code,
+        )
     shown = metrics.get("test", metrics)
-    say(f"saved {args.out}: {'test' if 'test' in metrics else 'dev'} accuracy {shown['accuracy']}, F1 {shown['f1']}, "
+    say(
+        f"saved {args.out}: {'test' if 'test' in metrics else 'dev'} accuracy {shown['accuracy']}, F1 {shown['f1']}, "
         f"MCC {shown['mcc']}, AUROC {shown['auroc']}, AUPRC {shown['auprc']} ({metrics['train_sequences']} "
-        f"training sequences, {metrics['epochs_run']} epochs)")
+        f"training sequences, {metrics['epochs_run']} epochs)"
+    )
     if metrics.get("warning"):
         say(f"dnalens: warning: {metrics['warning']}")
     return 0
@@ -212,14 +304,12 @@ def cmd_train_demo(args) -> int:
 
     for target in filter(None, (args.out, args.sample_data)):
         if Path(target).resolve().is_relative_to(ASSETS.resolve()):
-            raise InputError("this is the shipped demo data inside the package; write to another folder",
-                             source=target)
+            raise InputError("this is the shipped demo data inside the package; write to another folder", source=target)
     metrics = train_demo(args.out, epochs=args.epochs, per_epoch=args.per_epoch, seed=args.seed, log=say)
     say(f"saved the demo model to {args.out}: held-out accuracy {metrics['accuracy']}, AUROC {metrics['auroc']}")
     if args.sample_data:
         counts = make_sample_data(args.sample_data)
-        counts.update(write_demo_splits(args.sample_data, epochs=args.epochs, per_epoch=args.per_epoch,
-                                        seed=args.seed))
+        counts.update(write_demo_splits(args.sample_data, epochs=args.epochs, per_epoch=args.per_epoch, seed=args.seed))
         say(f"wrote sample data to {args.sample_data}: {counts}")
     return 0
 
@@ -230,9 +320,20 @@ def cmd_app(args) -> int:
     app = Path(__file__).resolve().parent.parent.parent / "dashboard" / "app.py"
     if not app.exists():
         raise InputError(f"the dashboard is not installed ({app} is missing)")
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
-           "--server.address", args.address, "--browser.gatherUsageStats", "false"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app),
+        "--server.port",
+        str(args.port),
+        "--server.address",
+        args.address,
+        "--browser.gatherUsageStats",
+        "false",
+    ]
     if args.headless:
         cmd += ["--server.headless", "true"]
     say(f"dnalens: starting the dashboard on http://{args.address}:{args.port}")
-    return subprocess.call(cmd, cwd=app.parent.parent)      # the project root: .streamlit/config.toml applies
+    return subprocess.call(cmd, cwd=app.parent.parent)  # the project root: .streamlit/config.toml applies

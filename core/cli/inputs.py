@@ -1,5 +1,6 @@
 """What the commands share: reading the input sequences, loading model(s), building the lens from the arguments,
 and progress bars on stderr."""
+
 from __future__ import annotations
 
 import sys
@@ -13,8 +14,9 @@ def parse_index_list(text: str | None, what: str):
     try:
         return tuple(int(x) for x in text.split(",") if x.strip())
     except ValueError:
-        raise InputError(f"--{what} takes comma-separated integers (negative counts from the end) or 'all', "
-                         f"not {text!r}") from None
+        raise InputError(
+            f"--{what} takes comma-separated integers (negative counts from the end) or 'all', not {text!r}"
+        ) from None
 
 
 def load_sequences(args) -> list:
@@ -39,20 +41,31 @@ def stream_sequences(args):
 
     if args.bed or not args.input or args.input == "-" or sequences.is_table(args.input):
         seqs = load_sequences(args)
-        return (lambda: iter(seqs)), len(seqs), any(s.has_coordinates for s in seqs), \
-            max((len(s.seq) for s in seqs), default=0)
+        return (
+            (lambda: iter(seqs)),
+            len(seqs),
+            any(s.has_coordinates for s in seqs),
+            max((len(s.seq) for s in seqs), default=0),
+        )
     path = args.input
     n = sequences.count_fasta_records(path)
     if n == 0:
-        list(sequences.iter_fasta(path))          # raises the reader's own error (empty, not FASTA)
+        list(sequences.iter_fasta(path))  # raises the reader's own error (empty, not FASTA)
     return (lambda: sequences.iter_fasta(path)), n, False, None
 
 
 def load_model(args):
     from ..model.loading import load_model as _load
 
-    return _load(args.model, device=args.device, dtype=args.dtype, kmer=args.kmer,
-                 trust_remote_code=args.trust_remote_code, family=args.tokenizer_family, stride=args.stride)
+    return _load(
+        args.model,
+        device=args.device,
+        dtype=args.dtype,
+        kmer=args.kmer,
+        trust_remote_code=args.trust_remote_code,
+        family=args.tokenizer_family,
+        stride=args.stride,
+    )
 
 
 def load_models(args):
@@ -66,12 +79,20 @@ def load_models(args):
     names = [m.strip() for m in args.models.split(",") if m.strip()]
     if len(names) < 2:
         raise InputError("--models needs at least two checkpoints, separated by commas")
-    return [_load(None if n == "demo" else n, device=args.device, dtype=args.dtype,
-                  trust_remote_code=args.trust_remote_code) for n in names]
+    return [
+        _load(
+            None if n == "demo" else n, device=args.device, dtype=args.dtype, trust_remote_code=args.trust_remote_code
+        )
+        for n in names
+    ]
 
 
-ATTENTION_PRESET_RECIPES = {"attention": "dnabert-viz", "dnabert-viz": "dnabert-viz",
-                            "dnabert-viz-parity": "dnabert-viz-parity", "rollout": "rollout"}
+ATTENTION_PRESET_RECIPES = {
+    "attention": "dnabert-viz",
+    "dnabert-viz": "dnabert-viz",
+    "dnabert-viz-parity": "dnabert-viz-parity",
+    "rollout": "rollout",
+}
 
 
 def lens_from_args(args):
@@ -82,12 +103,21 @@ def lens_from_args(args):
     if name in ATTENTION_PRESET_RECIPES:
         recipe = args.recipe or ATTENTION_PRESET_RECIPES[name]
         if recipe in ("dnabert-viz", "dnabert-viz-parity") and (args.layers or args.heads):
-            raise InputError("--layers/--heads apply to --recipe custom (the dnabert-viz recipe is fixed: last "
-                             "layer, all heads summed)")
-        return make_lens("attention", recipe=recipe, layers=parse_index_list(args.layers, "layers"),
-                         heads=parse_index_list(args.heads, "heads"), head_agg=args.head_agg,
-                         layer_agg=args.layer_agg, normalize=args.normalize, max_seq_length=args.max_seq_length,
-                         orientation=args.orientation)
+            raise InputError(
+                "--layers/--heads apply to --recipe custom (the dnabert-viz recipe is fixed: last "
+                "layer, all heads summed)"
+            )
+        return make_lens(
+            "attention",
+            recipe=recipe,
+            layers=parse_index_list(args.layers, "layers"),
+            heads=parse_index_list(args.heads, "heads"),
+            head_agg=args.head_agg,
+            layer_agg=args.layer_agg,
+            normalize=args.normalize,
+            max_seq_length=args.max_seq_length,
+            orientation=args.orientation,
+        )
     if name == "ism":
         return make_lens("ism", summary=args.ism_summary, target=args.target, orientation=args.orientation)
     return make_lens(name, orientation=args.orientation)
@@ -99,8 +129,15 @@ class Progress:
     def __init__(self, total: int | None, desc: str, unit: str = "seq"):
         from tqdm import tqdm
 
-        self.bar = tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, dynamic_ncols=True,
-                        disable=None if sys.stderr.isatty() else False, mininterval=0.5)
+        self.bar = tqdm(
+            total=total,
+            desc=desc,
+            unit=unit,
+            file=sys.stderr,
+            dynamic_ncols=True,
+            disable=None if sys.stderr.isatty() else False,
+            mininterval=0.5,
+        )
         self.n = 0
 
     def update(self, done: int, total: int | None = None) -> None:

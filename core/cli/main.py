@@ -3,6 +3,7 @@
 Errors in the input print ``dnalens: error: <where>: <what>`` and exit with status 2; no tracebacks (``--debug``
 shows them).
 """
+
 from __future__ import annotations
 
 import os
@@ -33,8 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # never a raw traceback for the user
         if args.debug:
             raise
-        print(f"dnalens: internal error ({type(exc).__name__}: {exc}); rerun with --debug for details",
-              file=sys.stderr)
+        print(f"dnalens: internal error ({type(exc).__name__}: {exc}); rerun with --debug for details", file=sys.stderr)
         return 1
 
 

@@ -1,4 +1,5 @@
 """``dnalens`` arguments. Nothing heavy is imported here: ``dnalens --help`` and model-free commands start at once."""
+
 from __future__ import annotations
 
 import argparse
@@ -15,57 +16,88 @@ class _OrientationAlias(argparse.Action):
 
 
 def add_input(p: argparse.ArgumentParser) -> None:
-    p.add_argument("input", nargs="?", help="FASTA (plain or .gz), DNABERT train/dev.tsv, or - for stdin; "
-                                            "omit with --bed")
+    p.add_argument(
+        "input", nargs="?", help="FASTA (plain or .gz), DNABERT train/dev.tsv, or - for stdin; omit with --bed"
+    )
     p.add_argument("--bed", help="BED3/BED6 intervals (0-based, half-open); needs --reference")
     p.add_argument("--reference", help="reference genome FASTA for --bed (indexed with pyfaidx)")
 
 
 def add_orientation(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--orientation", default="forward", choices=ORIENTATIONS,
-                   help="how the model reads each sequence: forward, reverse (its reverse complement; scores mapped "
-                        "back to the sequence's own positions) or both")
-    p.add_argument("--strand", action=_OrientationAlias, choices=("forward", "reverse", "both", "mean"),
-                   help=argparse.SUPPRESS)
+    p.add_argument(
+        "--orientation",
+        default="forward",
+        choices=ORIENTATIONS,
+        help="how the model reads each sequence: forward, reverse (its reverse complement; scores mapped "
+        "back to the sequence's own positions) or both",
+    )
+    p.add_argument(
+        "--strand", action=_OrientationAlias, choices=("forward", "reverse", "both", "mean"), help=argparse.SUPPRESS
+    )
 
 
 def add_model(p: argparse.ArgumentParser, ensemble: bool = False) -> None:
-    p.add_argument("--model", default=None, help="checkpoint folder or Hugging Face id (from the local cache); "
-                                                 "default: the shipped demo model")
+    p.add_argument(
+        "--model",
+        default=None,
+        help="checkpoint folder or Hugging Face id (from the local cache); default: the shipped demo model",
+    )
     if ensemble:
-        p.add_argument("--models", help="multi-k ensemble as DNABERT-viz does it: comma-separated checkpoints "
-                                        "(e.g. DNA_bert_3,...,DNA_bert_6); tracks are L2-normalised and summed, "
-                                        "probabilities averaged")
+        p.add_argument(
+            "--models",
+            help="multi-k ensemble as DNABERT-viz does it: comma-separated checkpoints "
+            "(e.g. DNA_bert_3,...,DNA_bert_6); tracks are L2-normalised and summed, "
+            "probabilities averaged",
+        )
     p.add_argument("--kmer", type=int, choices=(3, 4, 5, 6), help="k-mer size (default: from the vocabulary)")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--device", default="auto", help="auto (cuda if available), cpu or cuda")
     p.add_argument("--dtype", default="float32", choices=("float32", "float16", "bfloat16"))
-    p.add_argument("--trust-remote-code", action="store_true",
-                   help="allow the checkpoint's own Python code to run (off by default)")
-    p.add_argument("--tokenizer-family", choices=("kmer", "nonoverlap", "bpe"),
-                   help="override the detected tokenizer family")
+    p.add_argument(
+        "--trust-remote-code",
+        action="store_true",
+        help="allow the checkpoint's own Python code to run (off by default)",
+    )
+    p.add_argument(
+        "--tokenizer-family", choices=("kmer", "nonoverlap", "bpe"), help="override the detected tokenizer family"
+    )
     p.add_argument("--stride", type=int, default=1, help="k-mer stride (GenomeNet-style stride-3 6-mers: 3)")
 
 
 def add_lens_options(p: argparse.ArgumentParser, lens_choice: bool) -> None:
     """The lens and its options (attention recipe options, ISM summary, target class)."""
     if lens_choice:
-        p.add_argument("--lens", default="attention", choices=LENS_NAMES,
-                       help="per-nucleotide method (dnabert-viz, dnabert-viz-parity and rollout are attention "
-                            "presets)")
+        p.add_argument(
+            "--lens",
+            default="attention",
+            choices=LENS_NAMES,
+            help="per-nucleotide method (dnabert-viz, dnabert-viz-parity and rollout are attention presets)",
+        )
     g = p.add_argument_group("attention lens")
-    g.add_argument("--recipe", default=None, choices=("dnabert-viz", "dnabert-viz-parity", "custom", "rollout"),
-                   help="dnabert-viz: last layer [CLS] row, heads summed, k-mer mean, L2 (default)")
+    g.add_argument(
+        "--recipe",
+        default=None,
+        choices=("dnabert-viz", "dnabert-viz-parity", "custom", "rollout"),
+        help="dnabert-viz: last layer [CLS] row, heads summed, k-mer mean, L2 (default)",
+    )
     g.add_argument("--layers", help="custom recipe: layers, e.g. -1 or 0,1 or all (default: last)")
     g.add_argument("--heads", help="custom recipe: heads, e.g. 0,3 or all (default: all)")
     g.add_argument("--head-agg", default="sum", choices=("sum", "mean", "max"))
     g.add_argument("--layer-agg", default="mean", choices=("sum", "mean", "max"))
-    g.add_argument("--normalize", default="l2", choices=("l2", "max", "sum", "none"),
-                   help="custom/rollout recipes (dnabert-viz always uses l2)")
+    g.add_argument(
+        "--normalize",
+        default="l2",
+        choices=("l2", "max", "sum", "none"),
+        help="custom/rollout recipes (dnabert-viz always uses l2)",
+    )
     g.add_argument("--max-seq-length", type=int, help="DNABERT-viz's T, for the dnabert-viz-parity recipe")
     g = p.add_argument_group("ISM lens")
-    g.add_argument("--ism-summary", default="maxabs", choices=("maxabs", "mean", "toward-ref"),
-                   help="per-position summary of the substitutions: max |Δp|, mean Δp, or p_ref - mean p_alt")
+    g.add_argument(
+        "--ism-summary",
+        default="maxabs",
+        choices=("maxabs", "mean", "toward-ref"),
+        help="per-position summary of the substitutions: max |Δp|, mean Δp, or p_ref - mean p_alt",
+    )
     g.add_argument("--target", help="class to score (name or index; default: the positive class)")
 
 
@@ -78,15 +110,20 @@ def _tracks_commands(sub) -> None:
     add_orientation(p)
     p.add_argument("--out", required=True, help="output table (.csv, .tsv or .parquet)")
     p.set_defaults(func=cmd_predict)
-    for name, func, helptext in (("tracks", cmd_tracks, "per-nucleotide scores under any lens"),
-                                 ("attention", cmd_attention, "per-nucleotide attention (tracks --lens attention)")):
+    for name, func, helptext in (
+        ("tracks", cmd_tracks, "per-nucleotide scores under any lens"),
+        ("attention", cmd_attention, "per-nucleotide attention (tracks --lens attention)"),
+    ):
         p = sub.add_parser(name, help=helptext)
         add_input(p)
         add_model(p, ensemble=True)
         add_orientation(p)
         add_lens_options(p, lens_choice=name == "tracks")
-        p.add_argument("--overlap", type=int, help="bases shared by neighbouring windows of long sequences "
-                                                   "(default: a quarter of the window)")
+        p.add_argument(
+            "--overlap",
+            type=int,
+            help="bases shared by neighbouring windows of long sequences (default: a quarter of the window)",
+        )
         p.add_argument("--out", required=True, help="output: .parquet, .csv, .tsv or .npy")
         p.set_defaults(func=func)
 
@@ -97,8 +134,11 @@ def _motifs_command(sub) -> None:
     p = sub.add_parser("motifs", help="motifs a lens highlights (DNABERT-viz pipeline), matched to JASPAR")
     p.add_argument("input", nargs="?", help="FASTA (or DNABERT tsv) of positive sequences")
     p.add_argument("--negatives", help="FASTA of background sequences (default: dinucleotide-shuffled positives)")
-    p.add_argument("--scores", help="precomputed per-nucleotide scores: a `dnalens tracks` table or an .npy "
-                                    "[n_positives, width] in FASTA order (DNABERT-viz's atten.npy)")
+    p.add_argument(
+        "--scores",
+        help="precomputed per-nucleotide scores: a `dnalens tracks` table or an .npy "
+        "[n_positives, width] in FASTA order (DNABERT-viz's atten.npy)",
+    )
     add_model(p, ensemble=True)
     add_orientation(p)
     add_lens_options(p, lens_choice=True)
@@ -107,16 +147,26 @@ def _motifs_command(sub) -> None:
     p.add_argument("--min-len", type=int, default=5)
     p.add_argument("--pval-cutoff", type=float, default=0.005)
     p.add_argument("--min-n-motif", type=int, default=3)
-    p.add_argument("--align-all-ties", action="store_true", help="accepted for DNABERT-viz compatibility; with "
-                                                                 "Biopython >= 1.80 semantics it changes nothing")
-    p.add_argument("--region-rule", default=None, choices=("dnabert-viz", "zscore", "quantile"),
-                   help="high-score rule (default zscore; parity always uses dnabert-viz)")
-    p.add_argument("--min-factor", type=float, default=None,
-                   help="dnabert-viz rule: score must exceed this multiple of the sequence's minimum (10)")
+    p.add_argument(
+        "--align-all-ties",
+        action="store_true",
+        help="accepted for DNABERT-viz compatibility; with Biopython >= 1.80 semantics it changes nothing",
+    )
+    p.add_argument(
+        "--region-rule",
+        default=None,
+        choices=("dnabert-viz", "zscore", "quantile"),
+        help="high-score rule (default zscore; parity always uses dnabert-viz)",
+    )
+    p.add_argument(
+        "--min-factor",
+        type=float,
+        default=None,
+        help="dnabert-viz rule: score must exceed this multiple of the sequence's minimum (10)",
+    )
     p.add_argument("--z", type=float, default=None, help="zscore rule: score > mean + z SD (2)")
     p.add_argument("--quantile", type=float, default=None, help="quantile rule: score >= this quantile (0.9)")
-    p.add_argument("--forward-only", action="store_true", help="default mode: count and merge the forward "
-                                                               "strand only")
+    p.add_argument("--forward-only", action="store_true", help="default mode: count and merge the forward strand only")
     p.add_argument("--shuffle-copies", type=int, default=1, help="shuffled copies per positive as background")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--jaspar-release", default="JASPAR2026")
@@ -156,21 +206,31 @@ def _mutation_commands(sub) -> None:
 def _training_commands(sub) -> None:
     from .commands import cmd_finetune, cmd_train_demo
 
-    p = sub.add_parser("finetune", help="fine-tune a DNABERT checkpoint (or the demo configuration) on labelled "
-                                        "sequences")
-    p.add_argument("--train", help="labelled data: table (sequence,label columns; CSV/TSV; DNABERT's train.tsv) "
-                                   "or FASTA with label=")
+    p = sub.add_parser(
+        "finetune", help="fine-tune a DNABERT checkpoint (or the demo configuration) on labelled sequences"
+    )
+    p.add_argument(
+        "--train",
+        help="labelled data: table (sequence,label columns; CSV/TSV; DNABERT's train.tsv) or FASTA with label=",
+    )
     p.add_argument("--positives", help="FASTA of positives (label 1), with --negatives")
     p.add_argument("--negatives", help="FASTA of negatives (label 0), with --positives")
     p.add_argument("--dev", help="labelled dev data for early stopping (default: 10 %% of --train)")
     p.add_argument("--test", help="labelled held-out data, evaluated once at the end")
     p.add_argument("--base", help="DNABERT checkpoint folder or cached Hugging Face id to start from")
-    p.add_argument("--trust-remote-code", action="store_true",
-                   help="allow the base checkpoint's own Python code to run (DNABERT-2 needs it; off by default)")
-    p.add_argument("--from-scratch", action="store_true", help="start from random weights: the demo configuration, "
-                                                                "or --config")
-    p.add_argument("--config", help="with --from-scratch: a JSON file of BertConfig fields (e.g. "
-                                    "{\"num_hidden_layers\": 4, \"hidden_size\": 128, \"num_attention_heads\": 4})")
+    p.add_argument(
+        "--trust-remote-code",
+        action="store_true",
+        help="allow the base checkpoint's own Python code to run (DNABERT-2 needs it; off by default)",
+    )
+    p.add_argument(
+        "--from-scratch", action="store_true", help="start from random weights: the demo configuration, or --config"
+    )
+    p.add_argument(
+        "--config",
+        help="with --from-scratch: a JSON file of BertConfig fields (e.g. "
+        '{"num_hidden_layers": 4, "hidden_size": 128, "num_attention_heads": 4})',
+    )
     p.add_argument("--kmer", type=int, choices=(3, 4, 5, 6))
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--batch-size", type=int, default=32)
@@ -184,8 +244,11 @@ def _training_commands(sub) -> None:
     p.set_defaults(func=cmd_finetune)
 
     p = sub.add_parser("train-demo", help="rebuild the demo model (and optionally the sample data)")
-    p.add_argument("--out", default="demo_model", help="output folder (default: ./demo_model; never the shipped "
-                                                      "demo model inside the package)")
+    p.add_argument(
+        "--out",
+        default="demo_model",
+        help="output folder (default: ./demo_model; never the shipped demo model inside the package)",
+    )
     p.add_argument("--sample-data", help="also write the held-out sample data to this folder")
     p.add_argument("--epochs", type=int, default=6)
     p.add_argument("--per-epoch", type=int, default=6000, help="fresh sequences per epoch")
@@ -196,8 +259,9 @@ def _training_commands(sub) -> None:
 def build_parser() -> argparse.ArgumentParser:
     from .commands import cmd_app
 
-    ap = argparse.ArgumentParser(prog="dnalens", description="What does a DNA language model look at, and which "
-                                                             "lens can you trust?")
+    ap = argparse.ArgumentParser(
+        prog="dnalens", description="What does a DNA language model look at, and which lens can you trust?"
+    )
     ap.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = ap.add_subparsers(dest="command", required=True)
     _tracks_commands(sub)

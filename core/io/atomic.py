@@ -1,5 +1,6 @@
 """Outputs that appear whole or not at all: a run writes into a temporary sibling of its output path and moves it
 into place only when it has finished, so a failed run leaves the path as it was."""
+
 from __future__ import annotations
 
 import contextlib

@@ -4,6 +4,7 @@ Only regular files are opened (a directory, a named pipe or a device such as /de
 instead of hanging or reading forever), ``-`` means standard input where a command reads one stream, gzip is
 detected by its magic bytes, and a UTF-8 byte-order mark is dropped.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -29,8 +30,9 @@ def check_regular_file(path: str | os.PathLike, what: str = "file") -> str:
     if stat.S_ISDIR(st.st_mode):
         raise InputError(f"this is a folder, not a {what}", source=path)
     if not stat.S_ISREG(st.st_mode):
-        raise InputError("this is not a regular file (a pipe, socket or device); save the data to a file first",
-                         source=path)
+        raise InputError(
+            "this is not a regular file (a pipe, socket or device); save the data to a file first", source=path
+        )
     return path
 
 
@@ -55,5 +57,6 @@ def read_text_file(path: str | os.PathLike, what: str = "file") -> str:
         with open_text(path, what) as fh:
             return fh.read()
     except (EOFError, gzip.BadGzipFile, OSError) as exc:
-        raise InputError(f"cannot read the {what}: the gzip stream is truncated or corrupt ({exc})",
-                         source=os.fspath(path)) from None
+        raise InputError(
+            f"cannot read the {what}: the gzip stream is truncated or corrupt ({exc})", source=os.fspath(path)
+        ) from None

@@ -4,6 +4,7 @@ Every sequence becomes a :class:`Sequence` with an id, upper-case bases from ``A
 interval, its genomic coordinates (0-based, half-open) and strand. Bad input raises :class:`InputError` naming the
 source, the record and the line.
 """
+
 from __future__ import annotations
 
 import io
@@ -86,6 +87,7 @@ def _parse_label(description: str) -> int | None:
 # --------------------------------------------------------------------------------------------------------------
 # FASTA
 
+
 def _open_text(path: str) -> io.TextIOBase:
     return open_text(path)
 
@@ -121,8 +123,11 @@ def _check_header_first(lines: Iterable[str], source: str) -> None:
         if not line.strip():
             continue
         if not line.startswith(">"):
-            raise InputError(f"expected a FASTA header starting with '>' but found {line.strip()[:30]!r}; "
-                             "is this a FASTA file?", source=source, line=line_no)
+            raise InputError(
+                f"expected a FASTA header starting with '>' but found {line.strip()[:30]!r}; is this a FASTA file?",
+                source=source,
+                line=line_no,
+            )
         return
     raise InputError("no FASTA records (the input is empty)", source=source)
 
@@ -140,8 +145,12 @@ def _fasta_records(handle: Iterable[str], source: str, relocate) -> Iterator[Seq
             raise InputError("FASTA header has no sequence id", source=source, line=line)
         if rec_id in seen_ids:
             line, _ = _locate_header(relocate(), index)
-            raise InputError(f"duplicate sequence id '{rec_id}' (first used by record {seen_ids[rec_id] + 1}); "
-                             "ids must be unique", source=source, record=rec_id, line=line)
+            raise InputError(
+                f"duplicate sequence id '{rec_id}' (first used by record {seen_ids[rec_id] + 1}); ids must be unique",
+                source=source,
+                record=rec_id,
+                line=line,
+            )
         seen_ids[rec_id] = index
         seq = raw.upper()
         if not seq:
@@ -150,12 +159,15 @@ def _fasta_records(handle: Iterable[str], source: str, relocate) -> Iterator[Seq
         bad = _VALID.search(seq)
         if bad:
             line, col = _locate(relocate(), index, bad.start())
-            raise InputError(f"invalid character {raw[bad.start()]!r} at column {col} (position {bad.start() + 1} "
-                             f"of the sequence); only A, C, G, T and N are allowed",
-                             source=source, record=rec_id, line=line)
+            raise InputError(
+                f"invalid character {raw[bad.start()]!r} at column {col} (position {bad.start() + 1} "
+                f"of the sequence); only A, C, G, T and N are allowed",
+                source=source,
+                record=rec_id,
+                line=line,
+            )
         n += 1
-        yield Sequence(id=rec_id, seq=seq, description=description, source=source,
-                       label=_parse_label(description))
+        yield Sequence(id=rec_id, seq=seq, description=description, source=source, label=_parse_label(description))
     if n == 0:
         raise InputError("no FASTA records found", source=source)
 
@@ -232,8 +244,12 @@ def parse_text(text: str, source: str = "pasted text", id_prefix: str = "seq") -
                 col = len(line) - len(line.lstrip()) + 1
                 nonspace = [i for i, ch in enumerate(line) if not ch.isspace()]
                 col = nonspace[bad.start()] + 1
-                raise InputError(f"invalid character {line[col - 1]!r} at column {col}; only A, C, G, T and N are "
-                                 "allowed", source=source, record=rec_id, line=line_no)
+                raise InputError(
+                    f"invalid character {line[col - 1]!r} at column {col}; only A, C, G, T and N are allowed",
+                    source=source,
+                    record=rec_id,
+                    line=line_no,
+                )
             seq_parts.append(up)
         records.append(Sequence(id=rec_id, seq="".join(seq_parts), source=source))
         block.clear()
@@ -249,6 +265,7 @@ def parse_text(text: str, source: str = "pasted text", id_prefix: str = "seq") -
 
 # --------------------------------------------------------------------------------------------------------------
 # DNABERT tables (train.tsv / dev.tsv)
+
 
 def _kmer2seq(text: str) -> str:
     """DNABERT's space-separated overlapping k-mers joined back into the sequence."""
@@ -270,8 +287,11 @@ def read_table(path: str | os.PathLike) -> list[Sequence]:
     header = [h.strip().lower() for h in lines[0][1].split(sep)]
     seq_col = next((c for c in ("sequence", "seq") if c in header), None)
     if seq_col is None or "label" not in header:
-        raise InputError("the table needs a header with 'sequence' and 'label' columns; found: "
-                         + ", ".join(header), source=name, line=lines[0][0])
+        raise InputError(
+            "the table needs a header with 'sequence' and 'label' columns; found: " + ", ".join(header),
+            source=name,
+            line=lines[0][0],
+        )
     si, li = header.index(seq_col), header.index("label")
     ii = header.index("id") if "id" in header else None
     out = []
@@ -290,8 +310,9 @@ def read_table(path: str | os.PathLike) -> list[Sequence]:
         try:
             fl = float(lab)
         except ValueError:
-            raise InputError(f"the label {lab!r} is not a number (classes are 0, 1, ...)", source=name,
-                             line=line_no) from None
+            raise InputError(
+                f"the label {lab!r} is not a number (classes are 0, 1, ...)", source=name, line=line_no
+            ) from None
         if fl != int(fl) or fl < 0:
             raise InputError(f"the label {lab!r} is not a class index (0, 1, 2, ...)", source=name, line=line_no)
         rid = cells[ii].strip() if ii is not None else f"row{line_no}"
@@ -330,6 +351,7 @@ def read_records(path: str | os.PathLike) -> list[Sequence]:
 # --------------------------------------------------------------------------------------------------------------
 # BED + reference
 
+
 @dataclass(frozen=True)
 class BedInterval:
     chrom: str
@@ -349,17 +371,22 @@ def parse_bed(lines: Iterable[str], source: str = "BED") -> list[BedInterval]:
             continue
         cols = s.split("\t") if "\t" in s else s.split()
         if len(cols) < 3:
-            raise InputError(f"a BED line needs at least 3 columns (chrom, start, end), found {len(cols)}",
-                             source=source, line=line_no)
+            raise InputError(
+                f"a BED line needs at least 3 columns (chrom, start, end), found {len(cols)}",
+                source=source,
+                line=line_no,
+            )
         chrom = cols[0]
         try:
             start, end = int(cols[1]), int(cols[2])
         except ValueError:
-            raise InputError(f"start and end must be integers, found {cols[1]!r} and {cols[2]!r}",
-                             source=source, line=line_no) from None
+            raise InputError(
+                f"start and end must be integers, found {cols[1]!r} and {cols[2]!r}", source=source, line=line_no
+            ) from None
         if start < 0 or end <= start:
-            raise InputError(f"invalid interval {chrom}:{start}-{end} (need 0 <= start < end)",
-                             source=source, line=line_no)
+            raise InputError(
+                f"invalid interval {chrom}:{start}-{end} (need 0 <= start < end)", source=source, line=line_no
+            )
         name = cols[3] if len(cols) > 3 and cols[3] not in ("", ".") else None
         strand = cols[5] if len(cols) > 5 else "+"
         if strand == ".":
@@ -386,12 +413,14 @@ def _open_reference(reference: str):
         idx = os.path.join(tempfile.gettempdir(), os.path.basename(reference) + ".fai")
         return pyfaidx.Fasta(reference, indexname=idx, sequence_always_upper=True, as_raw=True, rebuild=False)
     except Exception as exc:  # pyfaidx raises many kinds for malformed or bgzip-less gzip files
-        raise InputError(f"cannot index the reference FASTA ({exc}); it must be plain or bgzip-compressed "
-                         "FASTA with lines of equal length", source=reference) from None
+        raise InputError(
+            f"cannot index the reference FASTA ({exc}); it must be plain or bgzip-compressed "
+            "FASTA with lines of equal length",
+            source=reference,
+        ) from None
 
 
-def read_bed(bed: str | os.PathLike, reference: str | os.PathLike, bed_source: str | None = None
-             ) -> list[Sequence]:
+def read_bed(bed: str | os.PathLike, reference: str | os.PathLike, bed_source: str | None = None) -> list[Sequence]:
     """Sequences of BED intervals from a reference FASTA; ``-`` strand intervals are reverse-complemented.
 
     Ids: the BED name column when present and unique, else ``chrom:start-end(strand)``.
@@ -410,43 +439,68 @@ def read_bed(bed: str | os.PathLike, reference: str | os.PathLike, bed_source: s
     for iv in intervals:
         if iv.chrom not in fa:
             known = ", ".join(list(fa.keys())[:5])
-            raise InputError(f"chromosome '{iv.chrom}' is not in the reference {ref_name} (it has: {known}"
-                             f"{', ...' if len(fa.keys()) > 5 else ''})", source=source, line=iv.line)
+            raise InputError(
+                f"chromosome '{iv.chrom}' is not in the reference {ref_name} (it has: {known}"
+                f"{', ...' if len(fa.keys()) > 5 else ''})",
+                source=source,
+                line=iv.line,
+            )
         chrom_len = len(fa[iv.chrom])
         if iv.end > chrom_len:
-            raise InputError(f"interval {iv.chrom}:{iv.start}-{iv.end} runs past the end of {iv.chrom} "
-                             f"(length {chrom_len}) in {ref_name}", source=source, line=iv.line)
-        raw = str(fa[iv.chrom][iv.start:iv.end])
+            raise InputError(
+                f"interval {iv.chrom}:{iv.start}-{iv.end} runs past the end of {iv.chrom} "
+                f"(length {chrom_len}) in {ref_name}",
+                source=source,
+                line=iv.line,
+            )
+        raw = str(fa[iv.chrom][iv.start : iv.end])
         seq = raw.upper()
         bad = _VALID.search(seq)
         if bad:
-            raise InputError(f"reference base {raw[bad.start()]!r} at {iv.chrom}:{iv.start + bad.start() + 1} is "
-                             "not A, C, G, T or N", source=source, line=iv.line)
+            raise InputError(
+                f"reference base {raw[bad.start()]!r} at {iv.chrom}:{iv.start + bad.start() + 1} is "
+                "not A, C, G, T or N",
+                source=source,
+                line=iv.line,
+            )
         if iv.strand == "-":
             seq = reverse_complement(seq)
         coord = f"{iv.chrom}:{iv.start}-{iv.end}({iv.strand})"
         rec_id = iv.name if iv.name and iv.name not in dup else coord
-        out.append(Sequence(id=rec_id, seq=seq, description=coord, source=source, chrom=iv.chrom,
-                            start=iv.start, end=iv.end, strand=iv.strand))
+        out.append(
+            Sequence(
+                id=rec_id,
+                seq=seq,
+                description=coord,
+                source=source,
+                chrom=iv.chrom,
+                start=iv.start,
+                end=iv.end,
+                strand=iv.strand,
+            )
+        )
     return out
 
 
 # --------------------------------------------------------------------------------------------------------------
 # summaries
 
+
 def sequences_table(seqs: SeqType[Sequence]) -> pd.DataFrame:
     """One row per sequence: id, length, GC, source/coordinates, label."""
     rows = []
     for s in seqs:
-        rows.append({
-            "id": s.id,
-            "length": len(s.seq),
-            "gc": round(gc_content(s.seq), 4),
-            "n_count": s.seq.count("N"),
-            "source": s.source,
-            "coordinates": f"{s.chrom}:{s.start}-{s.end}({s.strand})" if s.has_coordinates else "",
-            "label": s.label,
-        })
+        rows.append(
+            {
+                "id": s.id,
+                "length": len(s.seq),
+                "gc": round(gc_content(s.seq), 4),
+                "n_count": s.seq.count("N"),
+                "source": s.source,
+                "coordinates": f"{s.chrom}:{s.start}-{s.end}({s.strand})" if s.has_coordinates else "",
+                "label": s.label,
+            }
+        )
     return pd.DataFrame(rows, columns=["id", "length", "gc", "n_count", "source", "coordinates", "label"])
 
 

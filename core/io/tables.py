@@ -5,6 +5,7 @@ sequence as read by the model), plus ``chrom, genomic_position, strand`` for seq
 (``genomic_position`` 0-based on the reference forward strand). NPY: ``[n_sequences, max_length]`` float32, NaN
 past each sequence's end, rows in input order (the shape of DNABERT-viz's ``atten.npy``).
 """
+
 from __future__ import annotations
 
 import os
@@ -25,8 +26,9 @@ def format_of(path: str | os.PathLike, allowed=TABLE_FORMATS) -> str:
     if fmt == "pq":
         fmt = "parquet"
     if fmt not in allowed:
-        raise InputError(f"cannot tell the output format from '{path}'; use one of: "
-                         + ", ".join("." + a for a in allowed))
+        raise InputError(
+            f"cannot tell the output format from '{path}'; use one of: " + ", ".join("." + a for a in allowed)
+        )
     return fmt
 
 
@@ -36,8 +38,15 @@ class TrackWriter:
     For ``npy`` the number of sequences and the longest length must be given up front.
     """
 
-    def __init__(self, path: str | os.PathLike, *, coordinates: bool = False, n_records: int | None = None,
-                 max_length: int | None = None, chunk_rows: int = 65_536):
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        *,
+        coordinates: bool = False,
+        n_records: int | None = None,
+        max_length: int | None = None,
+        chunk_rows: int = 65_536,
+    ):
         self.path = Path(path)
         self.fmt = format_of(path)
         self.coordinates = coordinates
@@ -52,8 +61,7 @@ class TrackWriter:
         if self.fmt == "npy":
             if n_records is None or max_length is None:
                 raise ValueError("npy output needs n_records and max_length")
-            self._mm = np.lib.format.open_memmap(self.path, mode="w+", dtype=np.float32,
-                                                 shape=(n_records, max_length))
+            self._mm = np.lib.format.open_memmap(self.path, mode="w+", dtype=np.float32, shape=(n_records, max_length))
             self._mm[:] = np.nan
 
     def _add(self, name: str, values: np.ndarray) -> None:
@@ -62,7 +70,7 @@ class TrackWriter:
     def write(self, seq: Sequence, scores: np.ndarray) -> None:
         scores = np.asarray(scores, dtype=np.float32)
         if self.fmt == "npy":
-            self._mm[self._n, :len(scores)] = scores
+            self._mm[self._n, : len(scores)] = scores
             self._n += 1
             return
         L = len(scores)
@@ -73,8 +81,9 @@ class TrackWriter:
         if self.coordinates:
             has = seq.has_coordinates
             self._add("chrom", np.full(L, seq.chrom if has else None, dtype=object))
-            self._add("genomic_position", seq.genomic_positions().astype(np.int64) if has
-                      else np.full(L, -1, dtype=np.int64))
+            self._add(
+                "genomic_position", seq.genomic_positions().astype(np.int64) if has else np.full(L, -1, dtype=np.int64)
+            )
             self._add("strand", np.full(L, seq.strand if has else None, dtype=object))
         self._rows += L
         self._n += 1
@@ -91,16 +100,28 @@ class TrackWriter:
             import pyarrow as pa
             import pyarrow.parquet as pq
 
-            types = {"id": pa.string(), "position": pa.int32(), "base": pa.string(), "score": pa.float32(),
-                     "chrom": pa.string(), "genomic_position": pa.int64(), "strand": pa.string()}
+            types = {
+                "id": pa.string(),
+                "position": pa.int32(),
+                "base": pa.string(),
+                "score": pa.float32(),
+                "chrom": pa.string(),
+                "genomic_position": pa.int64(),
+                "strand": pa.string(),
+            }
             table = pa.table({k: pa.array(v, type=types[k]) for k, v in cols.items()})
             if self._writer is None:
                 self._writer = pq.ParquetWriter(self.path, table.schema)
             self._writer.write_table(table)
         else:
             sep = "\t" if self.fmt == "tsv" else ","
-            pd.DataFrame(cols).to_csv(self.path, sep=sep, index=False, mode="a" if self._header_written else "w",
-                                      header=not self._header_written)
+            pd.DataFrame(cols).to_csv(
+                self.path,
+                sep=sep,
+                index=False,
+                mode="a" if self._header_written else "w",
+                header=not self._header_written,
+            )
             self._header_written = True
 
     def close(self) -> None:
@@ -109,7 +130,7 @@ class TrackWriter:
             del self._mm
             return
         self._flush()
-        if self.fmt == "parquet" and self._writer is None:      # no rows at all: still write a valid file
+        if self.fmt == "parquet" and self._writer is None:  # no rows at all: still write a valid file
             import pyarrow as pa
             import pyarrow.parquet as pq
 
@@ -118,8 +139,9 @@ class TrackWriter:
                 fields += [("chrom", pa.string()), ("genomic_position", pa.int64()), ("strand", pa.string())]
             pq.write_table(pa.table({n: pa.array([], t) for n, t in fields}), self.path)
         elif self.fmt in ("csv", "tsv") and not self._header_written:
-            cols = ["id", "position", "base", "score"] + (["chrom", "genomic_position", "strand"]
-                                                         if self.coordinates else [])
+            cols = ["id", "position", "base", "score"] + (
+                ["chrom", "genomic_position", "strand"] if self.coordinates else []
+            )
             pd.DataFrame(columns=cols).to_csv(self.path, sep="\t" if self.fmt == "tsv" else ",", index=False)
         if self._writer is not None:
             self._writer.close()
@@ -136,13 +158,18 @@ def tracks_frame(seqs: list[Sequence], tracks: list[np.ndarray]) -> pd.DataFrame
     """The long attention table (the layout :class:`TrackWriter` streams) for sequences held in memory."""
     frames = []
     for s, t in zip(seqs, tracks):
-        d = pd.DataFrame({"id": s.id, "position": np.arange(len(t), dtype=np.int32), "base": list(s.seq[:len(t)]),
-                          "score": np.asarray(t, dtype=np.float32)})
+        d = pd.DataFrame(
+            {
+                "id": s.id,
+                "position": np.arange(len(t), dtype=np.int32),
+                "base": list(s.seq[: len(t)]),
+                "score": np.asarray(t, dtype=np.float32),
+            }
+        )
         if s.has_coordinates:
             d["chrom"], d["genomic_position"], d["strand"] = s.chrom, s.genomic_positions(), s.strand
         frames.append(d)
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["id", "position", "base",
-                                                                                      "score"])
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["id", "position", "base", "score"])
 
 
 def read_scores_table(path: str | os.PathLike) -> dict[str, np.ndarray]:
@@ -210,17 +237,40 @@ def provenance(model_card: dict, params: dict, inputs: dict[str, bytes | str]) -
     from importlib import metadata
 
     versions = {}
-    for pkg in ("dnalens", "torch", "transformers", "numpy", "pandas", "scipy", "statsmodels", "biopython",
-                "pyfaidx", "logomaker", "memelite", "pyjaspar", "plotly", "streamlit", "bertviz", "matplotlib"):
+    for pkg in (
+        "dnalens",
+        "torch",
+        "transformers",
+        "numpy",
+        "pandas",
+        "scipy",
+        "statsmodels",
+        "biopython",
+        "pyfaidx",
+        "logomaker",
+        "memelite",
+        "pyjaspar",
+        "plotly",
+        "streamlit",
+        "bertviz",
+        "matplotlib",
+    ):
         try:
             versions[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
             pass
-    sums = {name: hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
-            for name, data in inputs.items()}
-    return {"created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "model": model_card,
-            "parameters": params, "packages": versions, "python": platform.python_version(),
-            "inputs_sha256": sums}
+    sums = {
+        name: hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
+        for name, data in inputs.items()
+    }
+    return {
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "model": model_card,
+        "parameters": params,
+        "packages": versions,
+        "python": platform.python_version(),
+        "inputs_sha256": sums,
+    }
 
 
 def zip_bundle(files: dict[str, bytes | str]) -> bytes:

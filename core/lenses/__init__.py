@@ -4,6 +4,7 @@
 a model into nucleotide scores. :func:`make_lens` builds a lens from its name (``attention``, ``ism`` and the
 attention presets ``dnabert-viz``, ``dnabert-viz-parity``, ``rollout``) and options.
 """
+
 from __future__ import annotations
 
 from .attention import PRESETS as ATTENTION_PRESETS
@@ -33,5 +34,16 @@ def make_lens(name: str, **options) -> Lens:
         raise InputError(f"lens '{name}': {exc}") from None
 
 
-__all__ = ["ORIENTATIONS", "Attention", "ISM", "LENSES", "Lens", "Track", "Tracks", "iter_tracks", "lens_names",
-           "make_lens", "tracks"]
+__all__ = [
+    "ORIENTATIONS",
+    "Attention",
+    "ISM",
+    "LENSES",
+    "Lens",
+    "Track",
+    "Tracks",
+    "iter_tracks",
+    "lens_names",
+    "make_lens",
+    "tracks",
+]

@@ -1,4 +1,5 @@
 """How far two lenses agree on one sequence: rank correlation and top-k overlap (e.g. attention against ISM)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -23,5 +24,11 @@ def agreement(scores: np.ndarray, reference: np.ndarray, top_k: int = 10) -> dic
         rho, p = float("nan"), float("nan")
     top_a = set(np.argsort(-a, kind="stable")[:k].tolist())
     top_m = set(np.argsort(-m, kind="stable")[:k].tolist())
-    return {"spearman_rho": float(rho), "spearman_p": float(p), "top_k": k, "top_k_overlap": len(top_a & top_m),
-            "expected_overlap_random": k * k / max(1, len(a)), "length": int(len(a))}
+    return {
+        "spearman_rho": float(rho),
+        "spearman_p": float(p),
+        "top_k": k,
+        "top_k_overlap": len(top_a & top_m),
+        "expected_overlap_random": k * k / max(1, len(a)),
+        "length": int(len(a)),
+    }

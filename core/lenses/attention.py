@@ -23,6 +23,7 @@ sequence's own positions); ``both`` (each reading's track normalised, averaged, 
 Long sequences: each window gets its own token->nucleotide track, the windows are stitched by a linear cross-fade in
 their overlaps (:func:`core.tokenization.stitch_windows`), and normalisation is applied once to the whole sequence.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -70,8 +71,9 @@ class Attention(Lens):
         if self.normalize not in NORMS:
             raise InputError(f"unknown normalisation '{self.normalize}' (use one of {', '.join(NORMS)})")
         if self.recipe == "dnabert-viz-parity" and (self.max_seq_length is None or self.max_seq_length < 3):
-            raise InputError("the dnabert-viz-parity recipe needs DNABERT-viz's max_seq_length T "
-                             "(--max-seq-length, at least 3)")
+            raise InputError(
+                "the dnabert-viz-parity recipe needs DNABERT-viz's max_seq_length T (--max-seq-length, at least 3)"
+            )
 
     @property
     def score_name(self) -> str:
@@ -82,12 +84,13 @@ class Attention(Lens):
         if self.recipe == "custom":
             layers = "last layer" if self.layers is None else f"layers {','.join(map(str, self.layers))}"
             heads = "all heads" if self.heads is None else f"heads {','.join(map(str, self.heads))}"
-            return (f"attention (custom: {layers}, {heads} {self.head_agg}, layers {self.layer_agg}), "
-                    f"{self.orientation}")
+            return f"attention (custom: {layers}, {heads} {self.head_agg}, layers {self.layer_agg}), {self.orientation}"
         if self.recipe == "dnabert-viz-parity":
             return f"attention (dnabert-viz-parity, T={self.max_seq_length}), {self.orientation}"
-        return f"attention ({self.recipe}{', last layer, heads summed' if self.recipe == 'dnabert-viz' else ''}), " \
-               f"{self.orientation}"
+        return (
+            f"attention ({self.recipe}{', last layer, heads summed' if self.recipe == 'dnabert-viz' else ''}), "
+            f"{self.orientation}"
+        )
 
     @property
     def needs_rollout(self) -> bool:
@@ -103,16 +106,21 @@ class Attention(Lens):
 
     def run_options(self, model) -> dict:
         """The arguments of :func:`core.model.inference.run` this lens needs."""
-        return {"orientation": self.orientation, "rollout": self.needs_rollout,
-                "attention": not self.needs_rollout, "cls_layers": self.layers_needed(model.n_layers)}
+        return {
+            "orientation": self.orientation,
+            "rollout": self.needs_rollout,
+            "attention": not self.needs_rollout,
+            "cls_layers": self.layers_needed(model.n_layers),
+        }
 
     def compute(self, model, sequences, *, batch_size, overlap, progress):
         from ..model.inference import run
 
         if self.recipe == "dnabert-viz-parity":
             sequences = (_parity_input(s, model, self.max_seq_length) for s in sequences)
-        for rec in run(model, sequences, batch_size=batch_size, overlap=overlap, progress=progress,
-                       **self.run_options(model)):
+        for rec in run(
+            model, sequences, batch_size=batch_size, overlap=overlap, progress=progress, **self.run_options(model)
+        ):
             yield self.track_of(rec, model)
 
     def track_of(self, rec: RecordOutput, model) -> Track:
@@ -123,7 +131,7 @@ class Attention(Lens):
         if self.recipe == "dnabert-viz-parity":
             detail = {"parity_row": scores}
             full = seq.meta.get("parity_full")
-            if full is not None:                        # the sequence was cut to what DNABERT-viz reads
+            if full is not None:  # the sequence was cut to what DNABERT-viz reads
                 seq = full
             row = np.full(len(seq.seq), np.nan)
             n = min(len(seq.seq), len(scores))
@@ -139,8 +147,10 @@ class Attention(Lens):
         if self.recipe == "dnabert-viz-parity" or (self.recipe != "dnabert-viz" and self.normalize != "l2"):
             raise InputError("the ensemble sums L2-normalised tracks: use the dnabert-viz recipe (or normalize l2)")
         seqs = list(sequences)
-        runs = [run(lm, seqs, batch_size=batch_size, progress=progress if i == 0 else None, **self.run_options(lm))
-                for i, lm in enumerate(models)]
+        runs = [
+            run(lm, seqs, batch_size=batch_size, progress=progress if i == 0 else None, **self.run_options(lm))
+            for i, lm in enumerate(models)
+        ]
         for recs in zip(*runs):
             track = sum(nucleotide_scores(r, self, k=lm.k, n_layers=lm.n_layers) for r, lm in zip(recs, models))
             probs = [r.probs for r in recs if r.probs is not None]
@@ -173,8 +183,13 @@ def _select(n: int, idx: tuple[int, ...] | None, what: str) -> list[int]:
     return out
 
 
-def token_scores(cls: np.ndarray, spec: Attention, rollout: np.ndarray | None = None,
-                 kept: tuple[int, ...] | None = None, n_model_layers: int | None = None) -> np.ndarray:
+def token_scores(
+    cls: np.ndarray,
+    spec: Attention,
+    rollout: np.ndarray | None = None,
+    kept: tuple[int, ...] | None = None,
+    n_model_layers: int | None = None,
+) -> np.ndarray:
     """Token scores ``[T]`` from a window's [CLS] rows ``[n_layers, n_heads, T]`` under ``spec``.
 
     ``kept``: the model layers the rows hold when only some were computed (``n_model_layers`` in the model).
@@ -196,7 +211,7 @@ def token_scores(cls: np.ndarray, spec: Attention, rollout: np.ndarray | None = 
             raise InputError(f"layer(s) {missing} were not computed for this run (computed: {list(kept)})")
         layers = [kept.index(l) for l in layers]
     heads = _select(n_heads, spec.heads, "head")
-    sub = cls[np.ix_(layers, heads)].astype(np.float64)          # [nl, nh, T]
+    sub = cls[np.ix_(layers, heads)].astype(np.float64)  # [nl, nh, T]
     return _agg(_agg(sub, spec.head_agg, axis=1), spec.layer_agg, axis=0)
 
 
@@ -204,8 +219,9 @@ def normalise(track: np.ndarray, how: str) -> np.ndarray:
     """Scale a track: ``l2`` (unit Euclidean norm, DNABERT-viz), ``max`` (peak 1), ``sum`` (sums to 1), ``none``."""
     if how == "none":
         return track
-    denom = {"l2": lambda t: np.linalg.norm(t), "max": lambda t: np.max(np.abs(t)),
-             "sum": lambda t: np.sum(t)}[how](track)
+    denom = {"l2": lambda t: np.linalg.norm(t), "max": lambda t: np.max(np.abs(t)), "sum": lambda t: np.sum(t)}[how](
+        track
+    )
     return track / denom if denom > 0 else track
 
 
@@ -219,16 +235,16 @@ def dnabert_viz_parity_row(token_scores_full: np.ndarray, k: int, T: int) -> np.
     n_real = min(len(token_scores_full), T)
     full[:n_real] = token_scores_full[:n_real]
     M = T - k + 1
-    t = full[1:M + 1].copy()                               # t_j = A[0, j+1], j = 0..M-1
-    for j in range(M - 1):                                 # zero-fix: token before the first exact zero
+    t = full[1 : M + 1].copy()  # t_j = A[0, j+1], j = 0..M-1
+    for j in range(M - 1):  # zero-fix: token before the first exact zero
         if t[j + 1] == 0:
             t[j] = 0.0
             break
     r = np.zeros(T)
     cnt = np.zeros(T)
     for j in range(M):
-        r[j:j + k] += t[j]
-        cnt[j:j + k] += 1
+        r[j : j + k] += t[j]
+        cnt[j : j + k] += 1
     r = r / cnt
     norm = np.linalg.norm(r)
     return r / norm if norm > 0 else r
@@ -238,8 +254,9 @@ def _parity_row(so: OrientationOutput, spec: Attention, k: int | None, n_model_l
     if len(so.windows) > 1 or len(so.windows[0].ids) > spec.max_seq_length:
         raise InputError(f"sequence of {so.length} bp needs more than max_seq_length={spec.max_seq_length} tokens")
     w = so.windows[0]
-    return dnabert_viz_parity_row(token_scores(w.cls, spec, kept=w.layers, n_model_layers=n_model_layers), k,
-                                  spec.max_seq_length)
+    return dnabert_viz_parity_row(
+        token_scores(w.cls, spec, kept=w.layers, n_model_layers=n_model_layers), k, spec.max_seq_length
+    )
 
 
 def _orientation_track(so: OrientationOutput, spec: Attention, n_model_layers: int | None = None) -> np.ndarray:
@@ -252,8 +269,9 @@ def _orientation_track(so: OrientationOutput, spec: Attention, n_model_layers: i
     return stitch_windows(tracks, [(w.start, w.end) for w in so.windows], so.length)
 
 
-def nucleotide_scores(rec: RecordOutput, spec: Attention = Attention(), k: int | None = None,
-                      n_layers: int | None = None) -> np.ndarray:
+def nucleotide_scores(
+    rec: RecordOutput, spec: Attention = Attention(), k: int | None = None, n_layers: int | None = None
+) -> np.ndarray:
     """Per-nucleotide scores ``[L]`` of one record at the sequence's own positions (``n_layers``: the model's layer
     count, needed only when the run kept some layers). The parity recipe returns DNABERT-viz's ``[T]`` row."""
     if spec.recipe == "dnabert-viz-parity":
@@ -304,13 +322,14 @@ def landscape(tracks: list[np.ndarray], align: str = "left") -> tuple[np.ndarray
     offsets = np.zeros(len(tracks), dtype=int)
     for i, t in enumerate(tracks):
         o = (Lmax - len(t)) // 2 if align == "center" else 0
-        M[i, o:o + len(t)] = t
+        M[i, o : o + len(t)] = t
         offsets[i] = o
     return M, offsets
 
 
-def landscape_order(by: str, tracks: list[np.ndarray], probs: list | None = None, labels: list | None = None
-                    ) -> np.ndarray:
+def landscape_order(
+    by: str, tracks: list[np.ndarray], probs: list | None = None, labels: list | None = None
+) -> np.ndarray:
     """Row order for a landscape: ``input``, ``prediction`` (highest first), ``label`` (then prediction) or
     ``peak`` (position of the highest score)."""
     n = len(tracks)

@@ -15,6 +15,7 @@ positions are 0-based along the sequence as given; genomic coordinates, when the
 interval, come from :meth:`Track.genomic_positions`. Consumers (CLI, motifs, mutations' agreement, dashboard,
 exports, benchmarks) only ever call :func:`iter_tracks` or :func:`tracks`.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
@@ -34,8 +35,8 @@ class Lens:
     """Base class of every lens. Subclasses set ``name`` and implement :meth:`compute`."""
 
     name: ClassVar[str] = ""
-    needs_classifier: ClassVar[bool] = False      # the lens scores a class probability
-    needs_masked_lm: ClassVar[bool] = False       # the lens reads a masked-LM head
+    needs_classifier: ClassVar[bool] = False  # the lens scores a class probability
+    needs_masked_lm: ClassVar[bool] = False  # the lens reads a masked-LM head
     orientation: str = "forward"
 
     def __post_init__(self):
@@ -54,12 +55,20 @@ class Lens:
     def params(self) -> dict:
         return {"lens": self.name, **asdict(self)}
 
-    def compute(self, model, sequences: Iterable[Sequence], *, batch_size: int, overlap: int | None,
-                progress: Callable[[int], None] | None) -> Iterator[Track]:
+    def compute(
+        self,
+        model,
+        sequences: Iterable[Sequence],
+        *,
+        batch_size: int,
+        overlap: int | None,
+        progress: Callable[[int], None] | None,
+    ) -> Iterator[Track]:
         raise NotImplementedError(f"lens '{self.name}' does not implement compute()")
 
-    def compute_ensemble(self, models: list, sequences: Iterable[Sequence], *, batch_size: int,
-                         progress: Callable[[int], None] | None) -> Iterator[Track]:
+    def compute_ensemble(
+        self, models: list, sequences: Iterable[Sequence], *, batch_size: int, progress: Callable[[int], None] | None
+    ) -> Iterator[Track]:
         raise InputError(f"the {self.name} lens has no multi-model ensemble; give one --model")
 
 
@@ -127,21 +136,36 @@ def provenance(models, lens: Lens) -> dict:
     models = models if isinstance(models, (list, tuple)) else [models]
     names = ", ".join(m.name for m in models)
     description = lens.describe() + (f"; ensemble of {names} (summed)" if len(models) > 1 else f"; model {names}")
-    return {"lens": lens.params(), "description": description, "score": lens.score_name,
-            "models": [{"name": m.name, "config_hash": m.config_hash} for m in models]}
+    return {
+        "lens": lens.params(),
+        "description": description,
+        "score": lens.score_name,
+        "models": [{"name": m.name, "config_hash": m.config_hash} for m in models],
+    }
 
 
 def _check_model(model, lens: Lens) -> None:
     if lens.needs_classifier and not model.has_classifier:
-        raise InputError(f"the {lens.name} lens scores a class probability, and model '{model.name}' has no "
-                         "classification head (a pre-trained-only checkpoint)")
+        raise InputError(
+            f"the {lens.name} lens scores a class probability, and model '{model.name}' has no "
+            "classification head (a pre-trained-only checkpoint)"
+        )
     if lens.needs_masked_lm and not model.is_masked_lm:
-        raise InputError(f"the {lens.name} lens needs a masked-language-model head, and model '{model.name}' "
-                         "has none; use a pre-trained (BertForMaskedLM) checkpoint such as the demo MLM")
+        raise InputError(
+            f"the {lens.name} lens needs a masked-language-model head, and model '{model.name}' "
+            "has none; use a pre-trained (BertForMaskedLM) checkpoint such as the demo MLM"
+        )
 
 
-def iter_tracks(model, sequences: Iterable[Sequence], lens: Lens, *, batch_size: int = 32,
-                overlap: int | None = None, progress: Callable[[int], None] | None = None) -> Iterator[Track]:
+def iter_tracks(
+    model,
+    sequences: Iterable[Sequence],
+    lens: Lens,
+    *,
+    batch_size: int = 32,
+    overlap: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[Track]:
     """Stream one :class:`Track` per sequence, in input order (memory does not grow with the input).
 
     ``model``: a loaded model, or a list of them for a multi-model ensemble (lenses that define one).

@@ -8,6 +8,7 @@ summaries (``ISM.summary``):
 ``mean``     mean delta over the alternatives (signed)
 ``toward-ref``  ``p_ref - mean(p_alt)`` = -mean: how much the reference base itself supports the prediction
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -61,30 +62,44 @@ def _mutants(seq: Sequence, start: int, end: int) -> tuple[list[Sequence], list[
     for p in range(start, end):
         for b in BASES:
             if b != s[p]:
-                mutants.append(replace(seq, id=f"{seq.id}:{p}{b}", seq=s[:p] + b + s[p + 1:]))
+                mutants.append(replace(seq, id=f"{seq.id}:{p}{b}", seq=s[:p] + b + s[p + 1 :]))
                 rows.append((p, s[p], b))
     return mutants, rows
 
 
-def saturation_mutagenesis(lm, seq: Sequence, start: int = 0, end: int | None = None, *, batch_size: int = 64,
-                           orientation: str = "forward", target: int | str | None = None,
-                           progress: Callable[[int], None] | None = None) -> SaturationResult:
+def saturation_mutagenesis(
+    lm,
+    seq: Sequence,
+    start: int = 0,
+    end: int | None = None,
+    *,
+    batch_size: int = 64,
+    orientation: str = "forward",
+    target: int | str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> SaturationResult:
     """Every single-base substitution in ``seq.seq[start:end]`` (0-based, half-open), scored in batches."""
     L = len(seq.seq)
     end = L if end is None else end
     if not (0 <= start < end <= L):
         raise InputError(f"window {start}-{end} is outside the sequence (length {L})", record=seq.id)
     mutants, rows = _mutants(seq, start, end)
-    probs = class_probabilities(lm, [seq] + mutants, batch_size=batch_size, orientation=orientation,
-                                progress=progress)
+    probs = class_probabilities(lm, [seq] + mutants, batch_size=batch_size, orientation=orientation, progress=progress)
     t = target_class(lm, probs[0], target)
     p_ref, p_alt = float(probs[0, t]), probs[1:, t]
     sc = effect_scores(np.full(len(p_alt), p_ref), p_alt)
     table = pd.DataFrame({"id": seq.id, "position": [r[0] for r in rows]})
     if seq.has_coordinates:
         table["genomic_position"] = seq.genomic_positions()[table["position"].to_numpy()]
-    table = table.assign(ref=[r[1] for r in rows], alt=[r[2] for r in rows], p_ref=p_ref, p_alt=p_alt,
-                         delta=sc["delta"], diff=sc["diff"], logOR=sc["logOR"])
+    table = table.assign(
+        ref=[r[1] for r in rows],
+        alt=[r[2] for r in rows],
+        p_ref=p_ref,
+        p_alt=p_alt,
+        delta=sc["delta"],
+        diff=sc["diff"],
+        logOR=sc["logOR"],
+    )
     effect = np.zeros((4, end - start))
     effect[[BASES.index(r[2]) for r in rows], [r[0] - start for r in rows]] = sc["delta"]
     return SaturationResult(seq.id, start, end, seq.seq[start:end], t, p_ref, table, effect)
@@ -107,8 +122,7 @@ class ISM(Lens):
 
     @property
     def score_name(self) -> str:
-        return {"maxabs": "ISM max |Δp|", "mean": "ISM mean Δp", "toward-ref": "ISM p_ref − mean p_alt"}[
-            self.summary]
+        return {"maxabs": "ISM max |Δp|", "mean": "ISM mean Δp", "toward-ref": "ISM p_ref − mean p_alt"}[self.summary]
 
     def describe(self) -> str:
         target = "" if self.target is None else f", class {self.target}"
@@ -117,8 +131,9 @@ class ISM(Lens):
     def compute(self, model, sequences, *, batch_size, overlap, progress):
         done = 0
         for seq in sequences:
-            res = saturation_mutagenesis(model, seq, batch_size=max(batch_size, 64), orientation=self.orientation,
-                                         target=self.target)
+            res = saturation_mutagenesis(
+                model, seq, batch_size=max(batch_size, 64), orientation=self.orientation, target=self.target
+            )
             done += 1
             if progress:
                 progress(done)

@@ -19,6 +19,7 @@ The hooks do nothing unless the calling thread is inside :func:`capturing`; what
 :class:`contextvars.ContextVar`, so concurrent calls on one shared model (two dashboard sessions) never see each
 other's tensors, and the model itself is never changed after loading.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -56,8 +57,11 @@ def alibi_qkv_modules(model):
     mods = []
     for layer in layers:
         sa = getattr(getattr(layer, "attention", None), "self", None)
-        if sa is None or not isinstance(getattr(sa, "Wqkv", None), torch.nn.Linear) or not hasattr(
-                sa, "num_attention_heads"):
+        if (
+            sa is None
+            or not isinstance(getattr(sa, "Wqkv", None), torch.nn.Linear)
+            or not hasattr(sa, "num_attention_heads")
+        ):
             return None
         mods.append(sa)
     return mods, enc
@@ -68,17 +72,22 @@ def choose_path(model) -> str:
     cfg = model.config
     if alibi_qkv_modules(model) is not None:
         return "alibi-qkv"
-    if (self_attention_modules(model) is not None and getattr(cfg, "model_type", "") in _HOOK_MODEL_TYPES
-            and getattr(cfg, "position_embedding_type", "absolute") == "absolute"):
+    if (
+        self_attention_modules(model) is not None
+        and getattr(cfg, "model_type", "") in _HOOK_MODEL_TYPES
+        and getattr(cfg, "position_embedding_type", "absolute") == "absolute"
+    ):
         return "qk-hooks"
     return "eager"
 
 
 def describe_path(path: str) -> str:
     """The attention path in words (model cards, provenance)."""
-    return {"qk-hooks": "fused SDPA + attention formed from the query/key projections",
-            "alibi-qkv": "recomputed from each layer's fused Wqkv projection and the encoder's ALiBi bias",
-            "eager": "eager attention (output_attentions)"}[path]
+    return {
+        "qk-hooks": "fused SDPA + attention formed from the query/key projections",
+        "alibi-qkv": "recomputed from each layer's fused Wqkv projection and the encoder's ALiBi bias",
+        "eager": "eager attention (output_attentions)",
+    }[path]
 
 
 def install_capture_hooks(model, path: str) -> None:
@@ -99,6 +108,7 @@ def _keeper(layer: int, what: str):
         if box is None or layer not in box["layers"]:
             return
         box[(layer, what)] = output[:, :1] if (what == "q" and box["rows_only"]) else output
+
     return hook
 
 
@@ -122,7 +132,7 @@ def qk_attention(q, k, mask, n_heads: int, head_dim: int):
     B, T = mask.shape
     qh = q.float().view(B, q.shape[1], n_heads, head_dim).transpose(1, 2)
     kh = k.float().view(B, T, n_heads, head_dim).transpose(1, 2)
-    sc = (qh @ kh.transpose(-1, -2)) * (head_dim ** -0.5)
+    sc = (qh @ kh.transpose(-1, -2)) * (head_dim**-0.5)
     sc = sc.masked_fill((mask == 0)[:, None, None, :], float("-inf"))
     return torch.softmax(sc, dim=-1)
 
@@ -146,7 +156,7 @@ def alibi_attention(qkv, mask, alibi, n_heads: int, head_dim: int, rows_only: bo
     nq = 1 if rows_only else T
     q = full[:, :nq, 0].transpose(1, 2)
     k = full[:, :, 1].transpose(1, 2)
-    sc = (q @ k.transpose(-1, -2)) * (head_dim ** -0.5) + alibi[0, :, :nq, :T].float()
+    sc = (q @ k.transpose(-1, -2)) * (head_dim**-0.5) + alibi[0, :, :nq, :T].float()
     sc = sc.masked_fill((mask == 0)[:, None, None, :], float("-inf"))
     return torch.softmax(sc, dim=-1)
 
@@ -162,13 +172,13 @@ def attention_from_capture(model, path: str, box: dict, mask, rows_only: bool) -
         mods = self_attention_modules(model)
         for li in sorted(box["layers"]):
             sa = mods[li]
-            out[li] = qk_attention(box[(li, "q")], box[(li, "k")], mask, sa.num_attention_heads,
-                                   sa.attention_head_size)
+            out[li] = qk_attention(box[(li, "q")], box[(li, "k")], mask, sa.num_attention_heads, sa.attention_head_size)
     else:
         mods, enc = alibi_qkv_modules(model)
         for li in sorted(box["layers"]):
-            out[li] = alibi_attention(box[(li, "qkv")], mask, enc.alibi, mods[li].num_attention_heads,
-                                      head_dim(mods[li]), rows_only)
+            out[li] = alibi_attention(
+                box[(li, "qkv")], mask, enc.alibi, mods[li].num_attention_heads, head_dim(mods[li]), rows_only
+            )
     return out
 
 

@@ -11,6 +11,7 @@ through the model, and reduced immediately to:
 Full ``T x T`` matrices exist only inside one batch; :func:`token_matrices` returns them for one sequence (head view).
 Records come out in input order from a bounded buffer, so memory does not grow with the number of sequences.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
@@ -46,7 +47,7 @@ class WindowOutput:
     cls: np.ndarray | None = None
     rollout: np.ndarray | None = None
     probs: np.ndarray | None = None
-    layers: tuple[int, ...] | None = None    # model layers held in ``cls`` (None: all, in order)
+    layers: tuple[int, ...] | None = None  # model layers held in ``cls`` (None: all, in order)
 
 
 @dataclass
@@ -71,7 +72,7 @@ class RecordOutput:
     forward: OrientationOutput | None = None
     reverse: OrientationOutput | None = None
     meta: dict = field(default_factory=dict)
-    sequence: Sequence | None = None          # the input record (lets callers stream without keeping a list)
+    sequence: Sequence | None = None  # the input record (lets callers stream without keeping a list)
 
     @property
     def probs(self) -> np.ndarray | None:
@@ -98,8 +99,8 @@ def _pad_batch(lm: LoadedModel, batch: list[Encoded]):
     ids = np.full((B, T), lm.tokenizer.pad_id, dtype=np.int64)
     mask = np.zeros((B, T), dtype=np.int64)
     for i, e in enumerate(batch):
-        ids[i, :len(e)] = e.ids
-        mask[i, :len(e)] = 1
+        ids[i, : len(e)] = e.ids
+        mask[i, : len(e)] = 1
     pin = lm.device.startswith("cuda")
     t_ids, t_mask = torch.from_numpy(ids), torch.from_numpy(mask)
     if pin:
@@ -134,18 +135,21 @@ def _attention_call(lm: LoadedModel, ids, mask, layers, rows_only: bool):
     if lm.attention_path == "eager":
         out = lm.model(input_ids=ids, attention_mask=mask, output_attentions=True)
         if not out.attentions:
-            raise InputError(f"model '{lm.name}' returned no attention weights: its own code does not expose "
-                             "them, and its layers are neither BERT's (query/key projections) nor DNABERT-2's "
-                             "(fused Wqkv with an ALiBi bias), from which dnalens could recompute them; "
-                             "predictions and mutation maps still work")
+            raise InputError(
+                f"model '{lm.name}' returned no attention weights: its own code does not expose "
+                "them, and its layers are neither BERT's (query/key projections) nor DNABERT-2's "
+                "(fused Wqkv with an ALiBi bias), from which dnalens could recompute them; "
+                "predictions and mutation maps still work"
+            )
         return out, {li: out.attentions[li][:, :, :1] if rows_only else out.attentions[li] for li in layers}
     with capturing(layers, rows_only) as box:
         out = lm.model(input_ids=ids, attention_mask=mask)
     return out, attention_from_capture(lm.model, lm.attention_path, box, mask, rows_only)
 
 
-def _forward(lm: LoadedModel, batch: list[Encoded], want_attention: bool, rollout: bool,
-             layers: tuple[int, ...] | None = None):
+def _forward(
+    lm: LoadedModel, batch: list[Encoded], want_attention: bool, rollout: bool, layers: tuple[int, ...] | None = None
+):
     """Run one padded batch; returns ``(probs [B, C] or None, cls [B, n_layers_kept, heads, T] or None,
     rollout [B, T] or None)``. Only the [CLS] rows are formed unless rollout needs the full matrices."""
     import torch
@@ -161,18 +165,25 @@ def _forward(lm: LoadedModel, batch: list[Encoded], want_attention: bool, rollou
         keep = range(lm.n_layers) if rollout else chosen
         out, mats = _attention_call(lm, ids, mask, keep, rows_only=not rollout)
         probs = class_probabilities(lm, out)
-        cls = torch.stack([mats[li][:, :, 0, :] for li in chosen], dim=1).float().cpu().numpy() \
-            if want_attention else None
+        cls = (
+            torch.stack([mats[li][:, :, 0, :] for li in chosen], dim=1).float().cpu().numpy()
+            if want_attention
+            else None
+        )
         roll = rollout_cls([mats[li] for li in range(lm.n_layers)], mask).cpu().numpy() if rollout else None
     return probs, cls, roll
 
 
-def _jobs_for(lm: LoadedModel, rec_idx: int, seq: Sequence, orientations: list[str], overlap: int | None
-              ) -> tuple[dict, list[_Job]]:
+def _jobs_for(
+    lm: LoadedModel, rec_idx: int, seq: Sequence, orientations: list[str], overlap: int | None
+) -> tuple[dict, list[_Job]]:
     L = len(seq.seq)
     if L < lm.tokenizer.min_length():
-        raise InputError(f"sequence of length {L} is shorter than the model's k-mer size "
-                         f"{lm.tokenizer.min_length()}", source=seq.source or None, record=seq.id)
+        raise InputError(
+            f"sequence of length {L} is shorter than the model's k-mer size {lm.tokenizer.min_length()}",
+            source=seq.source or None,
+            record=seq.id,
+        )
     windows = plan_windows(L, lm.tokenizer.window_nt(), overlap)
     jobs = []
     for orient in orientations:
@@ -182,10 +193,19 @@ def _jobs_for(lm: LoadedModel, rec_idx: int, seq: Sequence, orientations: list[s
     return {"windows": windows}, jobs
 
 
-def run(lm: LoadedModel, seqs: Iterable[Sequence], *, batch_size: int = 32, orientation: str = "forward",
-        attention: bool = True, rollout: bool = False, overlap: int | None = None,
-        chunk_windows: int | None = None, progress: Callable[[int], None] | None = None,
-        cls_layers: tuple[int, ...] | None = None) -> Iterator[RecordOutput]:
+def run(
+    lm: LoadedModel,
+    seqs: Iterable[Sequence],
+    *,
+    batch_size: int = 32,
+    orientation: str = "forward",
+    attention: bool = True,
+    rollout: bool = False,
+    overlap: int | None = None,
+    chunk_windows: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    cls_layers: tuple[int, ...] | None = None,
+) -> Iterator[RecordOutput]:
     """Run the model over ``seqs``; yields one :class:`RecordOutput` per sequence, in input order.
 
     orientation: how the model reads each sequence: 'forward', 'reverse' (its reverse complement) or 'both'.
@@ -212,15 +232,20 @@ def run(lm: LoadedModel, seqs: Iterable[Sequence], *, batch_size: int = 32, orie
         results: dict[tuple[int, str, int], WindowOutput] = {}
         order = sorted(range(len(jobs)), key=lambda j: len(jobs[j].enc))
         for b0 in range(0, len(order), batch_size):
-            batch = [jobs[j] for j in order[b0:b0 + batch_size]]
+            batch = [jobs[j] for j in order[b0 : b0 + batch_size]]
             probs, cls, roll = _forward(lm, [j.enc for j in batch], attention, rollout, cls_layers)
             for i, job in enumerate(batch):
                 n = len(job.enc)
                 results[(job.rec, job.orientation, job.win)] = WindowOutput(
-                    start=job.start, end=job.end, spans=job.enc.spans, ids=job.enc.ids,
+                    start=job.start,
+                    end=job.end,
+                    spans=job.enc.spans,
+                    ids=job.enc.ids,
                     cls=None if cls is None else np.ascontiguousarray(cls[i, :, :, :n]),
                     rollout=None if roll is None else np.ascontiguousarray(roll[i, :n]),
-                    probs=None if probs is None else probs[i], layers=cls_layers)
+                    probs=None if probs is None else probs[i],
+                    layers=cls_layers,
+                )
         for seq, info in pending:
             rec = info["index"]
             out = RecordOutput(id=seq.id, index=rec, length=len(seq.seq), sequence=seq)
@@ -245,12 +270,20 @@ def run(lm: LoadedModel, seqs: Iterable[Sequence], *, batch_size: int = 32, orie
         yield from flush()
 
 
-def predict(lm: LoadedModel, seqs: Iterable[Sequence], *, batch_size: int = 32, orientation: str = "forward",
-            progress: Callable[[int], None] | None = None) -> Iterator[tuple[str, np.ndarray]]:
+def predict(
+    lm: LoadedModel,
+    seqs: Iterable[Sequence],
+    *,
+    batch_size: int = 32,
+    orientation: str = "forward",
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[tuple[str, np.ndarray]]:
     """Class probabilities per sequence: yields ``(id, probs [n_classes])``."""
     if not lm.has_classifier:
-        raise InputError(f"model '{lm.name}' has no classification head (it is a pre-trained-only checkpoint): "
-                         "predictions are absent; attention still works")
+        raise InputError(
+            f"model '{lm.name}' has no classification head (it is a pre-trained-only checkpoint): "
+            "predictions are absent; attention still works"
+        )
     for rec in run(lm, seqs, batch_size=batch_size, orientation=orientation, attention=False, progress=progress):
         yield rec.id, rec.probs
 
@@ -265,8 +298,10 @@ def token_matrices(lm: LoadedModel, seq: str, start: int = 0, end: int | None = 
     end = len(seq) if end is None else end
     sub = seq[start:end]
     if len(sub) > lm.tokenizer.window_nt():
-        raise InputError(f"window of {len(sub)} bases is longer than the model holds "
-                         f"({lm.tokenizer.window_nt()}); choose a smaller window")
+        raise InputError(
+            f"window of {len(sub)} bases is longer than the model holds "
+            f"({lm.tokenizer.window_nt()}); choose a smaller window"
+        )
     enc = lm.tokenizer.encode(sub)
     ids, mask = _pad_batch(lm, [enc])
     with torch.inference_mode():

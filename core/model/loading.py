@@ -9,6 +9,7 @@
 * No network: hub ids are resolved from the local Hugging Face cache only, unless ``allow_download=True``.
 * ``trust_remote_code`` is off unless asked for.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -37,7 +38,7 @@ class LoadedModel:
     path is fixed, and every call keeps its own state, so one loaded model can serve several threads.
     """
 
-    model: object                       # torch.nn.Module
+    model: object  # torch.nn.Module
     tokenizer: TokenizerFamily
     hf_tokenizer: object
     name: str
@@ -47,15 +48,15 @@ class LoadedModel:
     n_layers: int
     n_heads: int
     max_tokens: int
-    num_labels: int | None              # None: no classification head
+    num_labels: int | None  # None: no classification head
     id2label: dict = field(default_factory=dict)
     device: str = "cpu"
     dtype: str = "float32"
     config_hash: str = ""
     metrics: dict = field(default_factory=dict)
-    remote_code: bool = False           # the checkpoint's own Python code runs (the user allowed it)
-    attention_path: str = "eager"       # see core.model.attention_paths
-    is_masked_lm: bool = False          # has a masked-LM head (BertForMaskedLM): the mlm lens works
+    remote_code: bool = False  # the checkpoint's own Python code runs (the user allowed it)
+    attention_path: str = "eager"  # see core.model.attention_paths
+    is_masked_lm: bool = False  # has a masked-LM head (BertForMaskedLM): the mlm lens works
 
     @property
     def has_classifier(self) -> bool:
@@ -72,15 +73,24 @@ class LoadedModel:
         from .attention_paths import describe_path
 
         return {
-            "name": self.name, "path": self.path, "family": self.family, "k": self.k,
-            "layers": self.n_layers, "heads": self.n_heads, "max_tokens": self.max_tokens,
+            "name": self.name,
+            "path": self.path,
+            "family": self.family,
+            "k": self.k,
+            "layers": self.n_layers,
+            "heads": self.n_heads,
+            "max_tokens": self.max_tokens,
             "vocab_size": getattr(self.model.config, "vocab_size", None),
             "hidden_size": getattr(self.model.config, "hidden_size", None),
             "architecture": type(self.model).__name__,
             "labels": self.label_names if self.has_classifier else None,
-            "device": self.device, "dtype": self.dtype, "config_hash": self.config_hash,
-            "metrics": self.metrics or None, "remote_code": self.remote_code,
-            "attention": describe_path(self.attention_path), "masked_lm": self.is_masked_lm,
+            "device": self.device,
+            "dtype": self.dtype,
+            "config_hash": self.config_hash,
+            "metrics": self.metrics or None,
+            "remote_code": self.remote_code,
+            "attention": describe_path(self.attention_path),
+            "masked_lm": self.is_masked_lm,
         }
 
 
@@ -104,23 +114,24 @@ def _config_hash(path: Path) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def _resolve_path(name_or_path: str | None, allow_download: bool, cache_dir: str | None = None
-                  ) -> tuple[str, Path]:
+def _resolve_path(name_or_path: str | None, allow_download: bool, cache_dir: str | None = None) -> tuple[str, Path]:
     """Local folder for a model argument: None/'demo' -> shipped demo; folder; or a hub id in the local cache."""
     if name_or_path in (None, "", "demo"):
         if not (DEMO_MODEL_DIR / "config.json").exists():
-            raise ModelError(f"the demo model is missing from {DEMO_MODEL_DIR}; rebuild it with "
-                             "`dnalens train-demo`")
+            raise ModelError(f"the demo model is missing from {DEMO_MODEL_DIR}; rebuild it with `dnalens train-demo`")
         return "demo", DEMO_MODEL_DIR
     p = Path(os.path.expanduser(str(name_or_path)))
     if p.is_dir():
         if not (p / "config.json").exists():
-            raise ModelError(f"model folder '{p}' has no config.json; point --model at a checkpoint folder "
-                             "(config.json, model weights, vocab.txt or tokenizer.json)")
+            raise ModelError(
+                f"model folder '{p}' has no config.json; point --model at a checkpoint folder "
+                "(config.json, model weights, vocab.txt or tokenizer.json)"
+            )
         return p.name, p
     if p.exists() or not _HUB_ID_RE.match(str(name_or_path)):
-        raise ModelError(f"model folder '{name_or_path}' not found (and it is not a Hugging Face id such as "
-                         "zhihan1996/DNA_bert_6)")
+        raise ModelError(
+            f"model folder '{name_or_path}' not found (and it is not a Hugging Face id such as zhihan1996/DNA_bert_6)"
+        )
     # a Hugging Face hub id such as zhihan1996/DNA_bert_6
     from huggingface_hub import snapshot_download
 
@@ -131,7 +142,8 @@ def _resolve_path(name_or_path: str | None, allow_download: bool, cache_dir: str
             f"model '{name_or_path}' is not a local folder and is not in the local Hugging Face cache "
             f"({cache_dir or os.environ.get('HF_HUB_CACHE') or '~/.cache/huggingface/hub'}); dnalens does not download at run "
             f"time. On a machine with internet run `huggingface-cli download {name_or_path}` and copy the cache, or "
-            f"save the checkpoint to a folder and pass that folder. ({type(exc).__name__})") from None
+            f"save the checkpoint to a folder and pass that folder. ({type(exc).__name__})"
+        ) from None
     return str(name_or_path), Path(local)
 
 
@@ -144,11 +156,14 @@ def _load_hf_tokenizer(path: Path, trust_remote_code: bool, model_type: str = "b
         except Exception:
             pass
     try:
-        return AutoTokenizer.from_pretrained(str(path), do_lower_case=False, trust_remote_code=trust_remote_code,
-                                             local_files_only=True)
+        return AutoTokenizer.from_pretrained(
+            str(path), do_lower_case=False, trust_remote_code=trust_remote_code, local_files_only=True
+        )
     except Exception as exc:
-        raise ModelError(f"cannot load a tokenizer from '{path}' ({exc}); a DNABERT checkpoint needs vocab.txt "
-                         "and tokenizer_config.json") from None
+        raise ModelError(
+            f"cannot load a tokenizer from '{path}' ({exc}); a DNABERT checkpoint needs vocab.txt "
+            "and tokenizer_config.json"
+        ) from None
 
 
 def detect_family(vocab: dict[str, int]) -> tuple[str, int | None]:
@@ -162,15 +177,17 @@ def detect_family(vocab: dict[str, int]) -> tuple[str, int | None]:
     return "bpe", None
 
 
-def build_tokenizer(hf_tok, max_tokens: int, family: str | None = None, k: int | None = None,
-                    stride: int = 1) -> tuple[TokenizerFamily, str, int | None]:
+def build_tokenizer(
+    hf_tok, max_tokens: int, family: str | None = None, k: int | None = None, stride: int = 1
+) -> tuple[TokenizerFamily, str, int | None]:
     vocab = hf_tok.get_vocab()
     fam, kk = detect_family(vocab)
     family = family or fam
     if family == "kmer":
         if k is not None and kk is not None and k != kk:
-            raise ModelError(f"--kmer {k} does not match the model's vocabulary, which holds {kk}-mers "
-                             f"({len(vocab)} tokens)")
+            raise ModelError(
+                f"--kmer {k} does not match the model's vocabulary, which holds {kk}-mers ({len(vocab)} tokens)"
+            )
         k = k or kk or DNABERT_VOCAB_K.get(len(vocab))
         if k is None:
             raise ModelError("cannot tell k from the vocabulary; pass --kmer")
@@ -192,14 +209,22 @@ def build_tokenizer(hf_tok, max_tokens: int, family: str | None = None, k: int |
             if a >= 0:
                 covered[a:b] += 1
         if (unk is not None and unk in enc.ids.tolist()) or not (covered == 1).all():
-            raise ModelError("this tokenizer does not split raw DNA into tokens with nucleotide offsets, so the "
-                             "'bpe' family does not fit it (for DNABERT k-mer vocabularies use 'kmer')")
+            raise ModelError(
+                "this tokenizer does not split raw DNA into tokens with nucleotide offsets, so the "
+                "'bpe' family does not fit it (for DNABERT k-mer vocabularies use 'kmer')"
+            )
         return tok, "bpe", None
     raise ModelError(f"unknown tokenizer family '{family}' (use kmer, nonoverlap or bpe)")
 
 
-def _check_weights(name: str, arch: str, info: dict, has_remote_code: bool, trust_remote_code: bool,
-                   may_miss: tuple[str, ...] = (".pooler.", ".contact_head.")) -> None:
+def _check_weights(
+    name: str,
+    arch: str,
+    info: dict,
+    has_remote_code: bool,
+    trust_remote_code: bool,
+    may_miss: tuple[str, ...] = (".pooler.", ".contact_head."),
+) -> None:
     """Refuse a model whose encoder (or classification head) was not in the checkpoint: transformers would fill
     those weights randomly and every score would be noise. Only parameters whose names contain one of ``may_miss``
     may be missing: ESM's contact head and, without a classification head, the pooler (pre-trained-only
@@ -208,13 +233,17 @@ def _check_weights(name: str, arch: str, info: dict, has_remote_code: bool, trus
     if not missing:
         return
     unused = sorted(info.get("unexpected_keys", []))
-    msg = (f"the weights of '{name}' do not fit the {arch} that was built for it: {len(missing)} parameters are "
-           f"missing from the checkpoint (e.g. {sorted(missing)[0]})")
+    msg = (
+        f"the weights of '{name}' do not fit the {arch} that was built for it: {len(missing)} parameters are "
+        f"missing from the checkpoint (e.g. {sorted(missing)[0]})"
+    )
     if unused:
         msg += f" and {len(unused)} in it are unused (e.g. {unused[0]})"
     if has_remote_code and not trust_remote_code:
-        msg += (". The checkpoint ships its own model code (auto_map in config.json; DNABERT-2 does): pass "
-                "--trust-remote-code (dashboard: 'trust remote code') if you trust it")
+        msg += (
+            ". The checkpoint ships its own model code (auto_map in config.json; DNABERT-2 does): pass "
+            "--trust-remote-code (dashboard: 'trust remote code') if you trust it"
+        )
     else:
         msg += ". Check that config.json belongs to these weights"
     raise ModelError(msg)
@@ -237,8 +266,9 @@ def _read_config(name: str, path: Path, trust_remote_code: bool):
         return AutoConfig.from_pretrained(str(path), trust_remote_code=trust_remote_code, local_files_only=True)
     except ValueError as exc:
         if "trust_remote_code" in str(exc):
-            raise ModelError(f"model '{name}' needs custom code from its repository; pass --trust-remote-code "
-                             "only if you trust it") from None
+            raise ModelError(
+                f"model '{name}' needs custom code from its repository; pass --trust-remote-code only if you trust it"
+            ) from None
         raise ModelError(f"cannot read the config of '{name}': {exc}") from None
     except Exception as exc:
         raise ModelError(f"cannot read the config of '{name}': {exc}") from None
@@ -259,38 +289,53 @@ def _load_weights(name: str, path: Path, config, head: str, dtype: str, trust_re
     import torch
     from transformers import AutoModel, AutoModelForMaskedLM, AutoModelForSequenceClassification
 
-    auto = {"classifier": AutoModelForSequenceClassification, "masked-lm": AutoModelForMaskedLM,
-            "encoder": AutoModel}[head]
-    kwargs = dict(trust_remote_code=trust_remote_code, local_files_only=True, dtype=getattr(torch, dtype),
-                  output_loading_info=True)
+    auto = {"classifier": AutoModelForSequenceClassification, "masked-lm": AutoModelForMaskedLM, "encoder": AutoModel}[
+        head
+    ]
+    kwargs = dict(
+        trust_remote_code=trust_remote_code,
+        local_files_only=True,
+        dtype=getattr(torch, dtype),
+        output_loading_info=True,
+    )
     try:
         try:
             model, info = auto.from_pretrained(str(path), **kwargs)
         except (ValueError, TypeError) as exc:
             if head != "masked-lm" or "trust_remote_code" in str(exc):
                 raise
-            model, info = AutoModel.from_pretrained(str(path), **kwargs)      # no MLM class for this model type
+            model, info = AutoModel.from_pretrained(str(path), **kwargs)  # no MLM class for this model type
     except Exception as exc:
         raise ModelError(f"cannot load the weights of '{name}': {exc}") from None
-    if head == "masked-lm" and info.get("missing_keys") and all(
-            k.startswith(("cls.", "lm_head.")) for k in info["missing_keys"]):
-        return _load_weights(name, path, config, "encoder", dtype, trust_remote_code)   # no trained MLM head
+    if (
+        head == "masked-lm"
+        and info.get("missing_keys")
+        and all(k.startswith(("cls.", "lm_head.")) for k in info["missing_keys"])
+    ):
+        return _load_weights(name, path, config, "encoder", dtype, trust_remote_code)  # no trained MLM head
     may_miss = (".contact_head.",) if head == "classifier" else (".pooler.", ".contact_head.")
-    _check_weights(name, type(model).__name__, info, has_remote_code=bool(getattr(config, "auto_map", None)),
-                   trust_remote_code=trust_remote_code, may_miss=may_miss)
+    _check_weights(
+        name,
+        type(model).__name__,
+        info,
+        has_remote_code=bool(getattr(config, "auto_map", None)),
+        trust_remote_code=trust_remote_code,
+        may_miss=may_miss,
+    )
     model.eval()
-    model.requires_grad_(False)             # gradients flow to the inputs only (attribution lenses)
+    model.requires_grad_(False)  # gradients flow to the inputs only (attribution lenses)
     return model
 
 
 def _max_tokens(config, hf_tok) -> int:
     max_pos = int(getattr(config, "max_position_embeddings", 512) or 512)
     tok_max = getattr(hf_tok, "model_max_length", None)
-    max_tokens = min(max_pos, tok_max) if tok_max and tok_max < 10 ** 6 else max_pos
+    max_tokens = min(max_pos, tok_max) if tok_max and tok_max < 10**6 else max_pos
     model_type = getattr(config, "model_type", "")
     if model_type in ("roberta", "xlm-roberta", "camembert") or (
-            model_type == "esm" and getattr(config, "position_embedding_type", "") == "absolute"):
-        max_tokens -= 2                       # position ids start at padding_idx + 1
+        model_type == "esm" and getattr(config, "position_embedding_type", "") == "absolute"
+    ):
+        max_tokens -= 2  # position ids start at padding_idx + 1
     return max_tokens
 
 
@@ -315,14 +360,23 @@ def _fix_attention_path(model) -> str:
         try:
             model.set_attn_implementation("eager")
         except Exception:
-            pass                              # remote code without the switch: attention may be unavailable
+            pass  # remote code without the switch: attention may be unavailable
     install_capture_hooks(model, path)
     return path
 
 
-def load_model(name_or_path: str | None = None, *, device: str = "auto", dtype: str = "float32",
-               trust_remote_code: bool = False, kmer: int | None = None, family: str | None = None,
-               stride: int = 1, allow_download: bool = False, cache_dir: str | None = None) -> LoadedModel:
+def load_model(
+    name_or_path: str | None = None,
+    *,
+    device: str = "auto",
+    dtype: str = "float32",
+    trust_remote_code: bool = False,
+    kmer: int | None = None,
+    family: str | None = None,
+    stride: int = 1,
+    allow_download: bool = False,
+    cache_dir: str | None = None,
+) -> LoadedModel:
     """Load a checkpoint for attention, prediction and the lenses. ``None`` or ``'demo'`` loads the demo model."""
     from transformers.utils import logging as hf_logging
 
@@ -342,15 +396,29 @@ def load_model(name_or_path: str | None = None, *, device: str = "auto", dtype: 
     tokenizer, fam, k = build_tokenizer(hf_tok, _max_tokens(config, hf_tok), family, kmer, stride)
     classifier = head == "classifier"
     id2label = {int(i): v for i, v in (getattr(config, "id2label", None) or {}).items()} if classifier else {}
-    return LoadedModel(model=model, tokenizer=tokenizer, hf_tokenizer=hf_tok, name=name, path=str(path),
-                       family=fam, k=k, n_layers=int(getattr(config, "num_hidden_layers", 0)),
-                       n_heads=int(getattr(config, "num_attention_heads", 0)), max_tokens=tokenizer.max_tokens,
-                       num_labels=int(config.num_labels) if classifier else None, id2label=id2label, device=dev,
-                       dtype=dtype, config_hash=_config_hash(path), metrics=_read_metrics(path),
-                       remote_code=bool(trust_remote_code and getattr(config, "auto_map", None)),
-                       attention_path=attention_path,
-                       is_masked_lm=head == "masked-lm" and hasattr(model, "get_output_embeddings")
-                       and model.get_output_embeddings() is not None)
+    return LoadedModel(
+        model=model,
+        tokenizer=tokenizer,
+        hf_tokenizer=hf_tok,
+        name=name,
+        path=str(path),
+        family=fam,
+        k=k,
+        n_layers=int(getattr(config, "num_hidden_layers", 0)),
+        n_heads=int(getattr(config, "num_attention_heads", 0)),
+        max_tokens=tokenizer.max_tokens,
+        num_labels=int(config.num_labels) if classifier else None,
+        id2label=id2label,
+        device=dev,
+        dtype=dtype,
+        config_hash=_config_hash(path),
+        metrics=_read_metrics(path),
+        remote_code=bool(trust_remote_code and getattr(config, "auto_map", None)),
+        attention_path=attention_path,
+        is_masked_lm=head == "masked-lm"
+        and hasattr(model, "get_output_embeddings")
+        and model.get_output_embeddings() is not None,
+    )
 
 
 def known_models(extra: list[str] | None = None) -> list[dict]:
@@ -374,11 +442,24 @@ def known_models(extra: list[str] | None = None) -> list[dict]:
                 metrics = json.loads((path / "training_metrics.json").read_text())
             except ValueError:
                 pass
-        labels = list((cfg.get("id2label") or {}).values()) if any(
-            a.endswith("ForSequenceClassification") for a in cfg.get("architectures") or []) else None
-        out.append({"name": name, "path": str(path), "architecture": (cfg.get("architectures") or ["?"])[0],
-                    "layers": cfg.get("num_hidden_layers"), "heads": cfg.get("num_attention_heads"),
-                    "hidden_size": cfg.get("hidden_size"), "vocab_size": cfg.get("vocab_size"),
-                    "k": DNABERT_VOCAB_K.get(cfg.get("vocab_size")), "labels": labels,
-                    "accuracy": metrics.get("accuracy"), "auroc": metrics.get("auroc")})
+        labels = (
+            list((cfg.get("id2label") or {}).values())
+            if any(a.endswith("ForSequenceClassification") for a in cfg.get("architectures") or [])
+            else None
+        )
+        out.append(
+            {
+                "name": name,
+                "path": str(path),
+                "architecture": (cfg.get("architectures") or ["?"])[0],
+                "layers": cfg.get("num_hidden_layers"),
+                "heads": cfg.get("num_attention_heads"),
+                "hidden_size": cfg.get("hidden_size"),
+                "vocab_size": cfg.get("vocab_size"),
+                "k": DNABERT_VOCAB_K.get(cfg.get("vocab_size")),
+                "labels": labels,
+                "accuracy": metrics.get("accuracy"),
+                "auroc": metrics.get("auroc"),
+            }
+        )
     return out

@@ -4,6 +4,7 @@
 ``logOR = log2(p_ref / (1 - p_ref)) - log2(p_alt / (1 - p_alt))`` (> 0: the change **lowers** the prediction).
 Probabilities are clipped to ``[1e-6, 1 - 1e-6]`` first, so nothing is infinite.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -24,8 +25,7 @@ def clip(p):
 def effect_scores(p_ref, p_alt) -> dict[str, np.ndarray]:
     """delta, DNABERT-viz's diff and logOR (> 0: the change lowers the prediction), probabilities clipped."""
     r, a = clip(p_ref), clip(p_alt)
-    return {"delta": a - r, "diff": (a - r) * np.maximum(r, a),
-            "logOR": np.log2(r / (1 - r)) - np.log2(a / (1 - a))}
+    return {"delta": a - r, "diff": (a - r) * np.maximum(r, a), "logOR": np.log2(r / (1 - r)) - np.log2(a / (1 - a))}
 
 
 def target_class(lm, probs_ref: np.ndarray | None = None, target: int | str | None = None) -> int:
@@ -47,8 +47,14 @@ def target_class(lm, probs_ref: np.ndarray | None = None, target: int | str | No
     return int(np.argmax(probs_ref))
 
 
-def class_probabilities(lm, seqs: SeqType[Sequence], *, batch_size: int = 64, orientation: str = "forward",
-                        progress: Callable[[int], None] | None = None) -> np.ndarray:
+def class_probabilities(
+    lm,
+    seqs: SeqType[Sequence],
+    *,
+    batch_size: int = 64,
+    orientation: str = "forward",
+    progress: Callable[[int], None] | None = None,
+) -> np.ndarray:
     """``[N, C]`` class probabilities of ``seqs`` in input order (read both ways: the mean of the two)."""
     from .inference import run
 

@@ -12,6 +12,7 @@ tracks, window stitching, head views) only looks at these spans, so the families
 
 DNABERT vocabulary: ``[PAD] [UNK] [CLS] [SEP] [MASK]`` then every k-mer in ``itertools.product('ATCG')`` order.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -40,7 +41,7 @@ def dnabert_vocab(k: int) -> list[str]:
 
 def seq_to_kmers(seq: str, k: int, stride: int = 1) -> list[str]:
     """Overlapping k-mers of ``seq`` (DNABERT's ``seq2kmer`` for stride 1): ``(L-k)//stride + 1`` strings."""
-    return [seq[i:i + k] for i in range(0, len(seq) - k + 1, stride)]
+    return [seq[i : i + k] for i in range(0, len(seq) - k + 1, stride)]
 
 
 def kmer_text(seq: str, k: int) -> str:
@@ -66,12 +67,12 @@ class Encoded:
 
 class TokenizerFamily(Protocol):
     family: str
-    max_tokens: int          # model window, special tokens included
+    max_tokens: int  # model window, special tokens included
     pad_id: int
 
     def encode(self, seq: str) -> Encoded: ...
-    def window_nt(self) -> int: ...       # most nucleotides one window can hold
-    def min_length(self) -> int: ...      # shortest sequence that yields a token
+    def window_nt(self) -> int: ...  # most nucleotides one window can hold
+    def min_length(self) -> int: ...  # shortest sequence that yields a token
     def tokens(self, ids: np.ndarray) -> list[str]: ...
 
 
@@ -93,7 +94,7 @@ class KmerTokenizer:
         except KeyError as exc:
             raise ValueError(f"k-mer vocabulary lacks the special token {exc}") from None
         # table: base-4 index of a k-mer (ATCG digits) -> token id
-        self._table = np.full(4 ** k, self.unk_id, dtype=np.int64)
+        self._table = np.full(4**k, self.unk_id, dtype=np.int64)
         for i, p in enumerate(itertools.product(DNABERT_BASES, repeat=k)):
             self._table[i] = vocab.get("".join(p), self.unk_id)
         self._powers = 4 ** np.arange(k - 1, -1, -1, dtype=np.int64)
@@ -116,7 +117,7 @@ class KmerTokenizer:
         codes = _CODE[np.frombuffer(seq.encode("ascii"), dtype=np.uint8)]
         n = (L - k) // s + 1
         starts = np.arange(n, dtype=np.int64) * s
-        win = codes[starts[:, None] + np.arange(k)]                  # [n, k]
+        win = codes[starts[:, None] + np.arange(k)]  # [n, k]
         idx = np.minimum(win, 3) @ self._powers
         kmer_ids = np.where((win == 4).any(axis=1), self.unk_id, self._table[idx])
         ids = np.concatenate([[self.cls_id], kmer_ids, [self.sep_id]]).astype(np.int64)
@@ -135,8 +136,16 @@ class NonOverlappingTokenizer:
 
     family = "nonoverlap"
 
-    def __init__(self, vocab: dict[str, int], k: int = 6, max_tokens: int = 1000, cls_token: str = "<cls>",
-                 pad_token: str = "<pad>", unk_token: str = "<unk>", eos_token: str | None = None):
+    def __init__(
+        self,
+        vocab: dict[str, int],
+        k: int = 6,
+        max_tokens: int = 1000,
+        cls_token: str = "<cls>",
+        pad_token: str = "<pad>",
+        unk_token: str = "<unk>",
+        eos_token: str | None = None,
+    ):
         self.vocab, self.k, self.max_tokens = dict(vocab), k, max_tokens
         self.cls_id = vocab[cls_token]
         self.pad_id = vocab[pad_token]
@@ -154,7 +163,7 @@ class NonOverlappingTokenizer:
         ids, spans = [self.cls_id], [(-1, -1)]
         k, L = self.k, len(seq)
         for s in range(0, L, k):
-            chunk = seq[s:s + k]
+            chunk = seq[s : s + k]
             if len(chunk) == k and "N" not in chunk and chunk in self.vocab:
                 ids.append(self.vocab[chunk])
                 spans.append((s, s + k))
@@ -203,6 +212,7 @@ class OffsetsTokenizer:
 # --------------------------------------------------------------------------------------------------------------
 # token scores -> nucleotide scores
 
+
 def spread_to_nucleotides(token_scores: np.ndarray, spans: np.ndarray, length: int) -> np.ndarray:
     """Per-nucleotide score = mean of the scores of the tokens covering that base (DNABERT-viz's rule).
 
@@ -229,6 +239,7 @@ def spread_to_nucleotides(token_scores: np.ndarray, spans: np.ndarray, length: i
 
 # --------------------------------------------------------------------------------------------------------------
 # long sequences: windows and stitching
+
 
 def plan_windows(length: int, window: int, overlap: int | None = None) -> list[tuple[int, int]]:
     """Split ``[0, length)`` into windows of at most ``window`` bases overlapping by at least ``overlap``.
@@ -262,11 +273,11 @@ def stitch_windows(tracks: list[np.ndarray], windows: list[tuple[int, int]], len
     for i, ((s, e), tr) in enumerate(zip(windows, tracks)):
         pos = np.arange(s, e)
         w = np.ones(e - s)
-        if i > 0:                                   # overlap with the previous window on the left
+        if i > 0:  # overlap with the previous window on the left
             ov = windows[i - 1][1] - s
             if ov > 0:
                 w = np.minimum(w, (pos - s + 1) / (ov + 1))
-        if i < len(windows) - 1:                    # overlap with the next window on the right
+        if i < len(windows) - 1:  # overlap with the next window on the right
             ov = e - windows[i + 1][0]
             if ov > 0:
                 w = np.minimum(w, (e - pos) / (ov + 1))

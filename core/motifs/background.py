@@ -1,4 +1,5 @@
 """Background sequences: dinucleotide-shuffled positives (Altschul & Erikson 1985)."""
+
 from __future__ import annotations
 
 import random
@@ -19,7 +20,7 @@ def dinucleotide_shuffle(seq: str, rng: random.Random) -> str:
     while True:
         last_edge = {v: rng.choice(edges[v]) for v in verts if v != last}
         ok = True
-        for v in verts:                           # every vertex must reach `last` through last edges
+        for v in verts:  # every vertex must reach `last` through last edges
             seen, u = set(), v
             while u != last:
                 if u in seen or u not in last_edge:

@@ -26,6 +26,7 @@ Default mode (``parity=False``) differs: windows that reach past a sequence end 
 merged on both strands (an instance aligned through its reverse complement gets strand ``-`` and its window is
 reverse-complemented); motifs are named by the consensus of their PWM's informative core.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -46,11 +47,11 @@ from .stats import enrichment
 @dataclass
 class Motif:
     name: str
-    key: str                        # DNABERT-viz's motif key: the shortest candidate of the group
+    key: str  # DNABERT-viz's motif key: the shortest candidate of the group
     consensus: str
-    instances: pd.DataFrame         # seq_index, sequence_id, start, end, strand, core_start, core_end, window
-    counts: np.ndarray              # [W, 4] (A, C, G, T)
-    p: float                        # enrichment of the key
+    instances: pd.DataFrame  # seq_index, sequence_id, start, end, strand, core_start, core_end, window
+    counts: np.ndarray  # [W, 4] (A, C, G, T)
+    p: float  # enrichment of the key
     q: float
 
     @property
@@ -75,43 +76,75 @@ class MotifResult:
     motifs: list[Motif]
     stages: dict
     params: MotifParams
-    candidates: pd.DataFrame        # every tested candidate with x, n, p, q and whether it passed
+    candidates: pd.DataFrame  # every tested candidate with x, n, p, q and whether it passed
     background: str = ""
     explanation: str = ""
 
     def table(self) -> pd.DataFrame:
         rows = []
         for m in self.motifs:
-            rows.append({"name": m.name, "consensus": m.consensus, "key": m.key, "instances": m.n_instances,
-                         "sequences": m.n_sequences, "width": m.counts.shape[0], "p": m.p, "q": m.q})
+            rows.append(
+                {
+                    "name": m.name,
+                    "consensus": m.consensus,
+                    "key": m.key,
+                    "instances": m.n_instances,
+                    "sequences": m.n_sequences,
+                    "width": m.counts.shape[0],
+                    "p": m.p,
+                    "q": m.q,
+                }
+            )
         return pd.DataFrame(rows, columns=["name", "consensus", "key", "instances", "sequences", "width", "p", "q"])
 
     def instances(self) -> pd.DataFrame:
         if not self.motifs:
-            return pd.DataFrame(columns=["motif", "sequence_id", "seq_index", "start", "end", "strand",
-                                         "core_start", "core_end", "window"])
+            return pd.DataFrame(
+                columns=[
+                    "motif",
+                    "sequence_id",
+                    "seq_index",
+                    "start",
+                    "end",
+                    "strand",
+                    "core_start",
+                    "core_end",
+                    "window",
+                ]
+            )
         return pd.concat([m.instances.assign(motif=m.name) for m in self.motifs], ignore_index=True)[
-            ["motif", "sequence_id", "seq_index", "start", "end", "strand", "core_start", "core_end", "window"]]
+            ["motif", "sequence_id", "seq_index", "start", "end", "strand", "core_start", "core_end", "window"]
+        ]
 
 
 def _explain(stages: dict, params: MotifParams) -> str:
     if stages["regions"] == 0:
-        return ("no high-attention region was found in any positive sequence: with the "
-                f"'{params.region_rule}' rule no run of at least {params.min_len} bases passed the threshold "
-                "(flat or zero-floored scores?); try region_rule='zscore' or 'quantile', or a smaller min_len")
+        return (
+            "no high-attention region was found in any positive sequence: with the "
+            f"'{params.region_rule}' rule no run of at least {params.min_len} bases passed the threshold "
+            "(flat or zero-floored scores?); try region_rule='zscore' or 'quantile', or a smaller min_len"
+        )
     if stages["passing_fdr"] == 0:
-        return (f"{stages['tested']} candidate strings were tested but none is enriched in the positives at "
-                f"q < {params.pval_cutoff}; more sequences, a looser cutoff or a different background may help")
+        return (
+            f"{stages['tested']} candidate strings were tested but none is enriched in the positives at "
+            f"q < {params.pval_cutoff}; more sequences, a looser cutoff or a different background may help"
+        )
     if stages["kept"] == 0:
-        return (f"{stages['merged']} motifs were formed but none has at least {params.min_n_motif} instances "
-                "inside full windows" + (" (parity mode drops windows that touch a sequence end)"
-                                         if params.parity else ""))
+        return (
+            f"{stages['merged']} motifs were formed but none has at least {params.min_n_motif} instances "
+            "inside full windows" + (" (parity mode drops windows that touch a sequence end)" if params.parity else "")
+        )
     return ""
 
 
-def discover_motifs(pos_seqs: SeqType[str], pos_scores: SeqType[np.ndarray], neg_seqs: SeqType[str],
-                    params: MotifParams = MotifParams(), pos_ids: SeqType[str] | None = None,
-                    progress: Callable[[str, float], None] | None = None) -> MotifResult:
+def discover_motifs(
+    pos_seqs: SeqType[str],
+    pos_scores: SeqType[np.ndarray],
+    neg_seqs: SeqType[str],
+    params: MotifParams = MotifParams(),
+    pos_ids: SeqType[str] | None = None,
+    progress: Callable[[str, float], None] | None = None,
+) -> MotifResult:
     """Motifs the model attends to in ``pos_seqs`` (strings) given per-nucleotide ``pos_scores`` and background
     ``neg_seqs``. ``progress(stage, fraction)`` is called as stages finish."""
     pos_seqs = [s.upper() for s in pos_seqs]
@@ -126,8 +159,9 @@ def discover_motifs(pos_seqs: SeqType[str], pos_scores: SeqType[np.ndarray], neg
     enr["passed"] = enr["q"] < params.pval_cutoff
     step("enrichment", 0.5)
     passed = {c: cands[c] for c, ok in zip(names, enr["passed"]) if ok}
-    groups = merge_candidates(passed, params.min_len, params.end_gap_score,
-                              both_strands=params.both_strands and not params.parity)
+    groups = merge_candidates(
+        passed, params.min_len, params.end_gap_score, both_strands=params.both_strands and not params.parity
+    )
     n_merged = len(groups)
     if not params.parity and groups:
         groups = consolidate(groups, pos_seqs, params)
@@ -152,18 +186,41 @@ def discover_motifs(pos_seqs: SeqType[str], pos_scores: SeqType[np.ndarray], neg
                 name = f"{name}_{used_names[name]}"
             else:
                 used_names[name] = 1
-        inst = pd.DataFrame({
-            "seq_index": [w[0] for w in wins], "sequence_id": [pos_ids[w[0]] for w in wins],
-            "start": [w[1] for w in wins], "end": [w[2] for w in wins], "strand": [w[3] for w in wins],
-            "core_start": [w[5][0] for w in wins], "core_end": [w[5][1] for w in wins],
-            "window": [w[4] for w in wins]})
-        motifs.append(Motif(name=name, key=g.source or g.key, consensus=consensus(ppm), instances=inst, counts=counts,
-                            p=float(stats.loc[g.source or g.key, "p"]),
-                            q=float(stats.loc[g.source or g.key, "q"])))
+        inst = pd.DataFrame(
+            {
+                "seq_index": [w[0] for w in wins],
+                "sequence_id": [pos_ids[w[0]] for w in wins],
+                "start": [w[1] for w in wins],
+                "end": [w[2] for w in wins],
+                "strand": [w[3] for w in wins],
+                "core_start": [w[5][0] for w in wins],
+                "core_end": [w[5][1] for w in wins],
+                "window": [w[4] for w in wins],
+            }
+        )
+        motifs.append(
+            Motif(
+                name=name,
+                key=g.source or g.key,
+                consensus=consensus(ppm),
+                instances=inst,
+                counts=counts,
+                p=float(stats.loc[g.source or g.key, "p"]),
+                q=float(stats.loc[g.source or g.key, "q"]),
+            )
+        )
     step("windows", 1.0)
-    stages = {"positives": len(pos_seqs), "negatives": len(neg_seqs), "regions": n_regions,
-              "candidates": len(cands), "tested": len(names), "passing_fdr": len(passed),
-              "merged": n_merged, "consolidated": len(groups), "kept": len(motifs)}
+    stages = {
+        "positives": len(pos_seqs),
+        "negatives": len(neg_seqs),
+        "regions": n_regions,
+        "candidates": len(cands),
+        "tested": len(names),
+        "passing_fdr": len(passed),
+        "merged": n_merged,
+        "consolidated": len(groups),
+        "kept": len(motifs),
+    }
     return MotifResult(motifs, stages, params, enr, explanation=_explain(stages, params))
 
 
@@ -171,17 +228,21 @@ def _validate(pos_seqs, pos_scores, neg_seqs):
     if len(pos_seqs) == 0:
         raise InputError("no positive sequences")
     if pos_scores is None or len(pos_scores) != len(pos_seqs):
-        raise InputError(f"{len(pos_seqs)} positive sequences but "
-                         f"{0 if pos_scores is None else len(pos_scores)} score rows; every positive needs its "
-                         "per-nucleotide scores, in the same order")
+        raise InputError(
+            f"{len(pos_seqs)} positive sequences but "
+            f"{0 if pos_scores is None else len(pos_scores)} score rows; every positive needs its "
+            "per-nucleotide scores, in the same order"
+        )
     if len(neg_seqs) == 0:
         raise InputError("no background sequences: give negatives, or use shuffled positives as background")
     for i, (s, sc) in enumerate(zip(pos_seqs, pos_scores)):
         sc = np.asarray(sc)
         if sc.ndim != 1 or len(sc) < len(s):
-            raise InputError(f"positive {i + 1} has {len(s)} bases but {sc.shape[-1] if sc.ndim else 0} scores; "
-                             "the scores must cover the sequence (longer rows are cut, as DNABERT-viz does)")
-        if not np.isfinite(sc[:len(s)]).all():
+            raise InputError(
+                f"positive {i + 1} has {len(s)} bases but {sc.shape[-1] if sc.ndim else 0} scores; "
+                "the scores must cover the sequence (longer rows are cut, as DNABERT-viz does)"
+            )
+        if not np.isfinite(sc[: len(s)]).all():
             raise InputError(f"positive {i + 1} has missing (NaN) scores within its {len(s)} bases")
     if all(set(s) <= {"N"} for s in pos_seqs):
         raise InputError("every positive sequence is all N: there is nothing to find")

@@ -5,6 +5,7 @@ always passes float64 and warms it once at install time (``python -m core.motif_
 compiled code on disk. The table has the columns of MEME's ``tomtom.tsv``: E-value = p x number of targets,
 q-value = Benjamini-Hochberg over the query's targets.
 """
+
 from __future__ import annotations
 
 import os
@@ -21,8 +22,19 @@ from ..errors import InputError
 from .stats import benjamini_hochberg
 
 DEFAULT_RELEASE = "JASPAR2026"
-TOMTOM_COLUMNS = ["Query_ID", "Target_ID", "Target_name", "Optimal_offset", "p-value", "E-value", "q-value",
-                  "Overlap", "Query_consensus", "Target_consensus", "Orientation"]
+TOMTOM_COLUMNS = [
+    "Query_ID",
+    "Target_ID",
+    "Target_name",
+    "Optimal_offset",
+    "p-value",
+    "E-value",
+    "q-value",
+    "Overlap",
+    "Query_consensus",
+    "Target_consensus",
+    "Orientation",
+]
 
 
 def _numba_cache_dir() -> None:
@@ -42,7 +54,7 @@ def _numba_cache_dir() -> None:
 class KnownMotif:
     id: str
     name: str
-    ppm: np.ndarray          # [w, 4] float64, columns A, C, G, T (dnalens's one orientation)
+    ppm: np.ndarray  # [w, 4] float64, columns A, C, G, T (dnalens's one orientation)
 
     @property
     def consensus(self) -> str:
@@ -56,8 +68,9 @@ def jaspar_releases() -> list[str]:
 
 
 @lru_cache(maxsize=8)
-def load_jaspar(release: str = DEFAULT_RELEASE, collection: str = "CORE", tax_group: str | None = "vertebrates"
-                ) -> tuple[KnownMotif, ...]:
+def load_jaspar(
+    release: str = DEFAULT_RELEASE, collection: str = "CORE", tax_group: str | None = "vertebrates"
+) -> tuple[KnownMotif, ...]:
     """The latest version of every matrix in a JASPAR collection (vertebrates by default), as PPMs."""
     from pyjaspar import jaspardb
 
@@ -70,7 +83,7 @@ def load_jaspar(release: str = DEFAULT_RELEASE, collection: str = "CORE", tax_gr
         kwargs["tax_group"] = [tax_group]
     out = []
     for m in jdb.fetch_motifs(**kwargs):
-        counts = np.array([m.counts[b] for b in "ACGT"], dtype=np.float64).T          # [w, 4]
+        counts = np.array([m.counts[b] for b in "ACGT"], dtype=np.float64).T  # [w, 4]
         ppm = (counts + 0.01) / (counts + 0.01).sum(axis=1, keepdims=True)
         out.append(KnownMotif(m.matrix_id, m.name, ppm))
     if not out:
@@ -85,8 +98,11 @@ def _tomtom(queries: list[np.ndarray], targets: list[np.ndarray]):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return tomtom([np.ascontiguousarray(np.asarray(q, dtype=np.float64).T) for q in queries],
-                      [np.ascontiguousarray(np.asarray(t, dtype=np.float64).T) for t in targets], n_jobs=1)
+        return tomtom(
+            [np.ascontiguousarray(np.asarray(q, dtype=np.float64).T) for q in queries],
+            [np.ascontiguousarray(np.asarray(t, dtype=np.float64).T) for t in targets],
+            n_jobs=1,
+        )
 
 
 def warm_tomtom() -> None:
@@ -97,8 +113,9 @@ def warm_tomtom() -> None:
     _tomtom(qs, ts)
 
 
-def tomtom_table(queries: dict[str, np.ndarray], targets: tuple[KnownMotif, ...] | list[KnownMotif],
-                 n_best: int | None = 5) -> pd.DataFrame:
+def tomtom_table(
+    queries: dict[str, np.ndarray], targets: tuple[KnownMotif, ...] | list[KnownMotif], n_best: int | None = 5
+) -> pd.DataFrame:
     """Compare query PPMs (``{id: [W, 4]}``, columns A, C, G, T) with known motifs; the ``n_best`` best targets per
     query by p-value (all if None), in MEME ``tomtom.tsv`` columns."""
     if not queries:
@@ -116,26 +133,48 @@ def tomtom_table(queries: dict[str, np.ndarray], targets: tuple[KnownMotif, ...]
         if n_best is not None:
             order = order[:n_best]
         for ti in order:
-            rows.append({"Query_ID": qn, "Target_ID": targets[ti].id, "Target_name": targets[ti].name,
-                         "Optimal_offset": int(offsets[qi, ti]), "p-value": float(p[qi, ti]),
-                         "E-value": float(p[qi, ti]) * nT, "q-value": float(qv[ti]),
-                         "Overlap": int(overlaps[qi, ti]), "Query_consensus": qcons,
-                         "Target_consensus": targets[ti].consensus,
-                         "Orientation": "-" if int(strands[qi, ti]) == 1 else "+"})
+            rows.append(
+                {
+                    "Query_ID": qn,
+                    "Target_ID": targets[ti].id,
+                    "Target_name": targets[ti].name,
+                    "Optimal_offset": int(offsets[qi, ti]),
+                    "p-value": float(p[qi, ti]),
+                    "E-value": float(p[qi, ti]) * nT,
+                    "q-value": float(qv[ti]),
+                    "Overlap": int(overlaps[qi, ti]),
+                    "Query_consensus": qcons,
+                    "Target_consensus": targets[ti].consensus,
+                    "Orientation": "-" if int(strands[qi, ti]) == 1 else "+",
+                }
+            )
     return pd.DataFrame(rows, columns=TOMTOM_COLUMNS)
 
 
-def write_meme(motifs: list[tuple[str, np.ndarray, int]], path: str | os.PathLike,
-               background: tuple[float, float, float, float] = (0.25, 0.25, 0.25, 0.25)) -> None:
+def write_meme(
+    motifs: list[tuple[str, np.ndarray, int]],
+    path: str | os.PathLike,
+    background: tuple[float, float, float, float] = (0.25, 0.25, 0.25, 0.25),
+) -> None:
     """Write :func:`meme_text` to ``path``."""
     Path(path).write_text(meme_text(motifs, background))
 
 
-def meme_text(motifs: list[tuple[str, np.ndarray, int]],
-              background: tuple[float, float, float, float] = (0.25, 0.25, 0.25, 0.25)) -> str:
+def meme_text(
+    motifs: list[tuple[str, np.ndarray, int]], background: tuple[float, float, float, float] = (0.25, 0.25, 0.25, 0.25)
+) -> str:
     """MEME minimal motif format: ``motifs`` is a list of ``(name, ppm [W, 4] A/C/G/T, nsites)``."""
-    lines = ["MEME version 5", "", "ALPHABET= ACGT", "", "strands: + -", "",
-             "Background letter frequencies", "A {:.3f} C {:.3f} G {:.3f} T {:.3f}".format(*background), ""]
+    lines = [
+        "MEME version 5",
+        "",
+        "ALPHABET= ACGT",
+        "",
+        "strands: + -",
+        "",
+        "Background letter frequencies",
+        "A {:.3f} C {:.3f} G {:.3f} T {:.3f}".format(*background),
+        "",
+    ]
     for name, ppm, nsites in motifs:
         ppm = np.asarray(ppm, dtype=np.float64)
         ppm = ppm / ppm.sum(axis=1, keepdims=True)
@@ -158,8 +197,9 @@ def query_matrices(result, trim: bool = True) -> dict[str, np.ndarray]:
     return out
 
 
-def match_jaspar(result, release: str | None = None, n_best: int = 5,
-                 tax_group: str | None = "vertebrates") -> pd.DataFrame:
+def match_jaspar(
+    result, release: str | None = None, n_best: int = 5, tax_group: str | None = "vertebrates"
+) -> pd.DataFrame:
     """TOMTOM (memelite) of every discovered motif against JASPAR CORE; MEME ``tomtom.tsv`` columns."""
     targets = load_jaspar(release or DEFAULT_RELEASE, "CORE", tax_group)
     return tomtom_table(query_matrices(result), targets, n_best=n_best)

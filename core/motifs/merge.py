@@ -1,5 +1,6 @@
 """Stages 3-4: merging candidates by ungapped alignment, the default mode's consolidation, and the windows
 centred on each instance."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -20,8 +21,9 @@ def ungapped_alignment(m: str, key: str, end_gap: float = -1.0) -> tuple[float, 
     return float(scores[0]), int(ds[0])
 
 
-def _alignment_scores(m_codes: np.ndarray, keys: list[str], end_gap: float,
-                      _cache: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _alignment_scores(
+    m_codes: np.ndarray, keys: list[str], end_gap: float, _cache: dict | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Best score and chosen offset of ``m`` against every key (vectorised over keys and offsets)."""
     L1 = len(m_codes)
     nk = len(keys)
@@ -29,11 +31,11 @@ def _alignment_scores(m_codes: np.ndarray, keys: list[str], end_gap: float,
     Lk = int(L2.max())
     K = np.full((nk, Lk), 255, dtype=np.uint8)
     for i, k in enumerate(keys):
-        K[i, :len(k)] = np.frombuffer(k.encode(), np.uint8)
-    ds = np.arange(-(Lk - 1), L1)                                   # offsets of the key start relative to m
+        K[i, : len(k)] = np.frombuffer(k.encode(), np.uint8)
+    ds = np.arange(-(Lk - 1), L1)  # offsets of the key start relative to m
     m_ext = np.concatenate([np.full(Lk - 1, 254, np.uint8), m_codes, np.full(Lk - 1, 254, np.uint8)])
-    W = np.lib.stride_tricks.sliding_window_view(m_ext, Lk)         # [n_off, Lk]: m under the key at offset d
-    matches = (K[:, None, :] == W[None, :, :]).sum(axis=2)          # [nk, n_off]
+    W = np.lib.stride_tricks.sliding_window_view(m_ext, Lk)  # [n_off, Lk]: m under the key at offset d
+    matches = (K[:, None, :] == W[None, :, :]).sum(axis=2)  # [nk, n_off]
     ov = np.minimum(L1, ds[None, :] + L2[:, None]) - np.maximum(0, ds)[None, :]
     scores = matches + end_gap * (L1 + L2[:, None] - 2 * ov)
     valid = (ds[None, :] >= -(L2[:, None] - 1)) & (ds[None, :] <= L1 - 1)
@@ -53,12 +55,17 @@ class _Group:
     seq_idx: list[int] = field(default_factory=list)
     spans: list[tuple[int, int]] = field(default_factory=list)
     strands: list[str] = field(default_factory=list)
-    source: str = ""                 # the enrichment key whose p/q the group reports
+    source: str = ""  # the enrichment key whose p/q the group reports
 
 
-def merge_candidates(items, min_len: int, end_gap: float = -1.0, both_strands: bool = False,
-                     threshold: Callable[[int, int], float] | None = None, sort_by_length: bool = True
-                     ) -> list[_Group]:
+def merge_candidates(
+    items,
+    min_len: int,
+    end_gap: float = -1.0,
+    both_strands: bool = False,
+    threshold: Callable[[int, int], float] | None = None,
+    sort_by_length: bool = True,
+) -> list[_Group]:
     """Merge candidates into groups by ungapped alignment (spec §2.7).
 
     items: ``{string: info}`` or a list of ``(string, info)``; info holds ``seq_idx``, ``regions`` and optionally
@@ -92,11 +99,12 @@ def merge_candidates(items, min_len: int, end_gap: float = -1.0, both_strands: b
                 if best_r > best_f:
                     sc, dd, ok, orient = sc_r, dd_r, ok_r, "-"
         if not ok.any():
-            groups.append(_Group(m, [i for i, _, _ in inst], [r for _, r, _ in inst], [s for _, _, s in inst],
-                                 source=source))
+            groups.append(
+                _Group(m, [i for i, _, _ in inst], [r for _, r, _ in inst], [s for _, _, s in inst], source=source)
+            )
             keys.append(m)
             continue
-        t = int(np.argmax(np.where(ok, sc, -np.inf)))      # first key with the maximal score
+        t = int(np.argmax(np.where(ok, sc, -np.inf)))  # first key with the maximal score
         d, L2 = int(dd[t]), len(keys[t])
         g = groups[t]
         for i, (s, e), strand in inst:
@@ -117,16 +125,29 @@ def consolidate(groups: list[_Group], pos_seqs: SeqType[str], params: MotifParam
         ppm = probability_matrix(count_matrix([w[4] for w in wins]))
         a, b = informative_core(ppm)
         if b - a < params.min_len:
-            items.append((g.key, {"seq_idx": g.seq_idx, "regions": g.spans, "strands": g.strands,
-                                  "source": g.source}))
+            items.append((g.key, {"seq_idx": g.seq_idx, "regions": g.spans, "strands": g.strands, "source": g.source}))
             continue
         spans = [(ws + a, ws + b) if st == "+" else (we - b, we - a) for _, ws, we, st, _, _ in wins]
-        items.append((consensus(ppm[a:b]).upper(), {"seq_idx": [w[0] for w in wins], "regions": spans,
-                                                    "strands": [w[3] for w in wins], "source": g.source}))
+        items.append(
+            (
+                consensus(ppm[a:b]).upper(),
+                {
+                    "seq_idx": [w[0] for w in wins],
+                    "regions": spans,
+                    "strands": [w[3] for w in wins],
+                    "source": g.source,
+                },
+            )
+        )
     items.sort(key=lambda kv: -len(kv[1]["seq_idx"]))
-    merged = merge_candidates(items, params.min_len, end_gap=0.0, both_strands=params.both_strands,
-                              threshold=lambda L1, L2: max(params.min_len, 0.75 * min(L1, L2)),
-                              sort_by_length=False)
+    merged = merge_candidates(
+        items,
+        params.min_len,
+        end_gap=0.0,
+        both_strands=params.both_strands,
+        threshold=lambda L1, L2: max(params.min_len, 0.75 * min(L1, L2)),
+        sort_by_length=False,
+    )
     for g in merged:
         seen, keep = set(), []
         for j, (i, sp, st) in enumerate(zip(g.seq_idx, g.spans, g.strands)):
@@ -139,8 +160,9 @@ def consolidate(groups: list[_Group], pos_seqs: SeqType[str], params: MotifParam
     return merged
 
 
-def window_instances(group: _Group, pos_seqs: SeqType[str], window_size: int, parity: bool
-                     ) -> list[tuple[int, int, int, str, str, tuple[int, int]]]:
+def window_instances(
+    group: _Group, pos_seqs: SeqType[str], window_size: int, parity: bool
+) -> list[tuple[int, int, int, str, str, tuple[int, int]]]:
     """Windows of ``window_size`` centred on each instance: ``(seq_idx, wstart, wend, strand, window, core)``.
 
     Parity: DNABERT-viz's rule (``left = (W-ln)//2``, extra base to the right; kept only if ``start >= 0`` and
@@ -155,14 +177,14 @@ def window_instances(group: _Group, pos_seqs: SeqType[str], window_size: int, pa
         seq = pos_seqs[i]
         if st == "+":
             ws, we = s - left, e + right
-        else:                                   # the key reads on the reverse strand: its left is our right
+        else:  # the key reads on the reverse strand: its left is our right
             ws, we = s - right, e + left
         if parity:
             if not (ws >= 0 and we < len(seq)):
                 continue
             win = seq[ws:we]
         else:
-            win = "N" * max(0, -ws) + seq[max(0, ws):min(len(seq), we)] + "N" * max(0, we - len(seq))
+            win = "N" * max(0, -ws) + seq[max(0, ws) : min(len(seq), we)] + "N" * max(0, we - len(seq))
             if st == "-":
                 win = _rc(win)
         out.append((i, ws, we, st, win, (s, e)))

@@ -1,4 +1,5 @@
 """Motif discovery parameters; the defaults are those of DNABERT-viz's ``find_motifs.py``."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -23,7 +24,7 @@ class MotifParams:
     quantile: float = 0.9
     both_strands: bool = True
     parity: bool = False
-    end_gap_score: float = -1.0        # Biopython >= 1.86 default; 0 gives the 2021 (Biopython <= 1.85) behaviour
+    end_gap_score: float = -1.0  # Biopython >= 1.86 default; 0 gives the 2021 (Biopython <= 1.85) behaviour
 
     def __post_init__(self):
         if self.region_rule not in REGION_RULES:

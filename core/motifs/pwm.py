@@ -1,5 +1,6 @@
 """Position matrices, in ONE orientation everywhere in dnalens: ``[W, 4]``, rows are positions, columns A, C, G, T.
 (memelite wants ``[4, W]``; :mod:`core.motifs.jaspar` transposes at that boundary only.)"""
+
 from __future__ import annotations
 
 from collections.abc import Sequence as SeqType

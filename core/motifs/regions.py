@@ -1,4 +1,5 @@
 """Stage 1: high-attention regions of each positive sequence become candidate strings."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -49,8 +50,9 @@ def _batch_conditions(S: np.ndarray, params: MotifParams) -> np.ndarray:
         return (S >= np.quantile(S, params.quantile, axis=1, keepdims=True)) & (S > S.min(axis=1, keepdims=True))
 
 
-def collect_candidates(pos_seqs: SeqType[str], scores: SeqType[np.ndarray], params: MotifParams
-                       ) -> tuple[dict[str, dict], int]:
+def collect_candidates(
+    pos_seqs: SeqType[str], scores: SeqType[np.ndarray], params: MotifParams
+) -> tuple[dict[str, dict], int]:
     """Candidate strings from the regions of every positive, in first-occurrence order.
 
     Returns ``({string: {'seq_idx': [...], 'regions': [(s, e), ...]}}, n_regions)``. Sequences of equal length are
@@ -67,7 +69,7 @@ def collect_candidates(pos_seqs: SeqType[str], scores: SeqType[np.ndarray], para
         cond = _batch_conditions(S, params)
         d = np.diff(np.pad(cond.astype(np.int8), ((0, 0), (1, 1))), axis=1)
         r1, c1 = np.nonzero(d == 1)
-        r2, c2 = np.nonzero(d == -1)                 # same row-major order: starts and ends pair up
+        r2, c2 = np.nonzero(d == -1)  # same row-major order: starts and ends pair up
         keep = (c2 - c1) >= params.min_len
         rows = np.asarray(idx)[r1[keep]]
         found.extend(zip(rows.tolist(), c1[keep].tolist(), c2[keep].tolist()))

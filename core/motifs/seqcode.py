@@ -1,4 +1,5 @@
 """Base codes shared by the motif stages: A0 C1 G2 T3, N and padding 4; reverse complements."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence as SeqType
@@ -26,7 +27,7 @@ def codes(seqs: SeqType[str]) -> np.ndarray:
     Lmax = max(lengths, default=0)
     X = np.full((n, Lmax), 4, dtype=np.int64)
     for i, s in enumerate(seqs):
-        X[i, :len(s)] = _CODE[np.frombuffer(s.encode("ascii"), dtype=np.uint8)]
+        X[i, : len(s)] = _CODE[np.frombuffer(s.encode("ascii"), dtype=np.uint8)]
     return X
 
 

@@ -1,4 +1,5 @@
 """Stage 2: counting candidates in every sequence and their hypergeometric enrichment among the positives."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -12,8 +13,9 @@ from .seqcode import kmer_code as _kmer_code
 from .seqcode import rc as _rc
 
 
-def containment_counts(seqs: SeqType[str], candidates: SeqType[str], both_strands: bool = False,
-                       split: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def containment_counts(
+    seqs: SeqType[str], candidates: SeqType[str], both_strands: bool = False, split: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """For every candidate, the number of sequences that contain it (exact, overlapping matches count; with
     ``both_strands`` its reverse complement counts too). Returns ``(n_all, n_first)`` where ``n_first`` counts
     only ``seqs[:split]`` (the positives).
@@ -42,8 +44,8 @@ def containment_counts(seqs: SeqType[str], candidates: SeqType[str], both_strand
             if ell > 1:
                 if c.shape[1] <= 1:
                     break
-                c = c[:, :-1] * 4 + X0[:, ell - 1:]
-                bad = bad[:, :-1] | bad0[:, ell - 1:]
+                c = c[:, :-1] * 4 + X0[:, ell - 1 :]
+                bad = bad[:, :-1] | bad0[:, ell - 1 :]
             if ell == 10:
                 c10 = c
             if ell not in by_len or c.shape[1] == 0:
@@ -53,9 +55,9 @@ def containment_counts(seqs: SeqType[str], candidates: SeqType[str], both_strand
             variants = [strings] + ([[_rc(x) for x in strings]] if both_strands else [])
             present = np.zeros((len(owners), n_seqs), dtype=bool)
             if ell <= 10:
-                vals = np.where(bad, 4 ** ell, c)                          # last slot: windows with N/padding
+                vals = np.where(bad, 4**ell, c)  # last slot: windows with N/padding
                 for var in variants:
-                    table = np.full(4 ** ell + 1, -1, dtype=np.int64)
+                    table = np.full(4**ell + 1, -1, dtype=np.int64)
                     table[[_kmer_code(x) for x in var]] = np.arange(len(owners))
                     local = table[vals]
                     r, col = np.nonzero(local >= 0)
@@ -63,7 +65,7 @@ def containment_counts(seqs: SeqType[str], candidates: SeqType[str], both_strand
             else:
                 # prefix filter on the 10-mer codes (1 MB table), exact check on the few windows that pass
                 ncol = c.shape[1]
-                ptable = np.zeros(4 ** 10, dtype=bool)
+                ptable = np.zeros(4**10, dtype=bool)
                 for var in variants:
                     ptable[[_kmer_code(x[:10]) for x in var]] = True
                 r, col = np.nonzero(ptable[c10[:, :ncol]] & ~bad)
@@ -111,8 +113,9 @@ def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
     return multipletests(p, alpha=0.05, method="fdr_bh")[1]
 
 
-def enrichment(pos_seqs: SeqType[str], neg_seqs: SeqType[str], candidates: SeqType[str],
-               both_strands: bool = False) -> pd.DataFrame:
+def enrichment(
+    pos_seqs: SeqType[str], neg_seqs: SeqType[str], candidates: SeqType[str], both_strands: bool = False
+) -> pd.DataFrame:
     """Hypergeometric enrichment of each candidate among the positives: one row per candidate, in input order,
     with ``x`` (positives containing it), ``n`` (all sequences containing it), ``N``, ``K``, ``p``, ``q`` (BH)."""
     from scipy.stats import hypergeom

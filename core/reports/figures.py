@@ -4,6 +4,7 @@ Every builder takes plain data (numpy arrays, strings) and returns a figure; :fu
 matplotlib figure into PNG/SVG/PDF bytes, :func:`plotly_bytes` a plotly figure into HTML, or into PNG/SVG/PDF
 through kaleido (needs Chromium), falling back to a matplotlib rendering given by the caller.
 """
+
 from __future__ import annotations
 
 import io
@@ -16,8 +17,8 @@ import pandas as pd
 STATIC_FORMATS = ("png", "svg", "pdf")
 # colour-blind-safe base colours (Okabe-Ito): A green, C blue, G orange, T vermillion
 BASE_COLORS = {"A": "#009E73", "C": "#0072B2", "G": "#E69F00", "T": "#D55E00"}
-SEQ_CMAP = "viridis"          # sequential, perceptually uniform, colour-blind safe
-DIV_CMAP = "RdBu_r"           # diverging, centred at 0
+SEQ_CMAP = "viridis"  # sequential, perceptually uniform, colour-blind safe
+DIV_CMAP = "RdBu_r"  # diverging, centred at 0
 
 
 def _mpl():
@@ -58,6 +59,7 @@ def close(fig) -> None:
 # --------------------------------------------------------------------------------------------------------------
 # logos
 
+
 def logo_figure(ppm: np.ndarray, mode: str = "information", title: str = "", width_per_col: float = 0.35):
     """Sequence logo of a PPM ``[W, 4]`` (A, C, G, T) with logomaker: ``information`` (bits, uniform background)
     or ``probability``."""
@@ -88,6 +90,7 @@ def logo_figure(ppm: np.ndarray, mode: str = "information", title: str = "", wid
 # --------------------------------------------------------------------------------------------------------------
 # attention and mutation figures (static)
 
+
 def _position_axis(ax, start: int, n: int, genomic: np.ndarray | None, chrom: str | None):
     if genomic is not None:
         ticks = np.linspace(0, n - 1, min(n, 6)).astype(int)
@@ -98,13 +101,15 @@ def _position_axis(ax, start: int, n: int, genomic: np.ndarray | None, chrom: st
         ax.set_xlabel("position (bp)")
 
 
-def attention_track_figure(seq: str, scores: np.ndarray, title: str = "", genomic: np.ndarray | None = None,
-                           chrom: str | None = None):
+def attention_track_figure(
+    seq: str, scores: np.ndarray, title: str = "", genomic: np.ndarray | None = None, chrom: str | None = None
+):
     """Heatmap strip (bases written when there are few) and line plot of a nucleotide attention track."""
     plt = _mpl()
     L = len(scores)
-    fig, (ax0, ax1) = plt.subplots(2, 1, figsize=(max(6, min(16, L / 8)), 2.6), sharex=True,
-                                   gridspec_kw={"height_ratios": [1, 2]})
+    fig, (ax0, ax1) = plt.subplots(
+        2, 1, figsize=(max(6, min(16, L / 8)), 2.6), sharex=True, gridspec_kw={"height_ratios": [1, 2]}
+    )
     ax0.imshow(np.asarray(scores)[None, :], aspect="auto", cmap=SEQ_CMAP, extent=(-0.5, L - 0.5, 0, 1))
     ax0.set_yticks([])
     if L <= 120:
@@ -120,17 +125,30 @@ def attention_track_figure(seq: str, scores: np.ndarray, title: str = "", genomi
     return fig
 
 
-def mutation_map_figure(effect: np.ndarray, ref_seq: str, start: int = 0, attention: np.ndarray | None = None,
-                        summary: np.ndarray | None = None, title: str = "", genomic: np.ndarray | None = None,
-                        chrom: str | None = None, label: str = "Δ p"):
+def mutation_map_figure(
+    effect: np.ndarray,
+    ref_seq: str,
+    start: int = 0,
+    attention: np.ndarray | None = None,
+    summary: np.ndarray | None = None,
+    title: str = "",
+    genomic: np.ndarray | None = None,
+    chrom: str | None = None,
+    label: str = "Δ p",
+):
     """ISM map: attention track on top, the ``[4, W]`` effect heatmap (diverging, centred at 0; the reference
     base marked with a dot) and a per-position summary track below (the DNABERT paper's Fig. 6 layout)."""
     plt = _mpl()
     W = effect.shape[1]
     panels = [("att", 1)] if attention is not None else []
     panels += [("map", 2)] + ([("sum", 1)] if summary is not None else [])
-    fig, axes = plt.subplots(len(panels), 1, figsize=(max(6, min(18, W / 6)), 1.2 + 1.2 * len(panels)),
-                             sharex=True, gridspec_kw={"height_ratios": [h for _, h in panels]})
+    fig, axes = plt.subplots(
+        len(panels),
+        1,
+        figsize=(max(6, min(18, W / 6)), 1.2 + 1.2 * len(panels)),
+        sharex=True,
+        gridspec_kw={"height_ratios": [h for _, h in panels]},
+    )
     axes = np.atleast_1d(axes)
     x = np.arange(W)
     for ax, (kind, _) in zip(axes, panels):
@@ -140,8 +158,15 @@ def mutation_map_figure(effect: np.ndarray, ref_seq: str, start: int = 0, attent
             ax.set_ylabel("attention")
         elif kind == "map":
             lim = float(np.nanmax(np.abs(effect))) or 1.0
-            im = ax.imshow(effect, aspect="auto", cmap=DIV_CMAP, vmin=-lim, vmax=lim,
-                           extent=(-0.5, W - 0.5, 3.5, -0.5), interpolation="nearest")
+            im = ax.imshow(
+                effect,
+                aspect="auto",
+                cmap=DIV_CMAP,
+                vmin=-lim,
+                vmax=lim,
+                extent=(-0.5, W - 0.5, 3.5, -0.5),
+                interpolation="nearest",
+            )
             ax.set_yticks(range(4))
             ax.set_yticklabels(list("ACGT"))
             refs = [("ACGT".index(b) if b in "ACGT" else None) for b in ref_seq[:W]]
@@ -154,7 +179,7 @@ def mutation_map_figure(effect: np.ndarray, ref_seq: str, start: int = 0, attent
             ax.set_ylabel("max |Δ p|")
     axes[-1].set_xlim(-0.5, W - 0.5)
     if genomic is not None:
-        _position_axis(axes[-1], start, W, genomic[start:start + W], chrom)
+        _position_axis(axes[-1], start, W, genomic[start : start + W], chrom)
     else:
         ticks = np.linspace(0, W - 1, min(W, 8)).astype(int)
         axes[-1].set_xticks(ticks)
@@ -166,14 +191,16 @@ def mutation_map_figure(effect: np.ndarray, ref_seq: str, start: int = 0, attent
     return fig
 
 
-def before_after_figure(ref_track: np.ndarray, alt_on_ref: np.ndarray, offset: int, title: str = "",
-                        ref_len_marked: int = 1):
+def before_after_figure(
+    ref_track: np.ndarray, alt_on_ref: np.ndarray, offset: int, title: str = "", ref_len_marked: int = 1
+):
     """Reference vs mutant attention on reference coordinates (deleted bases are gaps) and their difference."""
     plt = _mpl()
     L = len(ref_track)
     x = np.arange(L)
-    fig, (ax0, ax1) = plt.subplots(2, 1, figsize=(max(6, min(16, L / 8)), 3.2), sharex=True,
-                                   gridspec_kw={"height_ratios": [2, 1]})
+    fig, (ax0, ax1) = plt.subplots(
+        2, 1, figsize=(max(6, min(16, L / 8)), 3.2), sharex=True, gridspec_kw={"height_ratios": [2, 1]}
+    )
     ax0.plot(x, ref_track, color="#0072B2", lw=1.2, label="reference")
     ax0.plot(x, alt_on_ref, color="#D55E00", lw=1.2, label="mutant")
     for a in (ax0, ax1):
@@ -251,8 +278,8 @@ def grid_figure(grid: np.ndarray, title: str = ""):
 # --------------------------------------------------------------------------------------------------------------
 # interactive (plotly)
 
-def plotly_track(seq: str, scores: np.ndarray, title: str, genomic: np.ndarray | None = None,
-                 chrom: str | None = None):
+
+def plotly_track(seq: str, scores: np.ndarray, title: str, genomic: np.ndarray | None = None, chrom: str | None = None):
     """Heatmap strip (bases shown as text when the sequence is short or zoomed) above a line plot."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
@@ -262,23 +289,47 @@ def plotly_track(seq: str, scores: np.ndarray, title: str, genomic: np.ndarray |
     xlab = "position (bp)" if genomic is None else f"{chrom} position (bp, 0-based)"
     bases = list(seq[:L])
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.3, 0.7], vertical_spacing=0.04)
-    fig.add_trace(go.Heatmap(z=[scores], x=x, y=["attention"], colorscale="Viridis", showscale=False,
-                             text=[bases], texttemplate="%{text}" if L <= 150 else None,
-                             customdata=[np.arange(L)],
-                             hovertemplate="position %{customdata}<br>base %{text}<br>score %{z:.4f}<extra></extra>"),
-                  row=1, col=1)
-    fig.add_trace(go.Scatter(x=x, y=scores, mode="lines", line=dict(color="#0072B2", width=1.5),
-                             customdata=np.stack([np.arange(L), np.array(bases)], axis=1),
-                             hovertemplate="position %{customdata[0]}<br>base %{customdata[1]}<br>"
-                                           "score %{y:.4f}<extra></extra>", name="attention"), row=2, col=1)
+    fig.add_trace(
+        go.Heatmap(
+            z=[scores],
+            x=x,
+            y=["attention"],
+            colorscale="Viridis",
+            showscale=False,
+            text=[bases],
+            texttemplate="%{text}" if L <= 150 else None,
+            customdata=[np.arange(L)],
+            hovertemplate="position %{customdata}<br>base %{text}<br>score %{z:.4f}<extra></extra>",
+        ),
+        row=1,
+        col=1,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=scores,
+            mode="lines",
+            line=dict(color="#0072B2", width=1.5),
+            customdata=np.stack([np.arange(L), np.array(bases)], axis=1),
+            hovertemplate="position %{customdata[0]}<br>base %{customdata[1]}<br>score %{y:.4f}<extra></extra>",
+            name="attention",
+        ),
+        row=2,
+        col=1,
+    )
     fig.update_layout(title=title, height=330, margin=dict(l=40, r=20, t=50, b=40), showlegend=False)
     fig.update_xaxes(title_text=xlab, row=2, col=1)
     fig.update_yaxes(title_text="attention", row=2, col=1)
     return fig
 
 
-def plotly_landscape(matrix: np.ndarray, ids: list[str], seqs: list[str], offsets: np.ndarray | None = None,
-                     title: str = "attention landscape"):
+def plotly_landscape(
+    matrix: np.ndarray,
+    ids: list[str],
+    seqs: list[str],
+    offsets: np.ndarray | None = None,
+    title: str = "attention landscape",
+):
     """Rows = sequences, columns = positions; hover shows id, position, base and score."""
     import plotly.graph_objects as go
 
@@ -291,12 +342,23 @@ def plotly_landscape(matrix: np.ndarray, ids: list[str], seqs: list[str], offset
         ok = (idx >= 0) & (idx < len(s))
         base[i, ok] = np.array(list(s))[idx[ok]]
         pos[i, ok] = idx[ok]
-    fig = go.Figure(go.Heatmap(z=matrix, y=ids, colorscale="Viridis", colorbar=dict(title="attention"),
-                               customdata=np.dstack([pos, base]),
-                               hovertemplate="%{y}<br>position %{customdata[0]}<br>base %{customdata[1]}<br>"
-                                             "score %{z:.4f}<extra></extra>"))
-    fig.update_layout(title=title, height=max(300, min(900, 14 * n + 120)), margin=dict(l=40, r=20, t=50, b=40),
-                      xaxis_title="position (bp, as aligned)", yaxis=dict(autorange="reversed"))
+    fig = go.Figure(
+        go.Heatmap(
+            z=matrix,
+            y=ids,
+            colorscale="Viridis",
+            colorbar=dict(title="attention"),
+            customdata=np.dstack([pos, base]),
+            hovertemplate="%{y}<br>position %{customdata[0]}<br>base %{customdata[1]}<br>score %{z:.4f}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title=title,
+        height=max(300, min(900, 14 * n + 120)),
+        margin=dict(l=40, r=20, t=50, b=40),
+        xaxis_title="position (bp, as aligned)",
+        yaxis=dict(autorange="reversed"),
+    )
     return fig
 
 
@@ -306,13 +368,26 @@ def plotly_grid(grid: np.ndarray, title: str = ""):
     from plotly.subplots import make_subplots
 
     nl, nh, L = grid.shape
-    fig = make_subplots(rows=nl, cols=nh, shared_xaxes=True, horizontal_spacing=0.02, vertical_spacing=0.04,
-                        subplot_titles=[f"L{l} H{h}" for l in range(nl) for h in range(nh)])
+    fig = make_subplots(
+        rows=nl,
+        cols=nh,
+        shared_xaxes=True,
+        horizontal_spacing=0.02,
+        vertical_spacing=0.04,
+        subplot_titles=[f"L{l} H{h}" for l in range(nl) for h in range(nh)],
+    )
     for l in range(nl):
         for h in range(nh):
-            fig.add_trace(go.Scatter(y=grid[l, h], mode="lines", line=dict(width=1, color="#0072B2"),
-                                     hovertemplate=f"layer {l} head {h}<br>position %{{x}}<br>%{{y:.4f}}"
-                                                   "<extra></extra>"), row=l + 1, col=h + 1)
+            fig.add_trace(
+                go.Scatter(
+                    y=grid[l, h],
+                    mode="lines",
+                    line=dict(width=1, color="#0072B2"),
+                    hovertemplate=f"layer {l} head {h}<br>position %{{x}}<br>%{{y:.4f}}<extra></extra>",
+                ),
+                row=l + 1,
+                col=h + 1,
+            )
     fig.update_layout(title=title, height=120 * nl + 80, showlegend=False, margin=dict(l=30, r=10, t=60, b=30))
     fig.update_yaxes(showticklabels=False)
     return fig
@@ -321,18 +396,33 @@ def plotly_grid(grid: np.ndarray, title: str = ""):
 def plotly_matrix(mat: np.ndarray, labels: list[str], title: str = ""):
     import plotly.graph_objects as go
 
-    fig = go.Figure(go.Heatmap(z=mat, x=list(range(len(labels))), y=list(range(len(labels))), colorscale="Viridis",
-                               customdata=np.array([[f"{labels[i]} → {labels[j]}" for j in range(len(labels))]
-                                                    for i in range(len(labels))]),
-                               hovertemplate="%{customdata}<br>%{z:.4f}<extra></extra>",
-                               colorbar=dict(title="attention")))
-    fig.update_layout(title=title, height=560, xaxis_title="key token", yaxis_title="query token",
-                      yaxis=dict(autorange="reversed"), margin=dict(l=40, r=20, t=50, b=40))
+    fig = go.Figure(
+        go.Heatmap(
+            z=mat,
+            x=list(range(len(labels))),
+            y=list(range(len(labels))),
+            colorscale="Viridis",
+            customdata=np.array(
+                [[f"{labels[i]} → {labels[j]}" for j in range(len(labels))] for i in range(len(labels))]
+            ),
+            hovertemplate="%{customdata}<br>%{z:.4f}<extra></extra>",
+            colorbar=dict(title="attention"),
+        )
+    )
+    fig.update_layout(
+        title=title,
+        height=560,
+        xaxis_title="key token",
+        yaxis_title="query token",
+        yaxis=dict(autorange="reversed"),
+        margin=dict(l=40, r=20, t=50, b=40),
+    )
     return fig
 
 
-def plotly_mutation_map(effect: np.ndarray, ref_seq: str, start: int, attention: np.ndarray | None,
-                        summary: np.ndarray, title: str):
+def plotly_mutation_map(
+    effect: np.ndarray, ref_seq: str, start: int, attention: np.ndarray | None, summary: np.ndarray, title: str
+):
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
@@ -344,26 +434,58 @@ def plotly_mutation_map(effect: np.ndarray, ref_seq: str, start: int, attention:
     fig = make_subplots(rows=rows, cols=1, shared_xaxes=True, row_heights=heights, vertical_spacing=0.03)
     r = 1
     if attention is not None:
-        fig.add_trace(go.Scatter(x=x, y=attention, mode="lines", fill="tozeroy", line=dict(color="#0072B2"),
-                                 name="attention", hovertemplate="position %{x}<br>attention %{y:.4f}<extra></extra>"),
-                      row=1, col=1)
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=attention,
+                mode="lines",
+                fill="tozeroy",
+                line=dict(color="#0072B2"),
+                name="attention",
+                hovertemplate="position %{x}<br>attention %{y:.4f}<extra></extra>",
+            ),
+            row=1,
+            col=1,
+        )
         r = 2
     text = np.array([[("●" if ref_seq[i] == b else "") for i in range(W)] for b in "ACGT"])
-    fig.add_trace(go.Heatmap(z=effect, x=x, y=list("ACGT"), colorscale="RdBu_r", zmin=-lim, zmax=lim, zmid=0,
-                             text=text, texttemplate="%{text}" if W <= 200 else None,
-                             customdata=np.array([list(ref_seq[:W])] * 4),
-                             colorbar=dict(title="Δ p", len=0.5),
-                             hovertemplate="position %{x}<br>%{customdata}→%{y}<br>Δp %{z:.4f}<extra></extra>"),
-                  row=r, col=1)
-    fig.add_trace(go.Bar(x=x, y=summary, marker_color="#555555", name="max |Δp|",
-                         hovertemplate="position %{x}<br>max |Δp| %{y:.4f}<extra></extra>"), row=r + 1, col=1)
+    fig.add_trace(
+        go.Heatmap(
+            z=effect,
+            x=x,
+            y=list("ACGT"),
+            colorscale="RdBu_r",
+            zmin=-lim,
+            zmax=lim,
+            zmid=0,
+            text=text,
+            texttemplate="%{text}" if W <= 200 else None,
+            customdata=np.array([list(ref_seq[:W])] * 4),
+            colorbar=dict(title="Δ p", len=0.5),
+            hovertemplate="position %{x}<br>%{customdata}→%{y}<br>Δp %{z:.4f}<extra></extra>",
+        ),
+        row=r,
+        col=1,
+    )
+    fig.add_trace(
+        go.Bar(
+            x=x,
+            y=summary,
+            marker_color="#555555",
+            name="max |Δp|",
+            hovertemplate="position %{x}<br>max |Δp| %{y:.4f}<extra></extra>",
+        ),
+        row=r + 1,
+        col=1,
+    )
     fig.update_layout(title=title, height=460, showlegend=False, margin=dict(l=40, r=20, t=50, b=40))
     fig.update_xaxes(title_text="position (bp)", row=rows, col=1)
     return fig
 
 
-def plotly_head_lines(att: np.ndarray, tokens: list[str], token: int, heads: list[int], threshold: float,
-                      title: str = ""):
+def plotly_head_lines(
+    att: np.ndarray, tokens: list[str], token: int, heads: list[int], threshold: float, title: str = ""
+):
     """Native head view: lines from the selected query token to every key token whose attention in a head exceeds
     ``threshold``, coloured by head (the DNABERT paper's Fig. 4e). ``att``: ``[n_heads, T, T]`` of one layer."""
     import plotly.graph_objects as go
@@ -374,24 +496,57 @@ def plotly_head_lines(att: np.ndarray, tokens: list[str], token: int, heads: lis
     for h in heads:
         w = att[h, token]
         for j in np.flatnonzero(w >= threshold):
-            fig.add_trace(go.Scatter(x=[0, 1], y=[token, j], mode="lines", showlegend=False,
-                                     line=dict(color=palette[h % len(palette)], width=1 + 6 * float(w[j])),
-                                     opacity=min(1.0, 0.55 + float(w[j])),
-                                     hovertemplate=f"head {h}: {tokens[token]} → {tokens[j]}: {w[j]:.3f}"
-                                                   "<extra></extra>"))
-        fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", line=dict(color=palette[h % len(palette)]),
-                                 name=f"head {h}"))
-    fig.add_trace(go.Scatter(x=[0] * n, y=list(range(n)), mode="text", text=tokens, textposition="middle left",
-                             showlegend=False, hoverinfo="skip", textfont=dict(family="monospace", size=10)))
-    fig.add_trace(go.Scatter(x=[1] * n, y=list(range(n)), mode="text", text=tokens, textposition="middle right",
-                             showlegend=False, hoverinfo="skip", textfont=dict(family="monospace", size=10)))
-    fig.update_layout(title=title, height=max(400, 14 * n + 100), xaxis=dict(visible=False, range=[-0.6, 1.6]),
-                      yaxis=dict(visible=False, autorange="reversed"), margin=dict(l=10, r=10, t=50, b=10))
+            fig.add_trace(
+                go.Scatter(
+                    x=[0, 1],
+                    y=[token, j],
+                    mode="lines",
+                    showlegend=False,
+                    line=dict(color=palette[h % len(palette)], width=1 + 6 * float(w[j])),
+                    opacity=min(1.0, 0.55 + float(w[j])),
+                    hovertemplate=f"head {h}: {tokens[token]} → {tokens[j]}: {w[j]:.3f}<extra></extra>",
+                )
+            )
+        fig.add_trace(
+            go.Scatter(x=[None], y=[None], mode="lines", line=dict(color=palette[h % len(palette)]), name=f"head {h}")
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=[0] * n,
+            y=list(range(n)),
+            mode="text",
+            text=tokens,
+            textposition="middle left",
+            showlegend=False,
+            hoverinfo="skip",
+            textfont=dict(family="monospace", size=10),
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=[1] * n,
+            y=list(range(n)),
+            mode="text",
+            text=tokens,
+            textposition="middle right",
+            showlegend=False,
+            hoverinfo="skip",
+            textfont=dict(family="monospace", size=10),
+        )
+    )
+    fig.update_layout(
+        title=title,
+        height=max(400, 14 * n + 100),
+        xaxis=dict(visible=False, range=[-0.6, 1.6]),
+        yaxis=dict(visible=False, autorange="reversed"),
+        margin=dict(l=10, r=10, t=50, b=10),
+    )
     return fig
 
 
-def head_lines_figure(att: np.ndarray, tokens: list[str], token: int, heads: list[int], threshold: float,
-                      title: str = ""):
+def head_lines_figure(
+    att: np.ndarray, tokens: list[str], token: int, heads: list[int], threshold: float, title: str = ""
+):
     """Static version of :func:`plotly_head_lines`."""
     plt = _mpl()
     palette = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
@@ -400,8 +555,13 @@ def head_lines_figure(att: np.ndarray, tokens: list[str], token: int, heads: lis
     for h in heads:
         w = att[h, token]
         for j in np.flatnonzero(w >= threshold):
-            ax.plot([0, 1], [token, j], color=palette[h % len(palette)], lw=0.5 + 4 * float(w[j]),
-                    alpha=min(1.0, 0.25 + float(w[j])))
+            ax.plot(
+                [0, 1],
+                [token, j],
+                color=palette[h % len(palette)],
+                lw=0.5 + 4 * float(w[j]),
+                alpha=min(1.0, 0.25 + float(w[j])),
+            )
         ax.plot([], [], color=palette[h % len(palette)], label=f"head {h}")
     for i, t in enumerate(tokens):
         ax.text(-0.02, i, t, ha="right", va="center", fontsize=6, family="monospace")

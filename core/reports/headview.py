@@ -4,6 +4,7 @@ bertviz loads RequireJS, d3 and jQuery from a CDN. dnalens installs them from th
 (``assets/js/package.json``, ``scripts/fetch_js.sh``; not committed) and inlines them in place of the CDN tag; the
 modules are then defined before bertviz's ``require.config`` asks for them, so nothing is fetched.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -26,17 +27,22 @@ def offline_scripts(root: Path = JS_ROOT) -> str:
     """The inline <script> block that replaces bertviz's CDN tag."""
     missing = [rel for rel in JS_FILES.values() if not (root / rel).exists()]
     if missing:
-        raise MissingJavaScript("the bertviz view needs d3, jQuery and RequireJS from the npm registry, which are not "
-                                f"installed ({', '.join(missing)} missing under {root}); run `make js` "
-                                "(scripts/fetch_js.sh). The native head view works without them.")
+        raise MissingJavaScript(
+            "the bertviz view needs d3, jQuery and RequireJS from the npm registry, which are not "
+            f"installed ({', '.join(missing)} missing under {root}); run `make js` "
+            "(scripts/fetch_js.sh). The native head view works without them."
+        )
     d3, jq, rq = ((root / JS_FILES[k]).read_text(encoding="utf-8") for k in ("d3", "jquery", "requirejs"))
-    return (f"<script>{d3}</script><script>{jq}</script><script>{rq}</script>"
-            "<script>define('d3',[],function(){return window.d3});"
-            "define('jquery',[],function(){return window.jQuery});</script>")
+    return (
+        f"<script>{d3}</script><script>{jq}</script><script>{rq}</script>"
+        "<script>define('d3',[],function(){return window.d3});"
+        "define('jquery',[],function(){return window.jQuery});</script>"
+    )
 
 
-def bertviz_html(att: np.ndarray, tokens: list[str], kind: str = "head", layer: int | None = None,
-                 js_root: Path = JS_ROOT) -> str:
+def bertviz_html(
+    att: np.ndarray, tokens: list[str], kind: str = "head", layer: int | None = None, js_root: Path = JS_ROOT
+) -> str:
     """Self-contained HTML of bertviz's head view (``kind='head'``) or model view for attention
     ``[n_layers, n_heads, T, T]`` (T <= 128: bertviz embeds every value in the page)."""
     import torch

@@ -1,5 +1,6 @@
 """The motifs output folder: ``motifs.csv``, ``instances.csv``, ``candidates.csv``, ``motifs.meme``,
 ``tomtom.tsv``, ``stages.json`` and logos."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -23,8 +24,14 @@ def motif_summary(result: MotifResult, tomtom: pd.DataFrame | None) -> pd.DataFr
     return df
 
 
-def write_report(result: MotifResult, out_dir, tomtom: pd.DataFrame | None = None, logos: bool = True,
-                 formats: tuple[str, ...] = ("png", "svg", "pdf"), extra: dict | None = None) -> dict:
+def write_report(
+    result: MotifResult,
+    out_dir,
+    tomtom: pd.DataFrame | None = None,
+    logos: bool = True,
+    formats: tuple[str, ...] = ("png", "svg", "pdf"),
+    extra: dict | None = None,
+) -> dict:
     """Write ``motifs.csv``, ``instances.csv``, ``motifs.meme``, ``tomtom.tsv``, ``stages.json``, ``candidates.csv``
     and logos (``logos/<motif>_{information,probability}.{png,svg,pdf}``) into ``out_dir``."""
     import json
@@ -50,18 +57,36 @@ def write_report(result: MotifResult, out_dir, tomtom: pd.DataFrame | None = Non
                 for fmt in formats:
                     files.append(str(save_figure(fig, out / "logos" / f"{safe_name(m.name)}_{mode}.{fmt}")))
                 close(fig)
-    info = {"stages": result.stages, "explanation": result.explanation, "params": params_dict(result.params),
-            "background": result.background, "pseudocount": "total 1 per column, spread evenly (0.25 per base)"}
+    info = {
+        "stages": result.stages,
+        "explanation": result.explanation,
+        "params": params_dict(result.params),
+        "background": result.background,
+        "pseudocount": "total 1 per column, spread evenly (0.25 per base)",
+    }
     if extra:
         info.update(extra)
     (out / "stages.json").write_text(json.dumps(info, indent=2, default=str) + "\n")
     return {"motifs": len(result.motifs), "logos": len(files)}
 
 
-def motifs_report(positives: list, out_dir, *, scores: list | None = None, model=None, lens=None,
-                  negatives: list | None = None, params=None, jaspar_release: str | None = None,
-                  shuffle_copies: int = 1, seed: int = 0, batch_size: int = 32, progress=None, announce=None,
-                  extra: dict | None = None):
+def motifs_report(
+    positives: list,
+    out_dir,
+    *,
+    scores: list | None = None,
+    model=None,
+    lens=None,
+    negatives: list | None = None,
+    params=None,
+    jaspar_release: str | None = None,
+    shuffle_copies: int = 1,
+    seed: int = 0,
+    batch_size: int = 32,
+    progress=None,
+    announce=None,
+    extra: dict | None = None,
+):
     """The whole ``dnalens motifs`` run: tracks of the positives under ``lens`` (unless ``scores`` are given),
     the background (``negatives`` or dinucleotide-shuffled positives), discovery, JASPAR matches, and the output
     folder, which appears only when everything succeeded. Returns ``(result, tomtom or None)``."""

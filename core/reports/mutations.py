@@ -1,4 +1,5 @@
 """The mutation output folders: saturation maps (``dnalens mutate``) and scored variants (``dnalens variants``)."""
+
 from __future__ import annotations
 
 import json
@@ -12,12 +13,14 @@ from ..io.atomic import atomic_dir
 from ..io.sequences import Sequence
 from ..io.tables import write_table
 
-LEGEND = ("Columns: p_ref / p_alt = probability of the scored class for the reference / mutant sequence; "
-          "delta = p_alt - p_ref; diff = (p_alt - p_ref) * max(p_ref, p_alt) (DNABERT-viz; > 0: the variant RAISES "
-          "the prediction); logOR = log2 odds(p_ref) - log2 odds(p_alt) (DNABERT-viz; > 0: the variant LOWERS the "
-          "prediction). Probabilities are clipped to [1e-6, 1 - 1e-6]. Positions: 'position' is always 0-based "
-          "along the sequence as read by the model; 'pos' is 1-based, as in the input variant table or VCF; "
-          "'genomic_position' is 0-based on the forward strand; 'genomic' is chrom:pos (1-based, VCF).\n")
+LEGEND = (
+    "Columns: p_ref / p_alt = probability of the scored class for the reference / mutant sequence; "
+    "delta = p_alt - p_ref; diff = (p_alt - p_ref) * max(p_ref, p_alt) (DNABERT-viz; > 0: the variant RAISES "
+    "the prediction); logOR = log2 odds(p_ref) - log2 odds(p_alt) (DNABERT-viz; > 0: the variant LOWERS the "
+    "prediction). Probabilities are clipped to [1e-6, 1 - 1e-6]. Positions: 'position' is always 0-based "
+    "along the sequence as read by the model; 'pos' is 1-based, as in the input variant table or VCF; "
+    "'genomic_position' is 0-based on the forward strand; 'genomic' is chrom:pos (1-based, VCF).\n"
+)
 
 Progress = Callable[[str, int, int], None]
 
@@ -36,9 +39,21 @@ def _save_all(fig, folder: Path, name: str) -> None:
     close(fig)
 
 
-def saturation_report(model, seqs: list[Sequence], out: str | os.PathLike, *, start: int = 0, end: int | None = None,
-                      orientation: str = "forward", target=None, top_k: int = 10, max_figures: int = 20,
-                      batch_size: int = 64, progress: Progress | None = None, announce=None) -> pd.DataFrame:
+def saturation_report(
+    model,
+    seqs: list[Sequence],
+    out: str | os.PathLike,
+    *,
+    start: int = 0,
+    end: int | None = None,
+    orientation: str = "forward",
+    target=None,
+    top_k: int = 10,
+    max_figures: int = 20,
+    batch_size: int = 64,
+    progress: Progress | None = None,
+    announce=None,
+) -> pd.DataFrame:
     """ISM of every sequence (window ``[start, end)``), the attention track beside it and their agreement:
     ``saturation.csv/.parquet``, ``agreement.csv``, ``maps/<id>.{png,svg,pdf}``, ``run.json``. Returns the
     agreement table."""
@@ -52,33 +67,78 @@ def saturation_report(model, seqs: list[Sequence], out: str | os.PathLike, *, st
     with atomic_dir(out, announce) as tmp:
         for n, (s, att) in enumerate(zip(seqs, attention)):
             stop = len(s.seq) if end is None else end
-            res = saturation_mutagenesis(model, s, start, stop, batch_size=batch_size, orientation=orientation,
-                                         target=target, progress=(lambda k, s=s, m=3 * (stop - start) + 1:
-                                                                  progress(f"ISM {s.id}", k, m)) if progress
-                                         else None)
+            res = saturation_mutagenesis(
+                model,
+                s,
+                start,
+                stop,
+                batch_size=batch_size,
+                orientation=orientation,
+                target=target,
+                progress=(lambda k, s=s, m=3 * (stop - start) + 1: progress(f"ISM {s.id}", k, m)) if progress else None,
+            )
             track, summary = att.scores[start:stop], res.per_position("maxabs")
             ag = agreement(track, summary, top_k)
-            agree.append({"id": s.id, "start": start, "end": stop, "p_ref": res.p_ref,
-                          "class": model.label_names[res.target], **ag})
+            agree.append(
+                {
+                    "id": s.id,
+                    "start": start,
+                    "end": stop,
+                    "p_ref": res.p_ref,
+                    "class": model.label_names[res.target],
+                    **ag,
+                }
+            )
             tables.append(res.table)
             if n < max_figures:
-                _save_all(mutation_map_figure(
-                    res.effect, res.ref_seq, start, attention=track, summary=summary,
-                    title=f"{s.id}: in-silico mutagenesis ({model.label_names[res.target]}), "
-                          f"{attention.lens.describe()} vs ISM Spearman {ag['spearman_rho']:.2f}",
-                    genomic=s.genomic_positions() if s.has_coordinates else None, chrom=s.chrom), tmp / "maps", s.id)
+                _save_all(
+                    mutation_map_figure(
+                        res.effect,
+                        res.ref_seq,
+                        start,
+                        attention=track,
+                        summary=summary,
+                        title=f"{s.id}: in-silico mutagenesis ({model.label_names[res.target]}), "
+                        f"{attention.lens.describe()} vs ISM Spearman {ag['spearman_rho']:.2f}",
+                        genomic=s.genomic_positions() if s.has_coordinates else None,
+                        chrom=s.chrom,
+                    ),
+                    tmp / "maps",
+                    s.id,
+                )
         _write_tables(pd.concat(tables, ignore_index=True), tmp, "saturation")
         agree_df = pd.DataFrame(agree)
         agree_df.to_csv(tmp / "agreement.csv", index=False)
-        (tmp / "run.json").write_text(json.dumps({"model": model.card(), "orientation": orientation,
-                                                  "start": start, "end": end, "top_k": top_k,
-                                                  "attention": attention.lens.params()}, indent=2, default=str))
+        (tmp / "run.json").write_text(
+            json.dumps(
+                {
+                    "model": model.card(),
+                    "orientation": orientation,
+                    "start": start,
+                    "end": end,
+                    "top_k": top_k,
+                    "attention": attention.lens.params(),
+                },
+                indent=2,
+                default=str,
+            )
+        )
     return agree_df
 
 
-def variants_report(model, seqs: list[Sequence], variants: list, out: str | os.PathLike, *,
-                    orientation: str = "forward", target=None, max_figures: int = 20, batch_size: int = 64,
-                    progress: Progress | None = None, announce=None) -> pd.DataFrame:
+def variants_report(
+    model,
+    seqs: list[Sequence],
+    variants: list,
+    out: str | os.PathLike,
+    *,
+    orientation: str = "forward",
+    target=None,
+    max_figures: int = 20,
+    batch_size: int = 64,
+    progress: Progress | None = None,
+    announce=None,
+) -> pd.DataFrame:
     """Score ``variants`` on ``seqs``: ``variants.csv/.parquet``, ``LEGEND.txt`` and attention before/after figures
     (``before_after/``). Returns the table."""
     from ..lenses import Attention
@@ -86,17 +146,31 @@ def variants_report(model, seqs: list[Sequence], variants: list, out: str | os.P
     from .figures import before_after_figure
 
     total = len(variants) + len({v.seq_id for v in variants})
-    df = score_variants(model, seqs, variants, batch_size=batch_size, orientation=orientation, target=target,
-                        progress=(lambda k: progress("variants", k, total)) if progress else None)
+    df = score_variants(
+        model,
+        seqs,
+        variants,
+        batch_size=batch_size,
+        orientation=orientation,
+        target=target,
+        progress=(lambda k: progress("variants", k, total)) if progress else None,
+    )
     by_id = {s.id: s for s in seqs}
     lens = Attention(orientation=orientation)
     with atomic_dir(out, announce) as tmp:
         _write_tables(df, tmp, "variants")
         for k, v in enumerate(variants[:max_figures]):
             ba = tracks_before_after(model, by_id[v.seq_id], v, lens)
-            _save_all(before_after_figure(ba.ref_track, ba.alt_on_ref, v.offset,
-                                          title=f"{v.seq_id} {v.offset + 1} {v.ref or '-'}>{v.alt or '-'} ({v.kind}): "
-                                                f"Δp {df.loc[k, 'delta']:+.3f}; {lens.describe()}",
-                                          ref_len_marked=len(v.ref)),
-                      tmp / "before_after", f"{k + 1:03d}_{v.seq_id}_{v.offset + 1}")
+            _save_all(
+                before_after_figure(
+                    ba.ref_track,
+                    ba.alt_on_ref,
+                    v.offset,
+                    title=f"{v.seq_id} {v.offset + 1} {v.ref or '-'}>{v.alt or '-'} ({v.kind}): "
+                    f"Δp {df.loc[k, 'delta']:+.3f}; {lens.describe()}",
+                    ref_len_marked=len(v.ref),
+                ),
+                tmp / "before_after",
+                f"{k + 1:03d}_{v.seq_id}_{v.offset + 1}",
+            )
     return df

@@ -3,6 +3,7 @@
 A track file is written whole or not at all (a temporary sibling moved into place when the run finished). Tables
 stream in chunks, so memory does not grow with the number of sequences.
 """
+
 from __future__ import annotations
 
 import os
@@ -15,9 +16,20 @@ from ..io.tables import TrackWriter, format_of, predictions_frame, write_table
 Progress = Callable[[int], None]
 
 
-def write_tracks(model, sequences: Iterable[Sequence], lens, out: str | os.PathLike, *, n_records: int,
-                 max_length: int = 0, coordinates: bool = False, batch_size: int = 32, overlap: int | None = None,
-                 progress: Progress | None = None, announce=None) -> int:
+def write_tracks(
+    model,
+    sequences: Iterable[Sequence],
+    lens,
+    out: str | os.PathLike,
+    *,
+    n_records: int,
+    max_length: int = 0,
+    coordinates: bool = False,
+    batch_size: int = 32,
+    overlap: int | None = None,
+    progress: Progress | None = None,
+    announce=None,
+) -> int:
     """Stream every sequence's track under ``lens`` to ``out`` (``.parquet``, ``.csv``, ``.tsv`` or ``.npy``);
     returns the number of sequences written.
 
@@ -33,24 +45,36 @@ def write_tracks(model, sequences: Iterable[Sequence], lens, out: str | os.PathL
     done = 0
     with atomic_file(out, announce) as tmp:
         with TrackWriter(tmp, coordinates=coordinates, n_records=n_records, max_length=width) as w:
-            for t in iter_tracks(model, sequences, lens, batch_size=batch_size, overlap=overlap,
-                                 progress=progress):
+            for t in iter_tracks(model, sequences, lens, batch_size=batch_size, overlap=overlap, progress=progress):
                 w.write(t.sequence, t.detail["parity_row"] if (parity and fmt == "npy") else t.scores)
                 done += 1
     return done
 
 
-def write_predictions(model, sequences: list[Sequence], out: str | os.PathLike, *, orientation: str = "forward",
-                      batch_size: int = 32, progress: Progress | None = None):
+def write_predictions(
+    model,
+    sequences: list[Sequence],
+    out: str | os.PathLike,
+    *,
+    orientation: str = "forward",
+    batch_size: int = 32,
+    progress: Progress | None = None,
+):
     """Class probabilities of every sequence as a table (``.csv``, ``.tsv``, ``.parquet``); returns the frame."""
     from ..errors import InputError
     from ..model.inference import run
 
     if not model.has_classifier:
-        raise InputError(f"model '{model.name}' has no classification head (a pre-trained-only checkpoint): "
-                         "predictions are absent; the attention and masked-LM lenses still work with it")
-    rows = [(rec.sequence, rec.probs) for rec in run(model, sequences, batch_size=batch_size,
-                                                     orientation=orientation, attention=False, progress=progress)]
+        raise InputError(
+            f"model '{model.name}' has no classification head (a pre-trained-only checkpoint): "
+            "predictions are absent; the attention and masked-LM lenses still work with it"
+        )
+    rows = [
+        (rec.sequence, rec.probs)
+        for rec in run(
+            model, sequences, batch_size=batch_size, orientation=orientation, attention=False, progress=progress
+        )
+    ]
     df = predictions_frame(rows, model.label_names)
     with atomic_file(out) as tmp:
         write_table(df, tmp)

@@ -16,6 +16,7 @@ Recipe (``dnalens train-demo``; all seeded, deterministic with one thread):
 * Saved in DNABERT's layout: ``config.json``, ``model.safetensors``, ``vocab.txt``, ``tokenizer_config.json``
   (``do_lower_case: false``), ``special_tokens_map.json``, plus ``training_metrics.json`` (held-out metrics).
 """
+
 from __future__ import annotations
 
 import json
@@ -33,17 +34,17 @@ JASPAR_RELEASE = "JASPAR2024"
 DEMO_MOTIFS = {"TBP": "MA0108.3", "CTCF": "MA0139.2"}
 BASES = np.array(list("ACGT"))
 SEQ_LEN = 100
-SHARPEN = 1.25         # power applied to the JASPAR probabilities before sampling instances
+SHARPEN = 1.25  # power applied to the JASPAR probabilities before sampling instances
 
 
 @dataclass
 class Planted:
-    motif: str | None          # motif name or None
+    motif: str | None  # motif name or None
     jaspar_id: str | None
-    start: int | None          # 0-based, half-open on the sequence
+    start: int | None  # 0-based, half-open on the sequence
     end: int | None
     strand: str | None
-    decoy: bool = False        # a shuffled instance (negatives)
+    decoy: bool = False  # a shuffled instance (negatives)
 
 
 def jaspar_ppms(release: str = JASPAR_RELEASE, motifs: dict[str, str] = DEMO_MOTIFS) -> dict[str, np.ndarray]:
@@ -54,13 +55,13 @@ def jaspar_ppms(release: str = JASPAR_RELEASE, motifs: dict[str, str] = DEMO_MOT
     out = {}
     for name, mid in motifs.items():
         m = jdb.fetch_motif_by_id(mid)
-        counts = np.array([m.counts[b] for b in "ACGT"], dtype=np.float64).T       # [w, 4]
+        counts = np.array([m.counts[b] for b in "ACGT"], dtype=np.float64).T  # [w, 4]
         out[name] = (counts + 0.5) / (counts + 0.5).sum(axis=1, keepdims=True)
     return out
 
 
 def sharpen(ppm: np.ndarray, power: float = 2.0) -> np.ndarray:
-    p = ppm ** power
+    p = ppm**power
     return p / p.sum(axis=1, keepdims=True)
 
 
@@ -94,10 +95,17 @@ class DemoGenerator:
                     inst = self.rng.permutation(inst)
                 w = len(inst)
                 s = int(self.rng.integers(0, self.length - w + 1))
-                X[i, s:s + w] = inst
-                planted.append(Planted(None if decoy else name, None if decoy else DEMO_MOTIFS[name],
-                                       None if decoy else s, None if decoy else s + w,
-                                       None if decoy else "+", decoy))
+                X[i, s : s + w] = inst
+                planted.append(
+                    Planted(
+                        None if decoy else name,
+                        None if decoy else DEMO_MOTIFS[name],
+                        None if decoy else s,
+                        None if decoy else s + w,
+                        None if decoy else "+",
+                        decoy,
+                    )
+                )
             else:
                 planted.append(Planted(None, None, None, None, None))
         seqs = ["".join(BASES[row]) for row in X]
@@ -107,9 +115,20 @@ class DemoGenerator:
 # --------------------------------------------------------------------------------------------------------------
 # training
 
-def train_demo(out_dir: str | os.PathLike, *, epochs: int = 6, per_epoch: int = 6000, batch_size: int = 64,
-               lr: float = 1e-3, seed: int = 0, n_test: int = 2000, threads: int = 1, power: float = SHARPEN,
-               log: Callable[[str], None] | None = print) -> dict:
+
+def train_demo(
+    out_dir: str | os.PathLike,
+    *,
+    epochs: int = 6,
+    per_epoch: int = 6000,
+    batch_size: int = 64,
+    lr: float = 1e-3,
+    seed: int = 0,
+    n_test: int = 2000,
+    threads: int = 1,
+    power: float = SHARPEN,
+    log: Callable[[str], None] | None = print,
+) -> dict:
     """Train the demo classifier on fresh draws every epoch and save it to ``out_dir`` (written beside it and
     moved into place at the end); returns the held-out metrics."""
     import torch
@@ -139,40 +158,59 @@ def train_demo(out_dir: str | os.PathLike, *, epochs: int = 6, per_epoch: int = 
         for ep in range(epochs):
             seqs, y, _ = gen.draw(steps_per_epoch * batch_size)
             ids, yt = torch.from_numpy(np.stack([tok.encode(s).ids for s in seqs])), torch.from_numpy(y)
-            batches = ((ids[b:b + batch_size], None, yt[b:b + batch_size])
-                       for b in range(0, steps_per_epoch * batch_size, batch_size))
+            batches = (
+                (ids[b : b + batch_size], None, yt[b : b + batch_size])
+                for b in range(0, steps_per_epoch * batch_size, batch_size)
+            )
             losses, step = train_epoch(model, batches, opt, sched, step=step)
             if log:
                 log(f"epoch {ep + 1}/{epochs}: loss {np.mean(losses):.4f} ({time.time() - t0:.0f} s)")
         seqs, y, _ = DemoGenerator(ppms, seed=seed + 10_000, power=power).draw(n_test)
         probs = predict_probs(model, [tok.encode(s).ids for s in seqs], 256, tok.pad_id, "cpu")
         metrics = classification_metrics(y, probs)
-        metrics.update({"split": "held-out synthetic test set (fresh draw, seed + 10000)",
-                        "train_sequences": epochs * steps_per_epoch * batch_size, "epochs": epochs,
-                        "train_seconds": round(time.time() - t0, 1), "seed": seed,
-                        "jaspar_release": JASPAR_RELEASE, "motifs": DEMO_MOTIFS, "sharpen_power": power})
+        metrics.update(
+            {
+                "split": "held-out synthetic test set (fresh draw, seed + 10000)",
+                "train_sequences": epochs * steps_per_epoch * batch_size,
+                "epochs": epochs,
+                "train_seconds": round(time.time() - t0, 1),
+                "seed": seed,
+                "jaspar_release": JASPAR_RELEASE,
+                "motifs": DEMO_MOTIFS,
+                "sharpen_power": power,
+            }
+        )
         with atomic_dir(out_dir, announce=log) as tmp:
             save_dnabert_layout(model, tmp)
             (tmp / "training_metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     if log:
-        log(f"held-out: accuracy {metrics['accuracy']}, AUROC {metrics['auroc']}, F1 {metrics['f1']}, "
-            f"MCC {metrics['mcc']} ({time.time() - t0:.0f} s)")
+        log(
+            f"held-out: accuracy {metrics['accuracy']}, AUROC {metrics['auroc']}, F1 {metrics['f1']}, "
+            f"MCC {metrics['mcc']} ({time.time() - t0:.0f} s)"
+        )
     return metrics
 
 
 # --------------------------------------------------------------------------------------------------------------
 # sample data
 
+
 def _write_fasta(path: Path, records: list[tuple[str, str, str]], width: int = 60) -> None:
     with open(path, "w") as fh:
         for rid, desc, seq in records:
             fh.write(f">{rid}{' ' + desc if desc else ''}\n")
             for i in range(0, len(seq), width):
-                fh.write(seq[i:i + width] + "\n")
+                fh.write(seq[i : i + width] + "\n")
 
 
-def make_sample_data(out_dir: str | os.PathLike, seed: int = 7, n_pos: int = 300, n_neg: int = 300,
-                     n_demo: int = 200, power: float = SHARPEN) -> dict:
+def make_sample_data(
+    out_dir: str | os.PathLike,
+    seed: int = 7,
+    n_pos: int = 300,
+    n_neg: int = 300,
+    n_demo: int = 200,
+    power: float = SHARPEN,
+) -> dict:
     """Write the held-out sample data (a different seed from training):
 
     * ``demo_positives.fa`` / ``demo_negatives.fa``: labelled held-out sets (``label=1``/``label=0`` in headers);
@@ -197,10 +235,18 @@ def make_sample_data(out_dir: str | os.PathLike, seed: int = 7, n_pos: int = 300
                 if yy == label and len(recs) < n:
                     rid = f"{prefix}_{len(recs) + 1:04d}"
                     recs.append((rid, f"label={label}", s))
-                    truth_rows.append({"id": rid, "label": label, "motif": pl.motif or "", "jaspar_id":
-                                       pl.jaspar_id or "", "start": pl.start if pl.start is not None else "",
-                                       "end": pl.end if pl.end is not None else "", "strand": pl.strand or "",
-                                       "decoy": int(pl.decoy)})
+                    truth_rows.append(
+                        {
+                            "id": rid,
+                            "label": label,
+                            "motif": pl.motif or "",
+                            "jaspar_id": pl.jaspar_id or "",
+                            "start": pl.start if pl.start is not None else "",
+                            "end": pl.end if pl.end is not None else "",
+                            "strand": pl.strand or "",
+                            "decoy": int(pl.decoy),
+                        }
+                    )
         return recs
 
     pos = draw_class(n_pos, 1, "pos")
@@ -222,26 +268,36 @@ def make_sample_data(out_dir: str | os.PathLike, seed: int = 7, n_pos: int = 300
     chroms = {"chr1": 6000, "chr2": 4000}
     genome = {c: rng.integers(0, 4, size=n) for c, n in chroms.items()}
     bed_rows, bed_truth, placed = [], [], []
-    plan = [("chr1", 300, "TBP", "+"), ("chr1", 1200, "CTCF", "-"), ("chr1", 2500, "CTCF", "+"),
-            ("chr1", 3800, "TBP", "-"), ("chr1", 5000, None, "+"), ("chr2", 400, "CTCF", "+"),
-            ("chr2", 1500, "TBP", "+"), ("chr2", 2600, "CTCF", "-"), ("chr2", 3500, None, "-")]
+    plan = [
+        ("chr1", 300, "TBP", "+"),
+        ("chr1", 1200, "CTCF", "-"),
+        ("chr1", 2500, "CTCF", "+"),
+        ("chr1", 3800, "TBP", "-"),
+        ("chr1", 5000, None, "+"),
+        ("chr2", 400, "CTCF", "+"),
+        ("chr2", 1500, "TBP", "+"),
+        ("chr2", 2600, "CTCF", "-"),
+        ("chr2", 3500, None, "-"),
+    ]
     for i, (chrom, ivs, name, strand) in enumerate(plan):
         offset = None
         if name:
             inst = gen.instance(name)
             w = len(inst)
-            offset = int(rng.integers(10, SEQ_LEN - w - 10))      # motif start in the interval's orientation
+            offset = int(rng.integers(10, SEQ_LEN - w - 10))  # motif start in the interval's orientation
             if strand == "+":
-                genome[chrom][ivs + offset: ivs + offset + w] = inst
-            else:   # reading the - strand must give the motif forward: plant its reverse complement
+                genome[chrom][ivs + offset : ivs + offset + w] = inst
+            else:  # reading the - strand must give the motif forward: plant its reverse complement
                 rc = 3 - inst[::-1]
                 g0 = ivs + SEQ_LEN - offset - w
-                genome[chrom][g0:g0 + w] = rc
+                genome[chrom][g0 : g0 + w] = rc
         rid = f"peak{i + 1}"
         placed.append((chrom, ivs, name, strand, offset))
         bed_rows.append(f"{chrom}\t{ivs}\t{ivs + SEQ_LEN}\t{rid}\t0\t{strand}")
-        bed_truth.append(f"{rid}\t{name or ''}\t{DEMO_MOTIFS.get(name, '') if name else ''}\t"
-                         f"{offset if name else ''}\t{offset + len(gen.ppms[name]) if name else ''}")
+        bed_truth.append(
+            f"{rid}\t{name or ''}\t{DEMO_MOTIFS.get(name, '') if name else ''}\t"
+            f"{offset if name else ''}\t{offset + len(gen.ppms[name]) if name else ''}"
+        )
     with open(out / "reference.fa", "w") as fh:
         for c, arr in genome.items():
             s = "".join(BASES[arr])
@@ -249,9 +305,9 @@ def make_sample_data(out_dir: str | os.PathLike, seed: int = 7, n_pos: int = 300
             s = s[:100] + s[100:160].lower() + s[160:]
             fh.write(f">{c}\n")
             for j in range(0, len(s), 60):
-                fh.write(s[j:j + 60] + "\n")
+                fh.write(s[j : j + 60] + "\n")
     with open(out / "intervals.bed", "w") as fh:
-        fh.write("track name=demo_peaks description=\"demo intervals over reference.fa\"\n")
+        fh.write('track name=demo_peaks description="demo intervals over reference.fa"\n')
         fh.write("# chrom\tstart\tend\tname\tscore\tstrand (0-based, half-open)\n")
         fh.write("\n".join(bed_rows) + "\n")
     with open(out / "intervals_truth.tsv", "w") as fh:
@@ -277,13 +333,16 @@ def make_sample_data(out_dir: str | os.PathLike, seed: int = 7, n_pos: int = 300
         del motif_len
     (out / "variants.tsv").write_text("\n".join(vrows) + "\n")
     ref_seqs = {c: "".join(BASES[a]) for c, a in genome.items()}
-    vcf = ["##fileformat=VCFv4.2", "##reference=reference.fa",
-           "\t".join(["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO"])]
+    vcf = [
+        "##fileformat=VCFv4.2",
+        "##reference=reference.fa",
+        "\t".join(["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO"]),
+    ]
     for chrom, ivs, name, strand, offset in placed:
         if not name:
             continue
         core = int(np.argmax(gen.ppms[name].max(axis=1)))
-        j_in = offset + core                                   # motif core, in the interval's orientation
+        j_in = offset + core  # motif core, in the interval's orientation
         for j, tag in ((j_in, f"in_{name}"), (5, "outside")):
             g = ivs + j if strand == "+" else ivs + SEQ_LEN - 1 - j
             ref = ref_seqs[chrom][g]
@@ -293,8 +352,16 @@ def make_sample_data(out_dir: str | os.PathLike, seed: int = 7, n_pos: int = 300
     return {"positives": len(pos), "negatives": len(neg), "demo": len(demo)}
 
 
-def write_demo_splits(out_dir: str | os.PathLike, *, epochs: int = 6, per_epoch: int = 6000, batch_size: int = 64,
-                      seed: int = 0, n_test: int = 2000, power: float = SHARPEN) -> dict:
+def write_demo_splits(
+    out_dir: str | os.PathLike,
+    *,
+    epochs: int = 6,
+    per_epoch: int = 6000,
+    batch_size: int = 64,
+    seed: int = 0,
+    n_test: int = 2000,
+    power: float = SHARPEN,
+) -> dict:
     """The exact sequences :func:`train_demo` draws (``train.fa.gz``: every epoch's draw, in order) and its held-out
     test set (``test.fa.gz``: the set behind the accuracy in training_metrics.json), with ``label=`` headers, so
     that ``dnalens finetune`` can reproduce the demo model from files."""

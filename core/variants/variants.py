@@ -14,6 +14,7 @@
   they follow); every other base keeps its reference position.
 * Before/after tracks under any lens on reference coordinates (:func:`tracks_before_after`).
 """
+
 from __future__ import annotations
 
 import math
@@ -37,18 +38,19 @@ _EMPTY = {"", "-", "."}
 # --------------------------------------------------------------------------------------------------------------
 # variants
 
+
 @dataclass(frozen=True)
 class Variant:
     """A variant on one sequence, in that sequence's own orientation: replace ``seq[offset:offset+len(ref)]`` by
     ``alt`` (either may be empty)."""
 
     seq_id: str
-    offset: int                 # 0-based position in the sequence
+    offset: int  # 0-based position in the sequence
     ref: str
     alt: str
     source_line: int | None = None
-    label: str = ""             # id from the input (VCF ID, table note)
-    genomic: str = ""           # chrom:pos (1-based) when known
+    label: str = ""  # id from the input (VCF ID, table note)
+    genomic: str = ""  # chrom:pos (1-based) when known
     meta: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property
@@ -58,7 +60,7 @@ class Variant:
         return "insertion" if len(self.alt) > len(self.ref) else "deletion"
 
     def apply(self, seq: str) -> str:
-        return seq[:self.offset] + self.alt + seq[self.offset + len(self.ref):]
+        return seq[: self.offset] + self.alt + seq[self.offset + len(self.ref) :]
 
 
 def _norm_allele(a, what: str, source: str, line: int) -> str:
@@ -66,8 +68,9 @@ def _norm_allele(a, what: str, source: str, line: int) -> str:
     if a in _EMPTY:
         return ""
     if not _ALLELE.match(a):
-        raise InputError(f"{what} allele {a!r} is not a DNA string (only A, C, G, T; '-' for none)",
-                         source=source, line=line)
+        raise InputError(
+            f"{what} allele {a!r} is not a DNA string (only A, C, G, T; '-' for none)", source=source, line=line
+        )
     return a
 
 
@@ -78,22 +81,33 @@ def _trim_anchor(ref: str, alt: str, offset: int) -> tuple[str, str, int]:
     return ref, alt, offset
 
 
-def _locate(seqs_by_id: dict[str, Sequence], by_chrom: dict[str, list[Sequence]], key: str, pos1: int,
-            ref: str, alt: str, source: str, line: int, label: str) -> list[Variant]:
+def _locate(
+    seqs_by_id: dict[str, Sequence],
+    by_chrom: dict[str, list[Sequence]],
+    key: str,
+    pos1: int,
+    ref: str,
+    alt: str,
+    source: str,
+    line: int,
+    label: str,
+) -> list[Variant]:
     """Variants on the sequences a (key, 1-based pos) refers to: a sequence id, or a chromosome of BED input."""
     if key in seqs_by_id:
         s = seqs_by_id[key]
         off = pos1 - 1
         if not 0 <= off < len(s.seq) or off + len(ref) > len(s.seq):
-            raise InputError(f"position {pos1} is outside sequence '{key}' (length {len(s.seq)})",
-                             source=source, line=line)
+            raise InputError(
+                f"position {pos1} is outside sequence '{key}' (length {len(s.seq)})", source=source, line=line
+            )
         return [_checked(s, off, ref, alt, source, line, label, "")]
     if key in by_chrom:
         g0 = pos1 - 1
         hits = [s for s in by_chrom[key] if s.start <= g0 and g0 + max(len(ref), 1) <= s.end]
         if not hits:
-            raise InputError(f"position {key}:{pos1} is inside none of the loaded intervals on {key}",
-                             source=source, line=line)
+            raise InputError(
+                f"position {key}:{pos1} is inside none of the loaded intervals on {key}", source=source, line=line
+            )
         out = []
         for s in hits:
             if s.strand == "-":
@@ -104,16 +118,21 @@ def _locate(seqs_by_id: dict[str, Sequence], by_chrom: dict[str, list[Sequence]]
             out.append(_checked(s, off, r, a, source, line, label, f"{key}:{pos1}"))
         return out
     known = ", ".join(list(seqs_by_id)[:3])
-    raise InputError(f"'{key}' is neither a loaded sequence id (e.g. {known}) nor a chromosome of the loaded BED "
-                     "intervals", source=source, line=line)
+    raise InputError(
+        f"'{key}' is neither a loaded sequence id (e.g. {known}) nor a chromosome of the loaded BED intervals",
+        source=source,
+        line=line,
+    )
 
 
-def _checked(s: Sequence, off: int, ref: str, alt: str, source: str, line: int, label: str, genomic: str
-             ) -> Variant:
-    have = s.seq[off:off + len(ref)]
+def _checked(s: Sequence, off: int, ref: str, alt: str, source: str, line: int, label: str, genomic: str) -> Variant:
+    have = s.seq[off : off + len(ref)]
     if have != ref:
-        raise InputError(f"REF {ref!r} does not match sequence '{s.id}' at position {off + 1}, which reads "
-                         f"{have!r}", source=source, line=line)
+        raise InputError(
+            f"REF {ref!r} does not match sequence '{s.id}' at position {off + 1}, which reads {have!r}",
+            source=source,
+            line=line,
+        )
     if ref == alt:
         raise InputError(f"REF and ALT are the same ({ref!r})", source=source, line=line)
     r, a, o = _trim_anchor(ref, alt, off)
@@ -159,8 +178,11 @@ def _read_table_text(text: str, seqs, source: str) -> list[Variant]:
     key_col = next((c for c in ("seq_id", "sequence_id", "id", "chrom", "chromosome") if c in header), None)
     missing = [c for c in ("pos", "ref", "alt") if c not in header]
     if key_col is None or missing:
-        raise InputError("the variant table needs a header with seq_id (or chrom), pos, ref and alt; found: "
-                         + ", ".join(header), source=source, line=lines[0][0])
+        raise InputError(
+            "the variant table needs a header with seq_id (or chrom), pos, ref and alt; found: " + ", ".join(header),
+            source=source,
+            line=lines[0][0],
+        )
     if len(lines) == 1:
         raise InputError("the variant table has a header but no variants", source=source)
     by_id, by_chrom = _index(seqs)
@@ -173,14 +195,15 @@ def _read_table_text(text: str, seqs, source: str) -> list[Variant]:
         try:
             pos1 = int(row["pos"])
         except ValueError:
-            raise InputError(f"pos must be an integer (1-based), found {row['pos']!r}", source=source,
-                             line=line_no) from None
+            raise InputError(
+                f"pos must be an integer (1-based), found {row['pos']!r}", source=source, line=line_no
+            ) from None
         ref = _norm_allele(row["ref"], "REF", source, line_no)
         alt = _norm_allele(row["alt"], "ALT", source, line_no)
         if not ref and not alt:
             raise InputError("REF and ALT are both empty", source=source, line=line_no)
         label = row.get("note") or row.get("name") or (row.get("id") if key_col != "id" else "") or ""
-        if not ref:     # bare insertion "-" -> ALT inserted before pos: use pos as the offset with empty ref
+        if not ref:  # bare insertion "-" -> ALT inserted before pos: use pos as the offset with empty ref
             out += _locate_insertion(by_id, by_chrom, row[key_col], pos1, alt, source, line_no, label)
             continue
         out += _locate(by_id, by_chrom, row[key_col], pos1, ref, alt, source, line_no, label)
@@ -191,8 +214,9 @@ def _locate_insertion(by_id, by_chrom, key, pos1, alt, source, line, label) -> l
     if key in by_id:
         s = by_id[key]
         if not 0 <= pos1 - 1 <= len(s.seq):
-            raise InputError(f"position {pos1} is outside sequence '{key}' (length {len(s.seq)})",
-                             source=source, line=line)
+            raise InputError(
+                f"position {pos1} is outside sequence '{key}' (length {len(s.seq)})", source=source, line=line
+            )
         return [Variant(s.id, pos1 - 1, "", alt, line, label)]
     if key in by_chrom:
         g0 = pos1 - 1
@@ -205,8 +229,11 @@ def _locate_insertion(by_id, by_chrom, key, pos1, alt, source, line, label) -> l
         if out:
             return out
         raise InputError(f"position {key}:{pos1} is inside none of the loaded intervals", source=source, line=line)
-    raise InputError(f"'{key}' is neither a loaded sequence id nor a chromosome of the loaded BED intervals",
-                     source=source, line=line)
+    raise InputError(
+        f"'{key}' is neither a loaded sequence id nor a chromosome of the loaded BED intervals",
+        source=source,
+        line=line,
+    )
 
 
 def read_vcf_text(text: str, seqs: SeqType[Sequence], source: str = "VCF") -> list[Variant]:
@@ -225,8 +252,11 @@ def read_vcf_text(text: str, seqs: SeqType[Sequence], source: str = "VCF") -> li
         n_records += 1
         cols = ln.rstrip("\n").split("\t")
         if len(cols) < 5:
-            raise InputError(f"a VCF record needs at least 5 tab-separated columns (CHROM POS ID REF ALT), found "
-                             f"{len(cols)}", source=source, line=line_no)
+            raise InputError(
+                f"a VCF record needs at least 5 tab-separated columns (CHROM POS ID REF ALT), found {len(cols)}",
+                source=source,
+                line=line_no,
+            )
         chrom, pos, vid, ref, alts = cols[:5]
         try:
             pos1 = int(pos)
@@ -237,28 +267,36 @@ def read_vcf_text(text: str, seqs: SeqType[Sequence], source: str = "VCF") -> li
             raise InputError("REF is empty", source=source, line=line_no)
         for alt in alts.split(","):
             if alt.startswith("<") or alt == "*":
-                raise InputError(f"symbolic ALT {alt!r} is not supported; write the bases", source=source,
-                                 line=line_no)
+                raise InputError(f"symbolic ALT {alt!r} is not supported; write the bases", source=source, line=line_no)
             alt_n = _norm_allele(alt, "ALT", source, line_no)
-            out += _locate(by_id, by_chrom, chrom, pos1, ref_n, alt_n, source, line_no,
-                           "" if vid in (".", "") else vid)
+            out += _locate(by_id, by_chrom, chrom, pos1, ref_n, alt_n, source, line_no, "" if vid in (".", "") else vid)
     if n_records == 0:
-        raise InputError("the VCF has a header but no variant records" if saw_header else
-                         "the VCF has no variant records", source=source)
+        raise InputError(
+            "the VCF has a header but no variant records" if saw_header else "the VCF has no variant records",
+            source=source,
+        )
     return out
 
 
-def score_variants(lm, seqs: SeqType[Sequence], variants: SeqType[Variant], *, batch_size: int = 64,
-                   orientation: str = "forward", target: int | str | None = None,
-                   progress: Callable[[int], None] | None = None) -> pd.DataFrame:
+def score_variants(
+    lm,
+    seqs: SeqType[Sequence],
+    variants: SeqType[Variant],
+    *,
+    batch_size: int = 64,
+    orientation: str = "forward",
+    target: int | str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> pd.DataFrame:
     """One row per variant: sequence id, position (0-based in the sequence as read), pos (1-based, as in the
     input), genomic coordinate when known, kind, ref, alt, p_ref, p_alt, delta, diff, logOR (> 0 means the variant
     lowers the prediction)."""
     by_id = {s.id: s for s in seqs}
     used = list(dict.fromkeys(v.seq_id for v in variants))
     refs = [by_id[i] for i in used]
-    alts = [replace(by_id[v.seq_id], id=f"{v.seq_id}|{k}", seq=v.apply(by_id[v.seq_id].seq))
-            for k, v in enumerate(variants)]
+    alts = [
+        replace(by_id[v.seq_id], id=f"{v.seq_id}|{k}", seq=v.apply(by_id[v.seq_id].seq)) for k, v in enumerate(variants)
+    ]
     probs = class_probabilities(lm, refs + alts, batch_size=batch_size, orientation=orientation, progress=progress)
     ref_p = {i: probs[j] for j, i in enumerate(used)}
     rows = []
@@ -267,15 +305,31 @@ def score_variants(lm, seqs: SeqType[Sequence], variants: SeqType[Variant], *, b
         t = target_class(lm, pr, target)
         p_ref, p_alt = float(pr[t]), float(probs[len(refs) + k, t])
         sc = effect_scores(p_ref, p_alt)
-        rows.append({"seq_id": v.seq_id, "position": v.offset, "pos": v.offset + 1, "genomic": v.genomic or None,
-                     "variant_id": v.label or None, "kind": v.kind, "ref": v.ref or "-", "alt": v.alt or "-",
-                     "p_ref": p_ref, "p_alt": p_alt, "delta": float(sc["delta"]), "diff": float(sc["diff"]),
-                     "logOR": float(sc["logOR"]), "class": lm.label_names[t], "line": v.source_line})
+        rows.append(
+            {
+                "seq_id": v.seq_id,
+                "position": v.offset,
+                "pos": v.offset + 1,
+                "genomic": v.genomic or None,
+                "variant_id": v.label or None,
+                "kind": v.kind,
+                "ref": v.ref or "-",
+                "alt": v.alt or "-",
+                "p_ref": p_ref,
+                "p_alt": p_alt,
+                "delta": float(sc["delta"]),
+                "diff": float(sc["diff"]),
+                "logOR": float(sc["logOR"]),
+                "class": lm.label_names[t],
+                "line": v.source_line,
+            }
+        )
     return pd.DataFrame(rows)
 
 
 # --------------------------------------------------------------------------------------------------------------
 # attention before / after
+
 
 @dataclass
 class BeforeAfter:

@@ -1,4 +1,5 @@
 """Attention page: the selected sequence's track, the landscape of many sequences, layer x head grid, T x T matrix."""
+
 import numpy as np
 import streamlit as st
 
@@ -15,8 +16,10 @@ if not seqs:
     st.stop()
 with st.expander("How attention becomes a track (recipe, layers, heads, strand)", expanded=False):
     lens = state.lens_controls(lm)
-    st.caption("dnabert-viz: last layer, [CLS] row, summed over heads, each k-mer's score spread over its bases "
-               "and averaged, L2-normalised (without DNABERT-viz's [SEP]/padding dilution of the last bases).")
+    st.caption(
+        "dnabert-viz: last layer, [CLS] row, summed over heads, each k-mer's score spread over its bases "
+        "and averaged, L2-normalised (without DNABERT-viz's [SEP]/padding dilution of the last bases)."
+    )
 try:
     tracks = state.tracks_for(lens)
 except Exception as exc:
@@ -34,10 +37,16 @@ title = f"{seq.id}{p_txt} · {lens.describe()}"
 genomic = seq.genomic_positions() if seq.has_coordinates else None
 fig = plots.plotly_track(seq.seq, tr, title, genomic, seq.chrom)
 st.plotly_chart(fig, width="stretch", key="track_chart")
-st.caption(f"peak at position {int(np.argmax(tr))} ({seq.seq[int(np.argmax(tr))]}); bases are written on the "
-           "strip for sequences up to 150 bp, and in the hover otherwise")
-state.downloads(f"attention_{seq.id}", lambda: plots.attention_track_figure(seq.seq, tr, title, genomic, seq.chrom),
-                fig, key="track")
+st.caption(
+    f"peak at position {int(np.argmax(tr))} ({seq.seq[int(np.argmax(tr))]}); bases are written on the "
+    "strip for sequences up to 150 bp, and in the hover otherwise"
+)
+state.downloads(
+    f"attention_{seq.id}",
+    lambda: plots.attention_track_figure(seq.seq, tr, title, genomic, seq.chrom),
+    fig,
+    key="track",
+)
 
 # ---- landscape
 st.subheader("Landscape")
@@ -45,12 +54,18 @@ c1, c2, c3 = st.columns(3)
 order_by = c1.selectbox("sort rows by", ["prediction", "label", "peak", "input"], key="land_sort")
 align = c2.selectbox("align", ["left", "center"], key="land_align")
 max_rows = c3.slider("rows", 5, max(5, len(seqs)), min(len(seqs), 200), key="land_rows")
-order = landscape_order(order_by, tracks, [preds.get(s.id, [None])[-1] if preds else None for s in seqs],
-                        [s.label for s in seqs])[:max_rows]
+order = landscape_order(
+    order_by, tracks, [preds.get(s.id, [None])[-1] if preds else None for s in seqs], [s.label for s in seqs]
+)[:max_rows]
 M, offsets = landscape([tracks[j] for j in order], align)
 ids = [seqs[j].id for j in order]
-lfig = plots.plotly_landscape(M, ids, [seqs[j].seq for j in order], offsets,
-                              title=f"{lens.describe()}: {len(order)} sequences, sorted by {order_by}")
+lfig = plots.plotly_landscape(
+    M,
+    ids,
+    [seqs[j].seq for j in order],
+    offsets,
+    title=f"{lens.describe()}: {len(order)} sequences, sorted by {order_by}",
+)
 st.plotly_chart(lfig, width="stretch", key="landscape_chart")
 state.downloads("landscape", lambda: plots.landscape_figure(M, ids), lfig, key="landscape")
 
@@ -82,5 +97,9 @@ sub = att[layer, head, a:b, a:b]
 labels = toks[a:b]
 mfig = plots.plotly_matrix(sub, labels, f"{seq.id}: layer {layer}, head {head}, tokens {a}–{b - 1}")
 st.plotly_chart(mfig, width="stretch", key="matrix_chart")
-state.downloads(f"matrix_{seq.id}_L{layer}H{head}", lambda: plots.matrix_figure(sub, labels, f"{seq.id} L{layer} H{head}"),
-                mfig, key="matrix")
+state.downloads(
+    f"matrix_{seq.id}_L{layer}H{head}",
+    lambda: plots.matrix_figure(sub, labels, f"{seq.id} L{layer} H{head}"),
+    mfig,
+    key="matrix",
+)

@@ -1,5 +1,6 @@
 """Export page: tables (CSV/Parquet), bedGraph of BED-derived sequences, MEME, and a zip of everything with
 provenance (model, config hash, parameters, package versions, input checksums)."""
+
 import io
 import json
 
@@ -21,24 +22,35 @@ st.subheader("Attention (DNABERT-viz recipe), one row per base")
 state.table_downloads(att_table, "attention", key="exp_att")
 if lm.has_classifier:
     preds = state.predictions()
-    ptab = pd.DataFrame([{"id": s.id, "length": len(s.seq), **{f"p_{n}": float(preds[s.id][j])
-                                                                for j, n in enumerate(lm.label_names)},
-                          "label": s.label} for s in seqs])
+    ptab = pd.DataFrame(
+        [
+            {
+                "id": s.id,
+                "length": len(s.seq),
+                **{f"p_{n}": float(preds[s.id][j]) for j, n in enumerate(lm.label_names)},
+                "label": s.label,
+            }
+            for s in seqs
+        ]
+    )
     st.subheader("Predictions")
     state.table_downloads(ptab, "predictions", key="exp_pred")
 
 bed_seqs = [(s, t) for s, t in zip(seqs, tracks) if s.has_coordinates]
 st.subheader("bedGraph (genome browser)")
 if bed_seqs:
+
     def bedgraph():
-        lines = ['track type=bedGraph name="dnalens attention" description="DNABERT-viz recipe, '
-                 f'{lm.name}" visibility=full']
+        lines = [
+            f'track type=bedGraph name="dnalens attention" description="DNABERT-viz recipe, {lm.name}" visibility=full'
+        ]
         for s, t in sorted(bed_seqs, key=lambda x: (x[0].chrom, x[0].start)):
             lines += bedgraph_lines(s, t)
         return "\n".join(lines) + "\n"
 
-    st.download_button("bedGraph", bedgraph, file_name="attention.bedGraph", mime="text/plain", key="dl_bedgraph",
-                       on_click="ignore")
+    st.download_button(
+        "bedGraph", bedgraph, file_name="attention.bedGraph", mime="text/plain", key="dl_bedgraph", on_click="ignore"
+    )
     st.caption(f"{len(bed_seqs)} BED-derived sequences, genomic 0-based half-open coordinates, forward strand")
 else:
     st.info("No BED-derived sequences loaded (load BED + reference on the Sequences page for a bedGraph).")
@@ -67,14 +79,24 @@ def everything() -> bytes:
         files[name] = text
     if bed_seqs:
         files["attention.bedGraph"] = bedgraph()
-    prov = provenance(lm.card(), {"attention": lens.params(), **st.session_state.params},
-                      st.session_state.get("inputs", {}))
+    prov = provenance(
+        lm.card(), {"attention": lens.params(), **st.session_state.params}, st.session_state.get("inputs", {})
+    )
     files["provenance.json"] = json.dumps(prov, indent=2, default=str)
     return zip_bundle(files)
 
 
 st.subheader("Everything")
-st.caption(f"{len(st.session_state.exports)} figures shown so far this session (PNG/SVG/PDF, HTML for interactive "
-           "ones), every table, motifs (MEME) when computed, bedGraph, and provenance.json.")
-st.download_button("Download all (zip)", everything, file_name="dnalens_export.zip", mime="application/zip",
-                   key="dl_zip", on_click="ignore", type="primary")
+st.caption(
+    f"{len(st.session_state.exports)} figures shown so far this session (PNG/SVG/PDF, HTML for interactive "
+    "ones), every table, motifs (MEME) when computed, bedGraph, and provenance.json."
+)
+st.download_button(
+    "Download all (zip)",
+    everything,
+    file_name="dnalens_export.zip",
+    mime="application/zip",
+    key="dl_zip",
+    on_click="ignore",
+    type="primary",
+)

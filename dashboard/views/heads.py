@@ -1,4 +1,5 @@
 """Heads page: bertviz head view / model view (offline) and a native head view for a window of tokens."""
+
 import streamlit as st
 
 from core.lenses import Attention
@@ -13,13 +14,21 @@ seq = state.select_sequence()
 L = len(seq.seq)
 k = lm.k or 1
 max_nt = min(L, (MAX_TOKENS - 2) + k - 1, lm.tokenizer.window_nt())
-st.caption(f"Head views show at most {MAX_TOKENS} tokens (bertviz writes every attention value into the page); "
-           f"move the window along the sequence ({L} bp).")
+st.caption(
+    f"Head views show at most {MAX_TOKENS} tokens (bertviz writes every attention value into the page); "
+    f"move the window along the sequence ({L} bp)."
+)
 peak = int(state.tracks_for(Attention(), [seq])[0].argmax())
 c1, c2 = st.columns(2)
 width = c1.slider("window (bp)", min(k, max_nt), max_nt, min(max_nt, 60), key="hv_width")
-start = c2.slider("window start (bp)", 0, max(0, L - width), min(max(0, L - width), max(0, peak - width // 2)),
-                  key=f"hv_start_{seq.id}", help="starts centred on the attention peak")
+start = c2.slider(
+    "window start (bp)",
+    0,
+    max(0, L - width),
+    min(max(0, L - width), max(0, peak - width // 2)),
+    key=f"hv_start_{seq.id}",
+    help="starts centred on the attention peak",
+)
 
 
 @st.cache_data(show_spinner="Computing attention for the window ...", max_entries=8)
@@ -40,22 +49,39 @@ c1, c2, c3, c4 = st.columns(4)
 layer = c1.selectbox("layer", list(range(lm.n_layers)), index=lm.n_layers - 1, key="nv_layer")
 heads = c2.multiselect("heads", list(range(lm.n_heads)), default=list(range(lm.n_heads)), key="nv_heads")
 token = c3.selectbox("query token", list(range(len(toks))), format_func=lambda j: f"{j}: {toks[j]}", key="nv_tok")
-thr = c4.slider("threshold", 0.0, 1.0, 0.05, 0.01, key="nv_thr",
-                help="draw a line only where attention is at least this (the DNABERT paper's Fig. 4e)")
-hfig = plots.plotly_head_lines(att[layer], toks, token, heads, thr,
-                               f"{seq.id}: layer {layer}, attention from token {token} ({toks[token]})")
+thr = c4.slider(
+    "threshold",
+    0.0,
+    1.0,
+    0.05,
+    0.01,
+    key="nv_thr",
+    help="draw a line only where attention is at least this (the DNABERT paper's Fig. 4e)",
+)
+hfig = plots.plotly_head_lines(
+    att[layer], toks, token, heads, thr, f"{seq.id}: layer {layer}, attention from token {token} ({toks[token]})"
+)
 st.plotly_chart(hfig, width="stretch", key="native_head_chart")
-state.downloads(f"headview_{seq.id}_L{layer}_t{token}",
-                lambda: plots.head_lines_figure(att[layer], toks, token, heads, thr, f"{seq.id} layer {layer}"),
-                hfig, key="native_head")
+state.downloads(
+    f"headview_{seq.id}_L{layer}_t{token}",
+    lambda: plots.head_lines_figure(att[layer], toks, token, heads, thr, f"{seq.id} layer {layer}"),
+    hfig,
+    key="native_head",
+)
 
 st.subheader("bertviz")
 kind = st.radio("view", ["head view", "model view"], horizontal=True, key="bv_kind")
 try:
     html = bertviz_html(att, toks, "head" if kind == "head view" else "model", layer=layer)
     st.iframe(html, height=900 if kind == "model view" else 650)
-    st.download_button("HTML", html, file_name=f"bertviz_{kind.split()[0]}_{seq.id}.html", mime="text/html",
-                       key="dl_bertviz_html", on_click="ignore")
+    st.download_button(
+        "HTML",
+        html,
+        file_name=f"bertviz_{kind.split()[0]}_{seq.id}.html",
+        mime="text/html",
+        key="dl_bertviz_html",
+        on_click="ignore",
+    )
 except MissingJavaScript as exc:
     st.warning(str(exc))
 except Exception as exc:

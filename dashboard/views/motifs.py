@@ -1,4 +1,5 @@
 """Motifs page: positives and background, DNABERT-viz parameters, run, table with JASPAR matches, logos, instances."""
+
 import html
 
 import streamlit as st
@@ -28,8 +29,11 @@ elif how == "prediction ≥ threshold":
 else:
     chosen = c1.multiselect("sequences", ids, default=ids[: min(10, len(ids))], key="mt_ids")
     pos = [s for s in seqs if s.id in set(chosen)]
-bg = c2.radio("background", ["dinucleotide-shuffled positives", "loaded negatives (label = 0)",
-                             "loaded sequences that are not positives"], key="mt_bg")
+bg = c2.radio(
+    "background",
+    ["dinucleotide-shuffled positives", "loaded negatives (label = 0)", "loaded sequences that are not positives"],
+    key="mt_bg",
+)
 pos_ids = {s.id for s in pos}
 if bg.startswith("loaded negatives"):
     neg = [s.seq for s in seqs if s.label == 0]
@@ -46,11 +50,11 @@ with st.expander("parameters (DNABERT-viz defaults)", expanded=False):
     cutoff = p3.number_input("q-value cutoff", 1e-10, 1.0, 0.005, format="%.4f", key="mt_cut")
     min_n = p4.number_input("min instances", 1, 1000, 3, key="mt_minn")
     p5, p6, p7 = st.columns(3)
-    parity = p5.checkbox("DNABERT-viz parity mode", key="mt_parity",
-                         help="reproduce motif_analysis exactly (forward strand, its quirks)")
+    parity = p5.checkbox(
+        "DNABERT-viz parity mode", key="mt_parity", help="reproduce motif_analysis exactly (forward strand, its quirks)"
+    )
     rule = p6.selectbox("region rule", ["zscore", "dnabert-viz", "quantile"], key="mt_rule", disabled=parity)
-    release = p7.selectbox("JASPAR release", ["JASPAR2026", "JASPAR2024", "JASPAR2022", "JASPAR2020"],
-                           key="mt_release")
+    release = p7.selectbox("JASPAR release", ["JASPAR2026", "JASPAR2024", "JASPAR2022", "JASPAR2020"], key="mt_release")
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -65,10 +69,19 @@ def discover(mkey, pos_key, neg, params, release):
     return res, tomtom
 
 
-params = (mt.MotifParams.dnabert_viz(window_size=int(window), min_len=int(min_len), pval_cutoff=float(cutoff),
-                                     min_n_motif=int(min_n)) if parity else
-          mt.MotifParams(window_size=int(window), min_len=int(min_len), pval_cutoff=float(cutoff),
-                         min_n_motif=int(min_n), region_rule=rule))
+params = (
+    mt.MotifParams.dnabert_viz(
+        window_size=int(window), min_len=int(min_len), pval_cutoff=float(cutoff), min_n_motif=int(min_n)
+    )
+    if parity
+    else mt.MotifParams(
+        window_size=int(window),
+        min_len=int(min_len),
+        pval_cutoff=float(cutoff),
+        min_n_motif=int(min_n),
+        region_rule=rule,
+    )
+)
 if st.button("Find motifs", type="primary", key="mt_run") or st.session_state.get("mt_done"):
     if not pos:
         st.error("No positive sequences with this choice.")
@@ -81,26 +94,40 @@ if st.button("Find motifs", type="primary", key="mt_run") or st.session_state.ge
     except Exception as exc:
         state.show_error(exc)
         st.stop()
-    st.session_state.params["motifs"] = {**mt.params_dict(params), "jaspar_release": release,
-                                         "background": bg, "positives": how}
+    st.session_state.params["motifs"] = {
+        **mt.params_dict(params),
+        "jaspar_release": release,
+        "background": bg,
+        "positives": how,
+    }
     stg = res.stages
     cols = st.columns(6)
-    for col, (k, v) in zip(cols, [("regions", stg["regions"]), ("candidates", stg["candidates"]),
-                                  ("passing FDR", stg["passing_fdr"]), ("merged", stg["merged"]),
-                                  ("consolidated", stg.get("consolidated", stg["merged"])), ("kept", stg["kept"])]):
+    for col, (k, v) in zip(
+        cols,
+        [
+            ("regions", stg["regions"]),
+            ("candidates", stg["candidates"]),
+            ("passing FDR", stg["passing_fdr"]),
+            ("merged", stg["merged"]),
+            ("consolidated", stg.get("consolidated", stg["merged"])),
+            ("kept", stg["kept"]),
+        ],
+    ):
         col.metric(k, v)
     if not res.motifs:
         st.warning(f"No motifs: {res.explanation}")
         st.stop()
     summary = motif_summary(res, tomtom)
-    st.dataframe(summary, width="stretch", hide_index=True, key="motif_table",
-                 column_config=state.pvalue_columns(summary))
+    st.dataframe(
+        summary, width="stretch", hide_index=True, key="motif_table", column_config=state.pvalue_columns(summary)
+    )
     state.table_downloads(summary, "motifs", key="motifs_tbl")
     inst = res.instances()
     state.table_downloads(inst, "instances", key="inst_tbl")
     meme = meme_text([(m.name, m.ppm, m.n_instances) for m in res.motifs])
-    st.download_button("motifs.meme", meme, file_name="motifs.meme", mime="text/plain", key="dl_meme",
-                       on_click="ignore")
+    st.download_button(
+        "motifs.meme", meme, file_name="motifs.meme", mime="text/plain", key="dl_meme", on_click="ignore"
+    )
     st.session_state.setdefault("texts", {})["motifs.meme"] = meme
     if tomtom is not None:
         st.session_state.tables["tomtom"] = tomtom
@@ -113,12 +140,15 @@ if st.button("Find motifs", type="primary", key="mt_run") or st.session_state.ge
     fig = plots.logo_figure(m.ppm, mode, title=f"{m.name} ({m.n_instances} instances)")
     st.pyplot(fig)
     plots.close(fig)
-    state.downloads(f"logo_{m.name}_{mode}", lambda: plots.logo_figure(m.ppm, mode, title=m.name), None,
-                    key="logo")
+    state.downloads(f"logo_{m.name}_{mode}", lambda: plots.logo_figure(m.ppm, mode, title=m.name), None, key="logo")
     if tomtom is not None:
-        st.dataframe(tomtom[tomtom["Query_ID"] == m.name], hide_index=True, width="stretch",
-                     column_config=state.pvalue_columns(tomtom),
-                     key="tomtom_table")
+        st.dataframe(
+            tomtom[tomtom["Query_ID"] == m.name],
+            hide_index=True,
+            width="stretch",
+            column_config=state.pvalue_columns(tomtom),
+            key="tomtom_table",
+        )
     st.markdown("**Instances on their sequences** (motif core highlighted, window underlined)")
     seq_of = {s.id: s.seq for s in pos}
     rows = []
@@ -126,8 +156,19 @@ if st.button("Find motifs", type="primary", key="mt_run") or st.session_state.ge
         s = seq_of[r.sequence_id]
         a, b = max(0, r.start), min(len(s), r.end)
         cs, ce = max(0, r.core_start), min(len(s), r.core_end)
-        parts = [html.escape(s[:a]), "<u>", html.escape(s[a:cs]), "<mark>", html.escape(s[cs:ce]), "</mark>",
-                 html.escape(s[ce:b]), "</u>", html.escape(s[b:])]
-        rows.append(f"<div style='font-family:monospace;font-size:12px;white-space:nowrap'>"
-                    f"{html.escape(r.sequence_id)} ({r.strand}) {''.join(parts)}</div>")
+        parts = [
+            html.escape(s[:a]),
+            "<u>",
+            html.escape(s[a:cs]),
+            "<mark>",
+            html.escape(s[cs:ce]),
+            "</mark>",
+            html.escape(s[ce:b]),
+            "</u>",
+            html.escape(s[b:]),
+        ]
+        rows.append(
+            f"<div style='font-family:monospace;font-size:12px;white-space:nowrap'>"
+            f"{html.escape(r.sequence_id)} ({r.strand}) {''.join(parts)}</div>"
+        )
     st.markdown("".join(rows), unsafe_allow_html=True)

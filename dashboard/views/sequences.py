@@ -1,4 +1,5 @@
 """Sequences page: paste, upload FASTA, BED + reference, sample data; the table of what is loaded."""
+
 import tempfile
 from pathlib import Path
 
@@ -9,8 +10,7 @@ from dashboard import state
 
 st.title("Sequences")
 ss = st.session_state
-mode = st.radio("new sequences", ["replace what is loaded", "add to what is loaded"], horizontal=True,
-                key="load_mode")
+mode = st.radio("new sequences", ["replace what is loaded", "add to what is loaded"], horizontal=True, key="load_mode")
 
 
 def commit(new, label, raw: dict):
@@ -36,18 +36,24 @@ def commit(new, label, raw: dict):
 
 tab_paste, tab_fasta, tab_bed, tab_sample = st.tabs(["Paste", "Upload FASTA", "BED + reference", "Sample data"])
 with tab_paste:
-    text = st.text_area("raw sequence(s) or FASTA", height=150, key="paste_text",
-                        placeholder=">my_seq label=1\nACGTTGCA...\n\n(or raw bases; blank lines separate sequences)")
+    text = st.text_area(
+        "raw sequence(s) or FASTA",
+        height=150,
+        key="paste_text",
+        placeholder=">my_seq label=1\nACGTTGCA...\n\n(or raw bases; blank lines separate sequences)",
+    )
     if st.button("Load pasted text", key="load_paste"):
         try:
             commit(parse_text(text), "pasted text", {"pasted.txt": text.encode()})
         except Exception as exc:
             state.show_error(exc)
 with tab_fasta:
-    up = st.file_uploader("FASTA (.fa, .fasta, .fna, .gz)", type=["fa", "fasta", "fna", "fas", "gz", "txt"],
-                          key="fasta_up")
-    label = st.number_input("label for these sequences (optional, -1 = keep labels from headers)", -1, 99, -1,
-                            key="fasta_label")
+    up = st.file_uploader(
+        "FASTA (.fa, .fasta, .fna, .gz)", type=["fa", "fasta", "fna", "fas", "gz", "txt"], key="fasta_up"
+    )
+    label = st.number_input(
+        "label for these sequences (optional, -1 = keep labels from headers)", -1, 99, -1, key="fasta_label"
+    )
     if up is not None and st.button("Load FASTA", key="load_fasta"):
         try:
             with tempfile.TemporaryDirectory() as d:
@@ -83,8 +89,11 @@ with tab_bed:
         except Exception as exc:
             state.show_error(exc)
 with tab_sample:
-    choice = st.selectbox("sample set", ["demo.fa (60 mixed)", "held-out positives + negatives (600)",
-                                         "BED intervals on reference.fa (9)"], key="sample_choice")
+    choice = st.selectbox(
+        "sample set",
+        ["demo.fa (60 mixed)", "held-out positives + negatives (600)", "BED intervals on reference.fa (9)"],
+        key="sample_choice",
+    )
     if st.button("Load sample data", key="load_sample"):
         S = state.SAMPLE
         try:
@@ -92,11 +101,17 @@ with tab_sample:
                 commit(read_fasta(S / "demo.fa"), "sample demo.fa", {"demo.fa": (S / "demo.fa").read_bytes()})
             elif choice.startswith("held"):
                 new = read_fasta(S / "demo_positives.fa") + read_fasta(S / "demo_negatives.fa")
-                commit(new, "sample held-out sets", {f: (S / f).read_bytes() for f in
-                                                     ("demo_positives.fa", "demo_negatives.fa")})
+                commit(
+                    new,
+                    "sample held-out sets",
+                    {f: (S / f).read_bytes() for f in ("demo_positives.fa", "demo_negatives.fa")},
+                )
             else:
-                commit(read_bed(S / "intervals.bed", S / "reference.fa"), "sample BED intervals",
-                       {"intervals.bed": (S / "intervals.bed").read_bytes()})
+                commit(
+                    read_bed(S / "intervals.bed", S / "reference.fa"),
+                    "sample BED intervals",
+                    {"intervals.bed": (S / "intervals.bed").read_bytes()},
+                )
         except Exception as exc:
             state.show_error(exc)
 
