@@ -137,6 +137,53 @@ def _explain(stages: dict, params: MotifParams) -> str:
     return ""
 
 
+def _motif_name(key: str, ppm: np.ndarray, params: MotifParams, used: dict[str, int]) -> str:
+    """Parity: the key; default mode: the consensus of the informative core, numbered when repeated."""
+    if params.parity:
+        return key
+    a, b = informative_core(ppm)
+    name = (consensus(ppm[a:b]).upper() if b > a else key) or key
+    used[name] = used.get(name, 0) + 1
+    return name if used[name] == 1 else f"{name}_{used[name]}"
+
+
+def _build_motifs(groups, pos_seqs, pos_ids, stats: pd.DataFrame, params: MotifParams) -> list[Motif]:
+    """Windows, counts and names of every group with at least ``min_n_motif`` instances."""
+    motifs: list[Motif] = []
+    used: dict[str, int] = {}
+    for g in groups:
+        wins = window_instances(g, pos_seqs, params.window_size, params.parity)
+        if len(wins) < params.min_n_motif:
+            continue
+        counts = count_matrix([w[4] for w in wins])
+        ppm = probability_matrix(counts)
+        inst = pd.DataFrame(
+            {
+                "seq_index": [w[0] for w in wins],
+                "sequence_id": [pos_ids[w[0]] for w in wins],
+                "start": [w[1] for w in wins],
+                "end": [w[2] for w in wins],
+                "strand": [w[3] for w in wins],
+                "core_start": [w[5][0] for w in wins],
+                "core_end": [w[5][1] for w in wins],
+                "window": [w[4] for w in wins],
+            }
+        )
+        key = g.source or g.key
+        motifs.append(
+            Motif(
+                name=_motif_name(g.key, ppm, params, used),
+                key=key,
+                consensus=consensus(ppm),
+                instances=inst,
+                counts=counts,
+                p=float(stats.loc[key, "p"]),
+                q=float(stats.loc[key, "q"]),
+            )
+        )
+    return motifs
+
+
 def discover_motifs(
     pos_seqs: SeqType[str],
     pos_scores: SeqType[np.ndarray],
@@ -166,49 +213,7 @@ def discover_motifs(
     if not params.parity and groups:
         groups = consolidate(groups, pos_seqs, params)
     step("merge", 0.75)
-    stats = enr.set_index("candidate")
-    motifs: list[Motif] = []
-    used_names: dict[str, int] = {}
-    for g in groups:
-        wins = window_instances(g, pos_seqs, params.window_size, params.parity)
-        if len(wins) < params.min_n_motif:
-            continue
-        counts = count_matrix([w[4] for w in wins])
-        ppm = probability_matrix(counts)
-        a, b = informative_core(ppm)
-        if params.parity:
-            name = g.key
-        else:
-            core = consensus(ppm[a:b]).upper() if b > a else g.key
-            name = core or g.key
-            if name in used_names:
-                used_names[name] += 1
-                name = f"{name}_{used_names[name]}"
-            else:
-                used_names[name] = 1
-        inst = pd.DataFrame(
-            {
-                "seq_index": [w[0] for w in wins],
-                "sequence_id": [pos_ids[w[0]] for w in wins],
-                "start": [w[1] for w in wins],
-                "end": [w[2] for w in wins],
-                "strand": [w[3] for w in wins],
-                "core_start": [w[5][0] for w in wins],
-                "core_end": [w[5][1] for w in wins],
-                "window": [w[4] for w in wins],
-            }
-        )
-        motifs.append(
-            Motif(
-                name=name,
-                key=g.source or g.key,
-                consensus=consensus(ppm),
-                instances=inst,
-                counts=counts,
-                p=float(stats.loc[g.source or g.key, "p"]),
-                q=float(stats.loc[g.source or g.key, "q"]),
-            )
-        )
+    motifs = _build_motifs(groups, pos_seqs, pos_ids, enr.set_index("candidate"), params)
     step("windows", 1.0)
     stages = {
         "positives": len(pos_seqs),

@@ -39,6 +39,21 @@ def _save_all(fig, folder: Path, name: str) -> None:
     close(fig)
 
 
+def _map_figure(model, s: Sequence, res, track, summary, start: int, title_lens: str, rho: float):
+    from .figures import mutation_map_figure
+
+    return mutation_map_figure(
+        res.effect,
+        res.ref_seq,
+        start,
+        attention=track,
+        summary=summary,
+        title=f"{s.id}: in-silico mutagenesis ({model.label_names[res.target]}), {title_lens} vs ISM Spearman {rho:.2f}",
+        genomic=s.genomic_positions() if s.has_coordinates else None,
+        chrom=s.chrom,
+    )
+
+
 def saturation_report(
     model,
     seqs: list[Sequence],
@@ -60,22 +75,15 @@ def saturation_report(
     from ..lenses import Attention, tracks
     from ..lenses.agreement import agreement
     from ..lenses.ism import saturation_mutagenesis
-    from .figures import mutation_map_figure
 
     attention = tracks(model, seqs, Attention(orientation=orientation))
     tables, agree = [], []
     with atomic_dir(out, announce) as tmp:
         for n, (s, att) in enumerate(zip(seqs, attention)):
             stop = len(s.seq) if end is None else end
+            report = (lambda k, s=s, m=3 * (stop - start) + 1: progress(f"ISM {s.id}", k, m)) if progress else None
             res = saturation_mutagenesis(
-                model,
-                s,
-                start,
-                stop,
-                batch_size=batch_size,
-                orientation=orientation,
-                target=target,
-                progress=(lambda k, s=s, m=3 * (stop - start) + 1: progress(f"ISM {s.id}", k, m)) if progress else None,
+                model, s, start, stop, batch_size=batch_size, orientation=orientation, target=target, progress=report
             )
             track, summary = att.scores[start:stop], res.per_position("maxabs")
             ag = agreement(track, summary, top_k)
@@ -91,38 +99,20 @@ def saturation_report(
             )
             tables.append(res.table)
             if n < max_figures:
-                _save_all(
-                    mutation_map_figure(
-                        res.effect,
-                        res.ref_seq,
-                        start,
-                        attention=track,
-                        summary=summary,
-                        title=f"{s.id}: in-silico mutagenesis ({model.label_names[res.target]}), "
-                        f"{attention.lens.describe()} vs ISM Spearman {ag['spearman_rho']:.2f}",
-                        genomic=s.genomic_positions() if s.has_coordinates else None,
-                        chrom=s.chrom,
-                    ),
-                    tmp / "maps",
-                    s.id,
-                )
+                fig = _map_figure(model, s, res, track, summary, start, attention.lens.describe(), ag["spearman_rho"])
+                _save_all(fig, tmp / "maps", s.id)
         _write_tables(pd.concat(tables, ignore_index=True), tmp, "saturation")
         agree_df = pd.DataFrame(agree)
         agree_df.to_csv(tmp / "agreement.csv", index=False)
-        (tmp / "run.json").write_text(
-            json.dumps(
-                {
-                    "model": model.card(),
-                    "orientation": orientation,
-                    "start": start,
-                    "end": end,
-                    "top_k": top_k,
-                    "attention": attention.lens.params(),
-                },
-                indent=2,
-                default=str,
-            )
-        )
+        run = {
+            "model": model.card(),
+            "orientation": orientation,
+            "start": start,
+            "end": end,
+            "top_k": top_k,
+            "attention": attention.lens.params(),
+        }
+        (tmp / "run.json").write_text(json.dumps(run, indent=2, default=str))
     return agree_df
 
 

@@ -203,28 +203,8 @@ def _write_fasta(path: Path, records: list[tuple[str, str, str]], width: int = 6
                 fh.write(seq[i : i + width] + "\n")
 
 
-def make_sample_data(
-    out_dir: str | os.PathLike,
-    seed: int = 7,
-    n_pos: int = 300,
-    n_neg: int = 300,
-    n_demo: int = 200,
-    power: float = SHARPEN,
-) -> dict:
-    """Write the held-out sample data (a different seed from training):
-
-    * ``demo_positives.fa`` / ``demo_negatives.fa``: labelled held-out sets (``label=1``/``label=0`` in headers);
-    * ``demo.fa``: a small mixed set the app and README examples start with;
-    * ``truth.tsv``: for every sequence above, its label and planted motif (name, JASPAR id, start, end, strand);
-    * ``reference.fa`` + ``intervals.bed``: a small soft-masked genome with motifs planted on both strands and BED6
-      intervals over it (``intervals_truth.tsv`` gives the motif position in each interval's own orientation);
-    * ``variants.tsv``: substitutions inside and outside planted motifs of demo positives (1-based ``pos``);
-      ``variants.vcf``: the same kind of variants on the reference genome.
-    """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    ppms = jaspar_ppms()
-    gen = DemoGenerator(ppms, seed=seed, power=power)
+def _draw_labelled_sets(gen: DemoGenerator, n_pos: int, n_neg: int, n_demo: int):
+    """``(positives, negatives, demo, truth rows)``: records ``(id, 'label=..', seq)`` and the planted truth."""
     truth_rows = []
 
     def draw_class(n, label, prefix):
@@ -253,33 +233,28 @@ def make_sample_data(
     neg = draw_class(n_neg, 0, "neg")
     demo_pos = draw_class(n_demo // 2, 1, "demo_pos")
     demo_neg = draw_class(n_demo - n_demo // 2, 0, "demo_neg")
-    demo = [r for pair in zip(demo_pos, demo_neg) for r in pair]
-    _write_fasta(out / "demo_positives.fa", pos)
-    _write_fasta(out / "demo_negatives.fa", neg)
-    _write_fasta(out / "demo.fa", demo)
-    cols = ["id", "label", "motif", "jaspar_id", "start", "end", "strand", "decoy"]
-    with open(out / "truth.tsv", "w") as fh:
-        fh.write("\t".join(cols) + "\n")
-        for r in truth_rows:
-            fh.write("\t".join(str(r[c]) for c in cols) + "\n")
+    return pos, neg, [r for pair in zip(demo_pos, demo_neg) for r in pair], truth_rows
 
-    # ---- a small genome with motifs on both strands, BED intervals over it
-    rng = np.random.default_rng(seed + 1)
-    chroms = {"chr1": 6000, "chr2": 4000}
-    genome = {c: rng.integers(0, 4, size=n) for c, n in chroms.items()}
+
+GENOME_PLAN = [
+    ("chr1", 300, "TBP", "+"),
+    ("chr1", 1200, "CTCF", "-"),
+    ("chr1", 2500, "CTCF", "+"),
+    ("chr1", 3800, "TBP", "-"),
+    ("chr1", 5000, None, "+"),
+    ("chr2", 400, "CTCF", "+"),
+    ("chr2", 1500, "TBP", "+"),
+    ("chr2", 2600, "CTCF", "-"),
+    ("chr2", 3500, None, "-"),
+]
+
+
+def _write_genome(out: Path, gen: DemoGenerator, rng) -> tuple[dict, list]:
+    """``reference.fa``, ``intervals.bed`` and ``intervals_truth.tsv``: a 10 kb genome with motifs planted on both
+    strands. Returns the genome (base codes per chromosome) and what was placed where."""
+    genome = {c: rng.integers(0, 4, size=n) for c, n in {"chr1": 6000, "chr2": 4000}.items()}
     bed_rows, bed_truth, placed = [], [], []
-    plan = [
-        ("chr1", 300, "TBP", "+"),
-        ("chr1", 1200, "CTCF", "-"),
-        ("chr1", 2500, "CTCF", "+"),
-        ("chr1", 3800, "TBP", "-"),
-        ("chr1", 5000, None, "+"),
-        ("chr2", 400, "CTCF", "+"),
-        ("chr2", 1500, "TBP", "+"),
-        ("chr2", 2600, "CTCF", "-"),
-        ("chr2", 3500, None, "-"),
-    ]
-    for i, (chrom, ivs, name, strand) in enumerate(plan):
+    for i, (chrom, ivs, name, strand) in enumerate(GENOME_PLAN):
         offset = None
         if name:
             inst = gen.instance(name)
@@ -288,9 +263,8 @@ def make_sample_data(
             if strand == "+":
                 genome[chrom][ivs + offset : ivs + offset + w] = inst
             else:  # reading the - strand must give the motif forward: plant its reverse complement
-                rc = 3 - inst[::-1]
                 g0 = ivs + SEQ_LEN - offset - w
-                genome[chrom][g0 : g0 + w] = rc
+                genome[chrom][g0 : g0 + w] = 3 - inst[::-1]
         rid = f"peak{i + 1}"
         placed.append((chrom, ivs, name, strand, offset))
         bed_rows.append(f"{chrom}\t{ivs}\t{ivs + SEQ_LEN}\t{rid}\t0\t{strand}")
@@ -301,8 +275,7 @@ def make_sample_data(
     with open(out / "reference.fa", "w") as fh:
         for c, arr in genome.items():
             s = "".join(BASES[arr])
-            # soft-mask a stretch (lower case), as genome FASTAs do for repeats
-            s = s[:100] + s[100:160].lower() + s[160:]
+            s = s[:100] + s[100:160].lower() + s[160:]  # soft-masked, as genome FASTAs mark repeats
             fh.write(f">{c}\n")
             for j in range(0, len(s), 60):
                 fh.write(s[j : j + 60] + "\n")
@@ -312,43 +285,70 @@ def make_sample_data(
         fh.write("\n".join(bed_rows) + "\n")
     with open(out / "intervals_truth.tsv", "w") as fh:
         fh.write("id\tmotif\tjaspar_id\tstart\tend\n" + "\n".join(bed_truth) + "\n")
+    return genome, placed
 
-    # ---- variants touching the planted motifs of demo positives (1-based positions)
-    vrng = np.random.default_rng(seed + 2)
+
+def _write_variants(out: Path, gen: DemoGenerator, pos, truth_rows, genome, placed, vrng) -> None:
+    """``variants.tsv`` (inside / outside the planted motifs of 20 positives, 1-based) and ``variants.vcf``
+    (the same on the reference genome)."""
     seq_of = {rid: s for rid, _, s in pos}
     vrows = ["seq_id\tpos\tref\talt\tnote"]
-    pos_truth = [r for r in truth_rows if r["label"] == 1 and r["id"].startswith("pos_")][:20]
-    for r in pos_truth:
+    for r in [r for r in truth_rows if r["label"] == 1 and r["id"].startswith("pos_")][:20]:
         s = seq_of[r["id"]]
-        motif_len = r["end"] - r["start"]
-        # strongest position of the sharpened matrix: the one the model most relies on
-        core = int(np.argmax(gen.ppms[r["motif"]].max(axis=1)))
-        p_in = r["start"] + core
+        core = int(np.argmax(gen.ppms[r["motif"]].max(axis=1)))  # the strongest column of the planted matrix
         outside = [p for p in range(len(s)) if p < r["start"] - 8 or p >= r["end"] + 8]
         p_out = int(vrng.choice(outside))
-        for p, note in ((p_in, f"inside {r['motif']}"), (p_out, "outside motif")):
-            ref = s[p]
-            alt = [b for b in "ACGT" if b != ref][int(vrng.integers(3))]
-            vrows.append(f"{r['id']}\t{p + 1}\t{ref}\t{alt}\t{note}")
-        del motif_len
+        for p, note in ((r["start"] + core, f"inside {r['motif']}"), (p_out, "outside motif")):
+            alt = [b for b in "ACGT" if b != s[p]][int(vrng.integers(3))]
+            vrows.append(f"{r['id']}\t{p + 1}\t{s[p]}\t{alt}\t{note}")
     (out / "variants.tsv").write_text("\n".join(vrows) + "\n")
     ref_seqs = {c: "".join(BASES[a]) for c, a in genome.items()}
-    vcf = [
-        "##fileformat=VCFv4.2",
-        "##reference=reference.fa",
-        "\t".join(["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO"]),
-    ]
+    vcf = ["##fileformat=VCFv4.2", "##reference=reference.fa",
+           "\t".join(["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO"])]
     for chrom, ivs, name, strand, offset in placed:
         if not name:
             continue
-        core = int(np.argmax(gen.ppms[name].max(axis=1)))
-        j_in = offset + core  # motif core, in the interval's orientation
+        j_in = offset + int(np.argmax(gen.ppms[name].max(axis=1)))  # motif core, in the interval's orientation
         for j, tag in ((j_in, f"in_{name}"), (5, "outside")):
             g = ivs + j if strand == "+" else ivs + SEQ_LEN - 1 - j
             ref = ref_seqs[chrom][g]
             alt = [b for b in "ACGT" if b != ref][int(vrng.integers(3))]
             vcf.append(f"{chrom}\t{g + 1}\t{chrom}_{g + 1}_{tag}\t{ref}\t{alt}\t.\tPASS\t.")
     (out / "variants.vcf").write_text("\n".join(vcf) + "\n")
+
+
+def make_sample_data(
+    out_dir: str | os.PathLike,
+    seed: int = 7,
+    n_pos: int = 300,
+    n_neg: int = 300,
+    n_demo: int = 200,
+    power: float = SHARPEN,
+) -> dict:
+    """Write the held-out sample data (a different seed from training):
+
+    * ``demo_positives.fa`` / ``demo_negatives.fa``: labelled held-out sets (``label=1``/``label=0`` in headers);
+    * ``demo.fa``: a small mixed set the app and README examples start with;
+    * ``truth.tsv``: for every sequence above, its label and planted motif (name, JASPAR id, start, end, strand);
+    * ``reference.fa`` + ``intervals.bed``: a small soft-masked genome with motifs planted on both strands and BED6
+      intervals over it (``intervals_truth.tsv`` gives the motif position in each interval's own orientation);
+    * ``variants.tsv``: substitutions inside and outside planted motifs of demo positives (1-based ``pos``);
+      ``variants.vcf``: the same kind of variants on the reference genome.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    gen = DemoGenerator(jaspar_ppms(), seed=seed, power=power)
+    pos, neg, demo, truth_rows = _draw_labelled_sets(gen, n_pos, n_neg, n_demo)
+    _write_fasta(out / "demo_positives.fa", pos)
+    _write_fasta(out / "demo_negatives.fa", neg)
+    _write_fasta(out / "demo.fa", demo)
+    cols = ["id", "label", "motif", "jaspar_id", "start", "end", "strand", "decoy"]
+    with open(out / "truth.tsv", "w") as fh:
+        fh.write("\t".join(cols) + "\n")
+        for r in truth_rows:
+            fh.write("\t".join(str(r[c]) for c in cols) + "\n")
+    genome, placed = _write_genome(out, gen, np.random.default_rng(seed + 1))
+    _write_variants(out, gen, pos, truth_rows, genome, placed, np.random.default_rng(seed + 2))
     return {"positives": len(pos), "negatives": len(neg), "demo": len(demo)}
 
 
