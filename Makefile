@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: app test test-fast install js browser
+.PHONY: app test test-fast install js browser lint
 
 # Python environment (re-installs only when requirements.txt or pyproject.toml change)
 $(STAMP): requirements.txt pyproject.toml
@@ -30,3 +30,7 @@ test: install browser
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .

@@ -1,6 +1,7 @@
 """House rules that keep the code readable: imports only go downward through the stages, no import circles, no
 function longer than a screen without a reason written beside it, the CLI starts without torch, and
 ARCHITECTURE.md names every module."""
+
 import ast
 import subprocess
 import sys
@@ -74,7 +75,7 @@ def test_no_import_circles():
         stack.append(m)
         for t in graph[m]:
             if state.get(t) == 1 and not (m.startswith(t + ".") or t.startswith(m + ".")):
-                cycles.append(stack[stack.index(t):] + [t])
+                cycles.append(stack[stack.index(t) :] + [t])
             elif t not in state:
                 visit(t)
         stack.pop()
@@ -99,15 +100,18 @@ def test_functions_fit_on_a_screen():
                     reason = "# long:" in lines[node.lineno - 1]
                     if n > MAX_FUNCTION_LINES and not reason:
                         long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({n} lines)")
-    assert not long, "functions longer than a screen (add '# long: <reason>' on the def line if needed):\n" + \
-        "\n".join(long)
+    assert not long, "functions longer than a screen (add '# long: <reason>' on the def line if needed):\n" + "\n".join(
+        long
+    )
 
 
 def test_cli_parsing_does_not_import_torch():
-    code = ("import sys; from core.cli.parser import build_parser; build_parser().parse_args(['motifs', 'x.fa', "
-            "'--scores', 's.npy', '--no-jaspar', '--out', 'o']); "
-            "heavy = [m for m in ('torch', 'transformers', 'pandas', 'matplotlib', 'plotly', 'memelite', "
-            "'logomaker', 'scipy') if m in sys.modules]; print(','.join(heavy))")
+    code = (
+        "import sys; from core.cli.parser import build_parser; build_parser().parse_args(['motifs', 'x.fa', "
+        "'--scores', 's.npy', '--no-jaspar', '--out', 'o']); "
+        "heavy = [m for m in ('torch', 'transformers', 'pandas', 'matplotlib', 'plotly', 'memelite', "
+        "'logomaker', 'scipy') if m in sys.modules]; print(','.join(heavy))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip() == "", f"importing and parsing the CLI imported {out.stdout.strip()}"
 

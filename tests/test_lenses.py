@@ -1,5 +1,6 @@
 """The lens interface: one entry for every per-nucleotide method, models that stay unchanged after loading, and
 the ISM lens equal to what `dnalens mutate` reports."""
+
 import threading
 
 import numpy as np
@@ -23,7 +24,7 @@ def test_tracks_is_one_named_result(demo_model):
     assert all(t.scores.shape == (len(s.seq),) for t, s in zip(res, seqs))
     assert res["s3"].sequence.seq == seqs[3].seq and res[3].probs.shape == (2,)
     assert res.provenance["lens"]["orientation"] == "both" and "model demo" in res.provenance["description"]
-    assert [t.id for t in iter_tracks(demo_model, iter(seqs), Attention())] == res.ids     # streams an iterator
+    assert [t.id for t in iter_tracks(demo_model, iter(seqs), Attention())] == res.ids  # streams an iterator
 
 
 def test_make_lens_presets_and_errors():
@@ -45,8 +46,10 @@ def test_two_threads_on_one_model_get_what_each_gets_alone(demo_model):
     seqs = _seqs(48, seed=4)
     hooks_before = [len(m._forward_hooks) for m in demo_model.model.modules()]
     impl_before = demo_model.model.config._attn_implementation
-    requests = [Attention(recipe="rollout"), Attention(recipe="custom", layers=(0,), heads=(1, 2), head_agg="max",
-                                                       orientation="reverse")]
+    requests = [
+        Attention(recipe="rollout"),
+        Attention(recipe="custom", layers=(0,), heads=(1, 2), head_agg="max", orientation="reverse"),
+    ]
     alone = [tracks(demo_model, seqs, lens, batch_size=4).scores for lens in requests]
     for _ in range(3):
         got, errors = [None, None], []
@@ -54,7 +57,7 @@ def test_two_threads_on_one_model_get_what_each_gets_alone(demo_model):
         def work(i):
             try:
                 got[i] = tracks(demo_model, seqs, requests[i], batch_size=4).scores
-            except Exception as exc:                               # pragma: no cover - reported below
+            except Exception as exc:  # pragma: no cover - reported below
                 errors.append(exc)
 
         threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
@@ -98,6 +101,7 @@ def test_cli_tracks_ism_equals_mutate_per_position_summary(tmp_path):
 
 def test_lens_needs_a_classifier(tmp_path):
     from checkpoints import make_dnabert_checkpoint
+
     from core.model.loading import load_model
 
     mlm = load_model(str(make_dnabert_checkpoint(tmp_path / "mlm", classifier=False, layers=1, hidden=16, heads=2)))

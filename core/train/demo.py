@@ -303,8 +303,11 @@ def _write_variants(out: Path, gen: DemoGenerator, pos, truth_rows, genome, plac
             vrows.append(f"{r['id']}\t{p + 1}\t{s[p]}\t{alt}\t{note}")
     (out / "variants.tsv").write_text("\n".join(vrows) + "\n")
     ref_seqs = {c: "".join(BASES[a]) for c, a in genome.items()}
-    vcf = ["##fileformat=VCFv4.2", "##reference=reference.fa",
-           "\t".join(["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO"])]
+    vcf = [
+        "##fileformat=VCFv4.2",
+        "##reference=reference.fa",
+        "\t".join(["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO"]),
+    ]
     for chrom, ivs, name, strand, offset in placed:
         if not name:
             continue
