@@ -54,7 +54,7 @@ def test_two_threads_on_one_model_get_what_each_gets_alone(demo_model):
     for _ in range(3):
         got, errors = [None, None], []
 
-        def work(i):
+        def work(i, got=got, errors=errors):
             try:
                 got[i] = tracks(demo_model, seqs, requests[i], batch_size=4).scores
             except Exception as exc:  # pragma: no cover - reported below
