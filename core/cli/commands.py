@@ -317,7 +317,9 @@ def cmd_train_demo(args) -> int:
 def cmd_app(args) -> int:
     import subprocess
 
-    app = Path(__file__).resolve().parent.parent.parent / "dashboard" / "app.py"
+    import dashboard
+
+    app = Path(dashboard.__file__).resolve().parent / "app.py"
     if not app.exists():
         raise InputError(f"the dashboard is not installed ({app} is missing)")
     cmd = [
@@ -336,4 +338,4 @@ def cmd_app(args) -> int:
     if args.headless:
         cmd += ["--server.headless", "true"]
     say(f"dnalens: starting the dashboard on http://{args.address}:{args.port}")
-    return subprocess.call(cmd, cwd=app.parent.parent)  # the project root: .streamlit/config.toml applies
+    return subprocess.call(cmd, cwd=app.parent)  # dashboard/.streamlit/config.toml applies, installed or not
