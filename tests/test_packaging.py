@@ -74,7 +74,7 @@ def test_installed_cli_runs_from_anywhere(installed, tmp_path):
     assert all(p.startswith(str(target)) for p in where), where  # the installed copy, not the checkout
     demo = target / "core" / "assets" / "sample_data" / "demo.fa"
     res = subprocess.run(
-        [sys.executable, "-m", "core.cli.main", "predict", str(demo), "--out", "p.csv"],
+        [sys.executable, "-m", "core.cli", "predict", str(demo), "--out", "p.csv"],
         env=_env(target),
         cwd=tmp_path,
         capture_output=True,
@@ -91,7 +91,7 @@ def test_installed_app_serves(installed, tmp_path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "core.cli.main", "app", "--headless", "--port", str(port)],
+        [sys.executable, "-m", "core.cli", "app", "--headless", "--port", str(port)],
         env=_env(target),
         cwd=tmp_path,
         stdout=subprocess.PIPE,

@@ -204,7 +204,7 @@ def _mutation_commands(sub) -> None:
 
 
 def _training_commands(sub) -> None:
-    from .commands import cmd_finetune, cmd_train_demo
+    from .training import cmd_finetune, cmd_train_demo
 
     p = sub.add_parser(
         "finetune", help="fine-tune a DNABERT checkpoint (or the demo configuration) on labelled sequences"
