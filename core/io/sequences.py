@@ -19,7 +19,7 @@ import pandas as pd
 from Bio.SeqIO.FastaIO import SimpleFastaParser
 
 from ..errors import InputError
-from .files import open_text, read_text_file
+from .files import check_regular_file, open_text, read_text_file
 
 ALPHABET = "ACGTN"
 _VALID = re.compile(r"[^ACGTN]")
@@ -399,11 +399,12 @@ def parse_bed(lines: Iterable[str], source: str = "BED") -> list[BedInterval]:
     return out
 
 
-def _open_reference(reference: str):
+def open_reference(reference: str):
+    """An indexed ``pyfaidx.Fasta`` over a reference genome (plain or bgzip FASTA; the ``.fai`` is built beside it,
+    or in the temporary folder when that folder is read-only). Bases come out upper case."""
     import pyfaidx
 
-    if not os.path.exists(reference):
-        raise InputError("reference FASTA not found", source=reference)
+    reference = check_regular_file(reference, "reference FASTA")
     try:
         return pyfaidx.Fasta(reference, sequence_always_upper=True, as_raw=True, rebuild=False)
     except PermissionError:
@@ -431,7 +432,7 @@ def read_bed(bed: str | os.PathLike, reference: str | os.PathLike, bed_source: s
         raise InputError("BED file not found", source=bed)
     with _open_text(bed) as fh:
         intervals = parse_bed(fh, source)
-    fa = _open_reference(reference)
+    fa = open_reference(reference)
     ref_name = os.path.basename(reference)
     names = [iv.name for iv in intervals if iv.name]
     dup = {n for n in names if names.count(n) > 1}
