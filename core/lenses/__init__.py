@@ -1,7 +1,8 @@
 """Lenses: every per-nucleotide method behind one interface (see :mod:`core.lenses.base`).
 
 ``tracks(model, sequences, lens) -> Tracks`` and its streaming twin ``iter_tracks`` are the only way consumers turn
-a model into nucleotide scores. :func:`make_lens` builds a lens from its name (``attention``, ``ism`` and the
+a model into nucleotide scores. :func:`make_lens` builds a lens from its name (``attention``, ``ism``, the attribution
+lenses ``grad-input``, ``ig``, ``expected-gradients`` (:mod:`core.lenses.attribution`) and the
 attention presets ``dnabert-viz``, ``dnabert-viz-parity``, ``rollout``) and options.
 """
 
@@ -9,10 +10,17 @@ from __future__ import annotations
 
 from .attention import PRESETS as ATTENTION_PRESETS
 from .attention import Attention
+from .attribution import NOT_PROVIDED, ExpectedGradients, GradInput, IntegratedGradients
 from .base import ORIENTATIONS, Lens, Track, Tracks, iter_tracks, tracks
 from .ism import ISM
 
-LENSES: dict[str, type[Lens]] = {"attention": Attention, "ism": ISM}
+LENSES: dict[str, type[Lens]] = {
+    "attention": Attention,
+    "ism": ISM,
+    "grad-input": GradInput,
+    "ig": IntegratedGradients,
+    "expected-gradients": ExpectedGradients,
+}
 
 
 def lens_names() -> list[str]:
@@ -26,6 +34,8 @@ def make_lens(name: str, **options) -> Lens:
 
     if name in ATTENTION_PRESETS:
         return Attention(**{**ATTENTION_PRESETS[name], **options})
+    if name in NOT_PROVIDED:
+        raise InputError(NOT_PROVIDED[name])
     if name not in LENSES:
         raise InputError(f"unknown lens '{name}' (use one of {', '.join(lens_names())})")
     try:
@@ -37,7 +47,10 @@ def make_lens(name: str, **options) -> Lens:
 __all__ = [
     "ORIENTATIONS",
     "Attention",
+    "ExpectedGradients",
+    "GradInput",
     "ISM",
+    "IntegratedGradients",
     "LENSES",
     "Lens",
     "Track",
