@@ -85,13 +85,21 @@ def test_vcf_multiallelic_split_and_sequence_ids():
         ("seq_id\tpos\tref\talt\ns1\t40\tA\tG\n", r"line 2: position 40 is outside sequence 's1' \(length 20\)"),
         ("seq_id\tpos\tref\talt\nsX\t4\tT\tG\n", r"line 2: 'sX' is neither a loaded sequence id"),
         ("seq_id\tpos\tref\talt\ns1\t4\tT\tR\n", r"line 2: ALT allele 'R' is not a DNA string"),
-        ("seq_id\tpos\tref\talt\ns1\tfour\tT\tG\n", r"line 2: pos must be an integer"),
+        ("seq_id\tpos\tref\talt\ns1\tfour\tT\tG\n", r"line 2: pos must be a whole number"),
+        ("seq_id\tpos\tref\talt\ns1\t0\tT\tG\n", r"line 2: pos is 1-based and must be at least 1, found 0"),
         ("seq_id\tpos\tref\talt\n", "header but no variants"),
         ("id\tposition\n s1\t4\n", "needs a header with seq_id"),
         ("", "empty"),
-        ("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\n", "the VCF has a header but no variant records"),
-        ("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\ns1\t4\t.\tT\t<DEL>\n", r"line 3: symbolic ALT '<DEL>'"),
-        ("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\ns1\t4\t.\tG\tA\n", r"x, line 3: REF 'G' does not match"),
+        ("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n", "the VCF has a header but no variant records"),
+        ("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\ns1\t4\t.\tT\tA\n", "the #CHROM line has 5 tab-separated columns"),
+        (
+            "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\ns1\t4\t.\tT\t<DEL>\t.\t.\t.\n",
+            r"^x: no variant could be scored: all 1 alleles were skipped \(symbolic allele <DEL>: 1\)",
+        ),
+        (
+            "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\ns1\t4\t.\tG\tA\t.\t.\t.\n",
+            r"^x: no variant .* s1:4 G>A: REF 'G' does not match sequence 's1' at position 4, which reads 'T'",
+        ),
     ],
 )
 def test_hostile_variant_input(text, msg):
@@ -106,9 +114,9 @@ def test_genomic_variants_on_both_strands(tmp_path):
     bed.write_text("chr1\t2\t14\tplus\t0\t+\nchr1\t2\t14\tminus\t0\t-\n")
     recs = read_bed(bed, ref)
     vcf = (
-        "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\n"
-        "chr1\t6\tsnv\tC\tT\n"  # genomic 0-based 5
-        "chr1\t9\tdel\tGG\tG\n"
+        "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+        "chr1\t6\tsnv\tC\tT\t.\t.\t.\n"  # genomic 0-based 5
+        "chr1\t9\tdel\tGG\tG\t.\t.\t.\n"
     )  # delete genomic 9 (anchor at 8)
     vs = parse_variants(vcf, recs, "v.vcf")
     assert len(vs) == 4  # each variant on both intervals

@@ -210,14 +210,17 @@ def cmd_variants(args) -> int:
             raise InputError(
                 "with --bed give only the variant file: dnalens variants VARIANTS --bed B --reference R --out DIR"
             )
-        seqs, vfile = sequences.read_bed(args.bed, args.reference), args.files[0]
+        seqs, vfile, reference = sequences.read_bed(args.bed, args.reference), args.files[0], args.reference
     else:
         if len(args.files) != 2:
             raise InputError(
                 "usage: dnalens variants SEQS.fa VARIANTS(.tsv|.vcf) --out DIR (or VARIANTS with --bed and --reference)"
             )
-        seqs, vfile = sequences.read_records(args.files[0]), args.files[1]
-    variants = read_variant_file(vfile, seqs)
+        seqs, vfile, reference = sequences.read_records(args.files[0]), args.files[1], None
+    variants = read_variant_file(vfile, seqs, reference=reference)
+    if variants.skipped:
+        counts = ", ".join(f"{why}: {n}" for why, n in variants.skip_counts().items())
+        say(f"{len(variants)} variants to score; skipped {len(variants.skipped)} alleles ({counts}); see skipped.tsv")
     lm = load_model(args)
     with Progress(None, "variants", unit="seq") as bar:
         df = variants_report(

@@ -129,8 +129,9 @@ def variants_report(
     progress: Progress | None = None,
     announce=None,
 ) -> pd.DataFrame:
-    """Score ``variants`` on ``seqs``: ``variants.csv/.parquet``, ``LEGEND.txt`` and attention before/after figures
-    (``before_after/``). Returns the table."""
+    """Score ``variants`` on ``seqs``: ``variants.csv/.parquet``, ``LEGEND.txt``, attention before/after figures
+    (``before_after/``) and, for :class:`core.variants.variants.Variants`, ``skipped.tsv`` (the input alleles
+    that were not scored and why). Returns the table."""
     from ..lenses import Attention
     from ..variants.variants import score_variants, tracks_before_after
     from .figures import before_after_figure
@@ -149,6 +150,8 @@ def variants_report(
     lens = Attention(orientation=orientation)
     with atomic_dir(out, announce) as tmp:
         _write_tables(df, tmp, "variants")
+        if hasattr(variants, "skipped_frame"):  # what the input held but could not be scored, and why
+            variants.skipped_frame().to_csv(tmp / "skipped.tsv", sep="\t", index=False)
         for k, v in enumerate(variants[:max_figures]):
             ba = tracks_before_after(model, by_id[v.seq_id], v, lens)
             _save_all(

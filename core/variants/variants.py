@@ -139,25 +139,117 @@ def _checked(s: Sequence, off: int, ref: str, alt: str, source: str, line: int, 
     return Variant(s.id, o, r, a, line, label, genomic)
 
 
-def read_variant_file(path: str | os.PathLike, seqs: SeqType[Sequence]) -> list[Variant]:
-    """Variants from a file on disk: a TSV/CSV table or a VCF (see :func:`parse_variants`)."""
-    from ..io.files import read_text_file
+@dataclass(frozen=True)
+class SkippedVariant:
+    """An input allele that was not scored, and why (``record``: 0-based VCF data record; ``line``: table line)."""
+
+    chrom: str
+    pos: int
+    id: str | None
+    ref: str
+    alt: str
+    reason: str
+    record: int | None = None
+    line: int | None = None
+
+
+class Variants(list):
+    """A list of :class:`Variant` read from one input, with the alleles that were skipped (``skipped``)."""
+
+    def __init__(self, items=(), skipped=()):
+        super().__init__(items)
+        self.skipped: list[SkippedVariant] = list(skipped)
+
+    def skip_counts(self) -> dict[str, int]:
+        """How many alleles were skipped for each kind of reason (the reason up to its first parenthesis or
+        quote)."""
+        counts: dict[str, int] = {}
+        for s in self.skipped:
+            key = re.split(r" \(| '|: ", s.reason)[0]
+            counts[key] = counts.get(key, 0) + 1
+        return counts
+
+    def skipped_frame(self) -> pd.DataFrame:
+        """One row per skipped allele: chrom, pos (1-based), id, ref, alt, record, line, reason."""
+        cols = ["chrom", "pos", "id", "ref", "alt", "record", "line", "reason"]
+        return pd.DataFrame([{c: getattr(s, c) for c in cols} for s in self.skipped], columns=cols)
+
+
+def read_variant_file(path: str | os.PathLike, seqs: SeqType[Sequence], *, reference=None) -> Variants:
+    """Variants from a file on disk (or ``-``, standard input): a TSV/CSV table, or a VCF (plain, bgzip, BCF; read
+    with pysam, see :mod:`core.io.vcf`). ``reference``: the genome FASTA the sequences came from (BED input);
+    VCF contigs and REF alleles are then checked against it."""
+    import sys
+
+    from ..io.files import STDIN, check_regular_file, read_text_file
+    from ..io.vcf import looks_like_vcf, read_vcf
 
     path = os.fspath(path)
-    return parse_variants(read_text_file(path), seqs, source=os.path.basename(path))
+    if path == STDIN:
+        return parse_variant_bytes(sys.stdin.buffer.read(), seqs, "standard input", reference=reference)
+    path = check_regular_file(path, "variant file")
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    source = os.path.basename(path)
+    if looks_like_vcf(head):
+        return _from_vcf(*read_vcf(path, reference=reference, source=source), seqs, source)
+    return parse_variants(read_text_file(path, "variant file"), seqs, source=source)
 
 
-def parse_variants(text: str, seqs: SeqType[Sequence], source: str = "variants") -> list[Variant]:
-    """Variants from text (an upload's bytes decoded, or a typed table; never a path): a TSV/CSV table with
-    columns ``seq_id`` (or ``id``/``chrom``), ``pos`` (1-based), ``ref``, ``alt`` (``-`` for none), optional
-    ``id``/``note``; or a VCF (detected by its ``##fileformat`` or ``#CHROM`` line)."""
+def parse_variant_bytes(data: bytes, seqs: SeqType[Sequence], source: str = "upload", *, reference=None) -> Variants:
+    """Variants from an upload's bytes (never a path): a VCF (plain, gzip, bgzip or BCF; written to a private
+    temporary file and read with pysam) or a text table."""
+    from ..io.vcf import looks_like_vcf, read_vcf_bytes
+
+    if looks_like_vcf(data[:4096]):
+        return _from_vcf(*read_vcf_bytes(data, source=source, reference=reference), seqs, source)
+    if data[:2] == b"\x1f\x8b":
+        import gzip
+        import zlib
+
+        try:
+            data = gzip.decompress(data)
+        except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+            raise InputError(f"the gzip stream is truncated or corrupt ({exc})", source=source) from None
+    return parse_variants(data.decode("utf-8", "replace"), seqs, source=source)
+
+
+def parse_variants(text: str, seqs: SeqType[Sequence], source: str = "variants") -> Variants:
+    """Variants from text (an upload decoded, or a typed table; never a path): a TSV/CSV table with columns
+    ``seq_id`` (or ``id``/``chrom``), ``pos`` (1-based), ``ref``, ``alt`` (``-`` for none), optional
+    ``id``/``note``; or VCF text (detected by its ``##fileformat`` or ``#CHROM`` line, read with pysam)."""
     text = text.removeprefix("\ufeff")
     if not text.strip():
         raise InputError("the variant file is empty", source=source)
     head = text.lstrip()[:2000]
     if head.startswith("##fileformat=VCF") or head.startswith("#CHROM") or "\n#CHROM" in head:
-        return read_vcf_text(text, seqs, source)
+        return parse_variant_bytes(text.encode(), seqs, source)
     return _read_table_text(text, seqs, source)
+
+
+def _from_vcf(alleles, skips, seqs: SeqType[Sequence], source: str) -> Variants:
+    """VCF alleles placed on the loaded sequences; alleles that fall on none (or whose REF differs from the
+    sequence) are skipped with the reason, like the reader's own skips."""
+    by_id, by_chrom = _index(seqs)
+    skipped = [SkippedVariant(s.chrom, s.pos, s.id, s.ref, s.alt, s.reason, record=s.record) for s in skips]
+    out = []
+    for a in alleles:
+        try:
+            out += _locate(by_id, by_chrom, a.chrom, a.pos, a.ref, a.alt, source, None, a.id or "")
+        except InputError as exc:
+            skipped.append(SkippedVariant(a.chrom, a.pos, a.id, a.ref, a.alt, exc.message, record=a.record))
+    if not out:
+        if not skipped:
+            raise InputError("the VCF has a header but no variant records", source=source)
+        counts = Variants((), skipped).skip_counts()
+        first = skipped[0]
+        raise InputError(
+            f"no variant could be scored: all {len(skipped)} alleles were skipped ("
+            + ", ".join(f"{k}: {n}" for k, n in counts.items())
+            + f"); the first, {first.chrom}:{first.pos} {first.ref}>{first.alt}: {first.reason}",
+            source=source,
+        )
+    return Variants(out, skipped)
 
 
 def _index(seqs: SeqType[Sequence]):
@@ -169,7 +261,7 @@ def _index(seqs: SeqType[Sequence]):
     return by_id, by_chrom
 
 
-def _read_table_text(text: str, seqs, source: str) -> list[Variant]:
+def _read_table_text(text: str, seqs, source: str) -> Variants:
     lines = [(i, ln) for i, ln in enumerate(text.splitlines(), start=1) if ln.strip() and not ln.startswith("#")]
     if not lines:
         raise InputError("no variants in the table", source=source)
@@ -192,12 +284,7 @@ def _read_table_text(text: str, seqs, source: str) -> list[Variant]:
         if len(cells) < len(header):
             cells += [""] * (len(header) - len(cells))
         row = dict(zip(header, cells))
-        try:
-            pos1 = int(row["pos"])
-        except ValueError:
-            raise InputError(
-                f"pos must be an integer (1-based), found {row['pos']!r}", source=source, line=line_no
-            ) from None
+        pos1 = _table_pos(row["pos"], source, line_no)
         ref = _norm_allele(row["ref"], "REF", source, line_no)
         alt = _norm_allele(row["alt"], "ALT", source, line_no)
         if not ref and not alt:
@@ -207,7 +294,20 @@ def _read_table_text(text: str, seqs, source: str) -> list[Variant]:
             out += _locate_insertion(by_id, by_chrom, row[key_col], pos1, alt, source, line_no, label)
             continue
         out += _locate(by_id, by_chrom, row[key_col], pos1, ref, alt, source, line_no, label)
-    return out
+    return Variants(out)
+
+
+def _table_pos(text: str, source: str, line: int) -> int:
+    """The 1-based ``pos`` cell as a whole number >= 1."""
+    try:
+        pos1 = int(text)
+    except ValueError:
+        raise InputError(
+            f"pos must be a whole number (1-based), found {text[:30]!r}", source=source, line=line
+        ) from None
+    if pos1 < 1:
+        raise InputError(f"pos is 1-based and must be at least 1, found {pos1}", source=source, line=line)
+    return pos1
 
 
 def _locate_insertion(by_id, by_chrom, key, pos1, alt, source, line, label) -> list[Variant]:
@@ -234,48 +334,6 @@ def _locate_insertion(by_id, by_chrom, key, pos1, alt, source, line, label) -> l
         source=source,
         line=line,
     )
-
-
-def read_vcf_text(text: str, seqs: SeqType[Sequence], source: str = "VCF") -> list[Variant]:
-    """Plain-text VCF (no pysam): CHROM is a sequence id or a chromosome of BED-derived sequences; POS 1-based;
-    multi-allelic ALT is split into one variant per allele; symbolic alleles (``<DEL>``) and ``*`` are refused."""
-    by_id, by_chrom = _index(seqs)
-    out, saw_header, n_records = [], False, 0
-    for line_no, ln in enumerate(text.splitlines(), start=1):
-        if not ln.strip():
-            continue
-        if ln.startswith("##"):
-            continue
-        if ln.startswith("#"):
-            saw_header = True
-            continue
-        n_records += 1
-        cols = ln.rstrip("\n").split("\t")
-        if len(cols) < 5:
-            raise InputError(
-                f"a VCF record needs at least 5 tab-separated columns (CHROM POS ID REF ALT), found {len(cols)}",
-                source=source,
-                line=line_no,
-            )
-        chrom, pos, vid, ref, alts = cols[:5]
-        try:
-            pos1 = int(pos)
-        except ValueError:
-            raise InputError(f"POS must be an integer, found {pos!r}", source=source, line=line_no) from None
-        ref_n = _norm_allele(ref, "REF", source, line_no)
-        if not ref_n:
-            raise InputError("REF is empty", source=source, line=line_no)
-        for alt in alts.split(","):
-            if alt.startswith("<") or alt == "*":
-                raise InputError(f"symbolic ALT {alt!r} is not supported; write the bases", source=source, line=line_no)
-            alt_n = _norm_allele(alt, "ALT", source, line_no)
-            out += _locate(by_id, by_chrom, chrom, pos1, ref_n, alt_n, source, line_no, "" if vid in (".", "") else vid)
-    if n_records == 0:
-        raise InputError(
-            "the VCF has a header but no variant records" if saw_header else "the VCF has no variant records",
-            source=source,
-        )
-    return out
 
 
 def score_variants(
