@@ -203,6 +203,10 @@ def cmd_variants(args) -> int:
     from ..reports.mutations import variants_report
     from ..variants.variants import read_variant_file
 
+    if args.reference and not args.bed and len(args.files) == 1:
+        from .genome import cmd_genome_variants
+
+        return cmd_genome_variants(args)
     if args.bed:
         if not args.reference:
             raise InputError("--bed needs --reference")

@@ -120,7 +120,23 @@ def lens_from_args(args):
         )
     if name == "ism":
         return make_lens("ism", summary=args.ism_summary, target=args.target, orientation=args.orientation)
+    if name in ("grad-input", "ig", "expected-gradients"):
+        return make_lens(name, orientation=args.orientation, **attribution_options(args, name))
     return make_lens(name, orientation=args.orientation)
+
+
+def attribution_options(args, name: str) -> dict:
+    """The attribution lens options the arguments give (``--target``, ``--attribution-output``, ``--ig-steps``,
+    ``--baseline``, ``--shuffles``, ``--attribution-seed``)."""
+    opts = {"target": getattr(args, "target", None), "output": getattr(args, "attribution_output", "log-odds")}
+    if name in ("ig", "expected-gradients") and getattr(args, "ig_steps", None) is not None:
+        opts["n_steps"] = args.ig_steps
+    if name == "ig":
+        opts["baseline"] = getattr(args, "baseline", "pad")
+    if name == "expected-gradients":
+        opts["shuffles"] = getattr(args, "shuffles", 8)
+        opts["seed"] = getattr(args, "attribution_seed", 0)
+    return opts
 
 
 class Progress:

@@ -5,7 +5,16 @@ from __future__ import annotations
 import argparse
 
 ORIENTATIONS = ("forward", "reverse", "both")
-LENS_NAMES = ("attention", "ism", "dnabert-viz", "dnabert-viz-parity", "rollout")
+LENS_NAMES = (
+    "attention",
+    "ism",
+    "grad-input",
+    "ig",
+    "expected-gradients",
+    "dnabert-viz",
+    "dnabert-viz-parity",
+    "rollout",
+)
 
 
 class _OrientationAlias(argparse.Action):
@@ -99,6 +108,26 @@ def add_lens_options(p: argparse.ArgumentParser, lens_choice: bool) -> None:
         help="per-position summary of the substitutions: max |Δp|, mean Δp, or p_ref - mean p_alt",
     )
     g.add_argument("--target", help="class to score (name or index; default: the positive class)")
+    _attribution_options(p)
+
+
+def _attribution_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("attribution lenses (grad-input, ig, expected-gradients)")
+    g.add_argument(
+        "--attribution-output",
+        default="log-odds",
+        choices=("log-odds", "prob"),
+        help="what is explained: the target class's log-odds (default) or its probability",
+    )
+    g.add_argument("--ig-steps", type=int, help="integration steps (ig: 32, expected-gradients: 16 per reference)")
+    g.add_argument(
+        "--baseline",
+        default="pad",
+        choices=("pad", "mask"),
+        help="ig baseline: every nucleotide token [PAD] (zero embedding) or [MASK], inside [CLS]/[SEP]",
+    )
+    g.add_argument("--shuffles", type=int, default=8, help="expected-gradients: dinucleotide-shuffled references")
+    g.add_argument("--attribution-seed", type=int, default=0, help="expected-gradients: seed of the shuffles")
 
 
 def _tracks_commands(sub) -> None:
@@ -191,16 +220,49 @@ def _mutation_commands(sub) -> None:
     p.add_argument("--out", required=True, help="output folder")
     p.set_defaults(func=cmd_mutate)
 
-    p = sub.add_parser("variants", help="score user variants (table or VCF), attention before/after")
-    p.add_argument("files", nargs="+", help="SEQS.fa VARIANTS (.tsv/.csv/.vcf); only VARIANTS with --bed")
+    p = sub.add_parser(
+        "variants",
+        help="score user variants (table or VCF) on sequences, or a whole VCF on a reference genome (genome mode)",
+    )
+    p.add_argument(
+        "files",
+        nargs="+",
+        help="SEQS.fa VARIANTS (.tsv/.csv/.vcf); only VARIANTS with --bed; genome mode: only VARIANTS.vcf[.gz|.bcf] "
+        "with --reference and no --bed",
+    )
     p.add_argument("--bed", help="BED intervals (variants then use genomic chrom/pos)")
-    p.add_argument("--reference", help="reference FASTA for --bed")
+    p.add_argument("--reference", help="reference FASTA for --bed, or for a VCF alone (genome mode)")
+    _genome_variant_options(p)
     add_model(p)
     add_orientation(p)
     p.add_argument("--target", help="class to score (name or index; default: the positive class)")
     p.add_argument("--max-figures", type=int, default=20)
     p.add_argument("--out", required=True, help="output folder")
     p.set_defaults(func=cmd_variants)
+
+
+def _genome_variant_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("genome mode (a VCF and --reference)")
+    g.add_argument(
+        "--window",
+        type=int,
+        default=100,
+        help="bases of reference around each allele, centred on its first changed base (default 100)",
+    )
+    g.add_argument("--shard-size", type=int, default=2000, help="VCF records per shard (default 2000)")
+    g.add_argument("--resume", action="store_true", help="keep the finished shards of --out and score the rest")
+    g.add_argument("--engine", default="local", choices=("local", "ray"), help="local, or ray (pip install .[ray])")
+    g.add_argument("--ray-address", help="an existing Ray cluster (auto, host:6379, ray://host:10001)")
+    g.add_argument(
+        "--lens-at-variant",
+        default="",
+        help="lenses summarised at each allele, comma-separated (e.g. attention,ism): a column <lens>_at_variant",
+    )
+    g.add_argument(
+        "--export",
+        default="vcf,bed",
+        help="browser files written beside the table: vcf, bed, both (default vcf,bed) or none",
+    )
 
 
 def _training_commands(sub) -> None:
