@@ -109,7 +109,7 @@ def test_rows_and_skips_are_exactly_right(genome, small_vcf, model_dir, whole_ru
 def test_an_injected_failure_then_resume_equals_an_uninterrupted_run(
     genome, small_vcf, model_dir, tmp_path, monkeypatch, whole_run
 ):
-    import core.reports.variants as rv
+    import core.reports.shards as rv
 
     _, ref, _ = genome
     vcf = small_vcf[0]

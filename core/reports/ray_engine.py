@@ -1,7 +1,7 @@
 """The Ray Data engine for genome variant runs (``dnalens variants ... --engine ray``; ``pip install -e .[ray]``).
 
 The same shards as the local engine (:mod:`core.reports.variants`), scored by the same function
-(:func:`core.reports.variants.run_shard`): a Ray dataset of the pending shard indices goes through ``map_batches``
+(:func:`core.reports.shards.run_shard`): a Ray dataset of the pending shard indices goes through ``map_batches``
 with an actor pool, each actor loading the model once (one GPU per actor when the cluster has GPUs, else CPU
 actors), scoring one shard per call and writing its part file atomically. So resume, the output and the skips are
 the local engine's. Ray Data does the scheduling, retries and back-pressure; dnalens only plans the shards.
@@ -24,7 +24,7 @@ class _ShardActor:
         import numpy as np
         import torch
 
-        from .variants import load_job_model, open_fasta
+        from .shards import load_job_model, open_fasta
 
         if threads:
             torch.set_num_threads(threads)
@@ -34,7 +34,7 @@ class _ShardActor:
         self.fasta = open_fasta(job)
 
     def __call__(self, batch: dict) -> dict:
-        from .variants import run_shard
+        from .shards import run_shard
 
         shards = [int(k) for k in batch["shard"]]
         records = [run_shard(self.job, k, self.model, self.fasta) for k in shards]

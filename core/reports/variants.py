@@ -24,17 +24,15 @@ import os
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from ..errors import InputError
 from ..io.atomic import atomic_file
-from ..variants.genome import SKIP_COLUMNS, GenomeSettings, ShardInput, iter_shards, score_alleles, skips_frame
+from ..variants.genome import SKIP_COLUMNS, ShardInput, iter_shards
+from .shards import PARTS, STATE, GenomeJob, load_job_model, run_local, write_parquet
 
-PARTS = "variants.parquet"
-STATE = ".shards"
 OWNED = (PARTS, STATE, "skipped.tsv", "variants.vcf.gz", "variants.vcf.gz.tbi", "variants.bed", "LEGEND.txt")
 INPUT_COLUMNS = {"chrom": "string", "pos": "int64", "id": "string", "ref": "string", "alt": "string"}
 INPUT_COLUMNS.update({"record": "int64", "reason": "string"})
@@ -54,60 +52,8 @@ LEGEND = (
 Progress = Callable[[int, int], None]
 
 
-@dataclass(frozen=True)
-class GenomeJob:
-    """Everything a worker needs to score a shard (plain data: it travels to Ray workers). Paths are absolute and
-    must exist on every worker."""
-
-    out: str
-    vcf: str
-    reference: str
-    settings: GenomeSettings
-    model: dict = field(default_factory=dict)  # core.model.loading.load_model keyword arguments
-
-    @property
-    def root(self) -> Path:
-        return Path(self.out)
-
-    def input_path(self, k: int) -> Path:
-        return self.root / STATE / f"input-{k:06d}.parquet"
-
-    def skips_path(self, k: int) -> Path:
-        return self.root / STATE / f"skipped-{k:06d}.tsv"
-
-    def part_path(self, k: int) -> Path:
-        return self.root / PARTS / f"part-{k:06d}.parquet"
-
-    def fingerprint(self) -> dict:
-        """What must not change between a run and its resumption."""
-
-        def stat(p):
-            st = os.stat(p)
-            return {"path": os.path.abspath(p), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
-
-        model = {k: v for k, v in self.model.items() if k != "device"}
-        fp = {
-            "settings": asdict(self.settings),
-            "vcf": stat(self.vcf),
-            "reference": stat(self.reference),
-            "model": model,
-        }
-        return json.loads(json.dumps(fp))  # as run.json holds it (tuples become lists)
-
-
-def load_job_model(job: GenomeJob):
-    from ..model.loading import load_model
-
-    return load_model(**job.model)
-
-
 # --------------------------------------------------------------------------------------------------------------
 # plan
-
-
-def _write_parquet(df: pd.DataFrame, path: Path) -> None:
-    with atomic_file(path) as tmp:
-        df.to_parquet(tmp, index=False)
 
 
 def _shard_input(shard: ShardInput) -> pd.DataFrame:
@@ -124,7 +70,7 @@ def plan(job: GenomeJob, announce=None) -> list[dict]:
     shards = []
     items = iter_vcf(job.vcf, reference=job.reference, source=os.path.basename(job.vcf))
     for shard in iter_shards(items, job.settings.shard_size):
-        _write_parquet(_shard_input(shard), job.input_path(shard.index))
+        write_parquet(_shard_input(shard), job.input_path(shard.index))
         shards.append(
             {
                 "index": shard.index,
@@ -142,52 +88,6 @@ def plan(job: GenomeJob, announce=None) -> list[dict]:
     if announce:
         announce(f"dnalens: {sum(s['records'] for s in shards)} VCF records in {len(shards)} shards")
     return shards
-
-
-# --------------------------------------------------------------------------------------------------------------
-# one shard
-
-
-def read_shard(job: GenomeJob, k: int) -> ShardInput:
-    from ..io.vcf import VcfAllele, VcfSkip
-
-    df = pd.read_parquet(job.input_path(k))
-    shard = ShardInput(k, "", -1, -1)
-    for r in df.itertuples(index=False):
-        vid = None if pd.isna(r.id) else r.id
-        if pd.isna(r.reason):
-            shard.alleles.append(VcfAllele(r.chrom, int(r.pos), vid, r.ref, r.alt, int(r.record)))
-        else:
-            shard.skipped.append(VcfSkip(r.chrom, int(r.pos), vid, r.ref, r.alt, int(r.record), r.reason))
-    return shard
-
-
-def run_shard(job: GenomeJob, k: int, model, fasta) -> int:
-    """Score shard ``k`` and write its skips, then its part file (atomically; the part marks the shard done).
-    Returns the number of VCF records it covered."""
-    shard = read_shard(job, k)
-    df, late = score_alleles(model, fasta, shard.alleles, job.settings)
-    skips = skips_frame(shard.skipped + late).sort_values("record", kind="stable")
-    with atomic_file(job.skips_path(k)) as tmp:
-        skips.to_csv(tmp, sep="\t", index=False)
-    _write_parquet(df, job.part_path(k))
-    records = pd.concat([df["record"], skips["record"]])
-    return int(records.nunique())
-
-
-def open_fasta(job: GenomeJob):
-    from ..io.sequences import open_reference
-
-    return open_reference(job.reference)
-
-
-def run_local(job: GenomeJob, pending: list[int], model, progress: Callable[[int], None] | None = None) -> None:
-    """The local engine: score the pending shards one after another in this process."""
-    fasta = open_fasta(job)
-    for k in pending:
-        n = run_shard(job, k, model, fasta)
-        if progress:
-            progress(n)
 
 
 # --------------------------------------------------------------------------------------------------------------
