@@ -29,7 +29,9 @@ def cmd_tracks(args) -> int:
     from ..reports.tracks import write_tracks
 
     lens = lens_from_args(args)
-    fmt = format_of(args.out)
+    fmt = "bigwig" if args.out.lower().endswith((".bw", ".bigwig")) else format_of(args.out)
+    if fmt == "bigwig" and not args.bed:
+        raise InputError("bigWig output (.bw) needs genomic coordinates: give --bed B --reference R")
     source, n, coords, longest = stream_sequences(args)
     if fmt == "npy" and longest is None:
         longest = max((len(s.seq) for s in iter_records(args.input)), default=0)

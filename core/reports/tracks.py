@@ -29,25 +29,52 @@ def write_tracks(
     overlap: int | None = None,
     progress: Progress | None = None,
     announce=None,
+    reference: str | os.PathLike | None = None,
 ) -> int:
-    """Stream every sequence's track under ``lens`` to ``out`` (``.parquet``, ``.csv``, ``.tsv`` or ``.npy``);
-    returns the number of sequences written.
+    """Stream every sequence's track under ``lens`` to ``out`` (``.parquet``, ``.csv``, ``.tsv`` or ``.npy``; or
+    ``.bw`` bigWig for sequences from BED intervals, chromosome sizes from ``reference``: see
+    :mod:`core.io.bigwig` for the overlap rule); returns the number of sequences written.
 
     ``model``: one loaded model or a list (an ensemble). ``n_records``/``max_length`` size the ``.npy`` matrix
     (``[n, max_length]``, NaN past each row's end); the dnabert-viz-parity recipe writes DNABERT-viz's exact
-    ``atten.npy`` rows, ``[n, T]``.
+    ``atten.npy`` rows, ``[n, T]`` float64.
     """
+    from ..io.bigwig import is_bigwig
     from ..lenses import iter_tracks
 
+    if is_bigwig(out):
+        tracks = iter_tracks(model, sequences, lens, batch_size=batch_size, overlap=overlap, progress=progress)
+        return write_bigwig(tracks, out, reference, announce)
     fmt = format_of(out)
     parity = getattr(lens, "recipe", None) == "dnabert-viz-parity"
     width = lens.max_seq_length if (parity and fmt == "npy") else max_length
     done = 0
     with atomic_file(out, announce) as tmp:
-        with TrackWriter(tmp, coordinates=coordinates, n_records=n_records, max_length=width) as w:
+        with TrackWriter(
+            tmp,
+            coordinates=coordinates,
+            n_records=n_records,
+            max_length=width,
+            npy_dtype="float64" if parity else "float32",  # DNABERT-viz's atten.npy is float64
+        ) as w:
             for t in iter_tracks(model, sequences, lens, batch_size=batch_size, overlap=overlap, progress=progress):
                 w.write(t.sequence, t.detail["parity_row"] if (parity and fmt == "npy") else t.scores)
                 done += 1
+    return done
+
+
+def write_bigwig(tracks: Iterable, out: str | os.PathLike, reference, announce=None) -> int:
+    """Tracks of BED-derived sequences as one bigWig over ``reference``'s chromosomes; returns how many."""
+    from ..errors import InputError
+    from ..io.bigwig import BigWigWriter, chrom_sizes
+
+    if reference is None:
+        raise InputError("bigWig output needs the reference the intervals come from: --bed B --reference R")
+    done = 0
+    with atomic_file(out, announce) as tmp, BigWigWriter(tmp, chrom_sizes(reference)) as w:
+        for t in tracks:
+            w.write(t.sequence, t.scores)
+            done += 1
     return done
 
 
