@@ -51,6 +51,7 @@ def cmd_tracks(args) -> int:
             overlap=args.overlap,
             progress=bar.update,
             announce=say,
+            reference=args.reference,
         )
     say(f"wrote {lens.describe()} for {done} sequences to {args.out} ({time.time() - t0:.1f} s)")
     return 0
