@@ -99,12 +99,14 @@ def _motif_params(args):
     return MotifParams(both_strands=not args.forward_only, **common, **opts)
 
 
-def _motif_scores_and_lens(args, positives):
-    """``(scores or None, model or models or None, lens or None, description)`` for ``dnalens motifs``."""
+def _motif_scores_and_lens(args, records, rows):
+    """``(scores or None, model or models or None, lens or None, description)`` for ``dnalens motifs``; ``rows``:
+    the positives among ``records`` (an ``atten.npy`` has a row for every row of DNABERT's ``dev.tsv``)."""
     from ..io.scores import read_score_file
 
     if args.scores:
-        return read_score_file(args.scores, positives), None, None, f"scores from {Path(args.scores).name}"
+        every = read_score_file(args.scores, records)
+        return [every[i] for i in rows], None, None, f"scores from {Path(args.scores).name}"
     if args.parity and args.lens == "attention" and args.recipe is None:
         if args.max_seq_length is None:
             raise InputError(
@@ -118,7 +120,7 @@ def _motif_scores_and_lens(args, positives):
 
 def cmd_motifs(args) -> int:
     from ..io.sequences import read_records
-    from ..reports.motifs import motif_summary, motifs_report
+    from ..reports.motifs import labelled_split, motif_summary, motifs_report
 
     if not args.input:
         raise InputError("no positives: give a FASTA file of positive sequences")
@@ -131,9 +133,11 @@ def cmd_motifs(args) -> int:
                 f"JASPAR release '{release}' does not exist here; available: " + ", ".join(jaspar_releases())
             )
     params = _motif_params(args)
-    pos = read_records(args.input)
-    neg = read_records(args.negatives) if args.negatives else None
-    scores, model, lens, source = _motif_scores_and_lens(args, pos)
+    records = read_records(args.input)
+    pos, neg, rows = labelled_split(records, read_records(args.negatives) if args.negatives else None)
+    if len(pos) < len(records):
+        say(f"positives: the {len(pos)} rows labelled 1; background: the {len(neg)} rows labelled 0")
+    scores, model, lens, source = _motif_scores_and_lens(args, records, rows)
     with Progress(len(pos), "tracks") as bar:
         result, tomtom = motifs_report(
             pos,

@@ -35,7 +35,8 @@ def format_of(path: str | os.PathLike, allowed=TABLE_FORMATS) -> str:
 class TrackWriter:
     """Streams per-nucleotide tracks to disk in chunks of ``chunk_rows`` rows (memory does not grow with N).
 
-    For ``npy`` the number of sequences and the longest length must be given up front.
+    For ``npy`` the number of sequences and the longest length must be given up front (``npy_dtype``: float32, or
+    float64 for DNABERT-viz's ``atten.npy``).
     """
 
     def __init__(
@@ -46,6 +47,7 @@ class TrackWriter:
         n_records: int | None = None,
         max_length: int | None = None,
         chunk_rows: int = 65_536,
+        npy_dtype=np.float32,
     ):
         self.path = Path(path)
         self.fmt = format_of(path)
@@ -61,18 +63,18 @@ class TrackWriter:
         if self.fmt == "npy":
             if n_records is None or max_length is None:
                 raise ValueError("npy output needs n_records and max_length")
-            self._mm = np.lib.format.open_memmap(self.path, mode="w+", dtype=np.float32, shape=(n_records, max_length))
+            self._mm = np.lib.format.open_memmap(self.path, mode="w+", dtype=npy_dtype, shape=(n_records, max_length))
             self._mm[:] = np.nan
 
     def _add(self, name: str, values: np.ndarray) -> None:
         self._cols.setdefault(name, []).append(values)
 
     def write(self, seq: Sequence, scores: np.ndarray) -> None:
-        scores = np.asarray(scores, dtype=np.float32)
         if self.fmt == "npy":
             self._mm[self._n, : len(scores)] = scores
             self._n += 1
             return
+        scores = np.asarray(scores, dtype=np.float32)
         L = len(scores)
         self._add("id", np.full(L, seq.id, dtype=object))
         self._add("position", np.arange(L, dtype=np.int32))

@@ -197,7 +197,7 @@ def discover_motifs(
     pos_seqs = [s.upper() for s in pos_seqs]
     neg_seqs = [s.upper() for s in neg_seqs]
     pos_ids = list(pos_ids) if pos_ids is not None else [f"pos_{i}" for i in range(len(pos_seqs))]
-    _validate(pos_seqs, pos_scores, neg_seqs)
+    _validate(pos_seqs, pos_scores, neg_seqs, params.parity)
     step = progress or (lambda stage, frac: None)
     cands, n_regions = collect_candidates(pos_seqs, pos_scores, params)
     step("regions", 0.25)
@@ -229,7 +229,9 @@ def discover_motifs(
     return MotifResult(motifs, stages, params, enr, explanation=_explain(stages, params))
 
 
-def _validate(pos_seqs, pos_scores, neg_seqs):
+def _validate(pos_seqs, pos_scores, neg_seqs, parity: bool = False):
+    """Parity mode takes score rows as ``find_motifs.py`` does: ``score[0:len(seq)]``, so a row shorter than its
+    sequence (DNABERT-viz's width T) covers only the first T bases; the default mode needs a score for every base."""
     if len(pos_seqs) == 0:
         raise InputError("no positive sequences")
     if pos_scores is None or len(pos_scores) != len(pos_seqs):
@@ -242,12 +244,13 @@ def _validate(pos_seqs, pos_scores, neg_seqs):
         raise InputError("no background sequences: give negatives, or use shuffled positives as background")
     for i, (s, sc) in enumerate(zip(pos_seqs, pos_scores)):
         sc = np.asarray(sc)
-        if sc.ndim != 1 or len(sc) < len(s):
+        if sc.ndim != 1 or len(sc) == 0 or (len(sc) < len(s) and not parity):
             raise InputError(
                 f"positive {i + 1} has {len(s)} bases but {sc.shape[-1] if sc.ndim else 0} scores; "
-                "the scores must cover the sequence (longer rows are cut, as DNABERT-viz does)"
+                "the scores must cover the sequence (longer rows are cut, as DNABERT-viz does; with --parity "
+                "dnabert-viz a shorter row covers the first bases, as find_motifs.py reads it)"
             )
         if not np.isfinite(sc[: len(s)]).all():
-            raise InputError(f"positive {i + 1} has missing (NaN) scores within its {len(s)} bases")
+            raise InputError(f"positive {i + 1} has missing (NaN) scores within its first {min(len(s), len(sc))} bases")
     if all(set(s) <= {"N"} for s in pos_seqs):
         raise InputError("every positive sequence is all N: there is nothing to find")

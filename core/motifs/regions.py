@@ -56,11 +56,12 @@ def collect_candidates(
     """Candidate strings from the regions of every positive, in first-occurrence order.
 
     Returns ``({string: {'seq_idx': [...], 'regions': [(s, e), ...]}}, n_regions)``. Sequences of equal length are
-    processed as one block.
+    processed as one block. A score row shorter than its sequence (DNABERT-viz's ``atten.npy`` of width T < L, parity
+    mode) covers the first ``len(row)`` bases only, as ``find_motifs.py``'s ``score[0:len(seq)]`` does.
     """
     by_len: dict[int, list[int]] = defaultdict(list)
     for i, seq in enumerate(pos_seqs):
-        by_len[len(seq)].append(i)
+        by_len[min(len(seq), len(scores[i]))].append(i)
     found: list[tuple[int, int, int]] = []
     for L, idx in by_len.items():
         if L == 0:

@@ -24,6 +24,17 @@ def motif_summary(result: MotifResult, tomtom: pd.DataFrame | None) -> pd.DataFr
     return df
 
 
+def labelled_split(records: list, negatives: list | None = None) -> tuple[list, list | None, list[int]]:
+    """``(positives, background or None, rows of the positives in records)``. A labelled input (DNABERT's
+    ``dev.tsv``, FASTA with ``label=``) with no separate negatives is read as ``find_motifs.py`` reads ``dev.tsv``:
+    the label-1 rows are the positives and the label-0 rows the background; anything else is all positives."""
+    labels = {s.label for s in records}
+    if negatives is None and None not in labels and {0, 1} <= labels:
+        rows = [i for i, s in enumerate(records) if s.label == 1]
+        return [records[i] for i in rows], [s for s in records if s.label == 0], rows
+    return list(records), negatives, list(range(len(records)))
+
+
 def write_report(
     result: MotifResult,
     out_dir,
@@ -106,6 +117,8 @@ def motifs_report(
         lens = lens or Attention()
         result_tracks = tracks(model, positives, lens, batch_size=batch_size, progress=progress)
         scores = result_tracks.scores
+        if getattr(lens, "recipe", None) == "dnabert-viz-parity":  # find_motifs.py: atten row [0:len(seq)]
+            scores = [t.detail["parity_row"][: len(t.sequence.seq)] for t in result_tracks]
         info["scores"] = result_tracks.provenance
     result = discover_motifs([s.seq for s in positives], scores, neg, params, pos_ids=[s.id for s in positives])
     result.background = background

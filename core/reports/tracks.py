@@ -37,7 +37,7 @@ def write_tracks(
 
     ``model``: one loaded model or a list (an ensemble). ``n_records``/``max_length`` size the ``.npy`` matrix
     (``[n, max_length]``, NaN past each row's end); the dnabert-viz-parity recipe writes DNABERT-viz's exact
-    ``atten.npy`` rows, ``[n, T]``.
+    ``atten.npy`` rows, ``[n, T]`` float64.
     """
     from ..io.bigwig import is_bigwig
     from ..lenses import iter_tracks
@@ -50,7 +50,13 @@ def write_tracks(
     width = lens.max_seq_length if (parity and fmt == "npy") else max_length
     done = 0
     with atomic_file(out, announce) as tmp:
-        with TrackWriter(tmp, coordinates=coordinates, n_records=n_records, max_length=width) as w:
+        with TrackWriter(
+            tmp,
+            coordinates=coordinates,
+            n_records=n_records,
+            max_length=width,
+            npy_dtype="float64" if parity else "float32",  # DNABERT-viz's atten.npy is float64
+        ) as w:
             for t in iter_tracks(model, sequences, lens, batch_size=batch_size, overlap=overlap, progress=progress):
                 w.write(t.sequence, t.detail["parity_row"] if (parity and fmt == "npy") else t.scores)
                 done += 1
