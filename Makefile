@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: app test test-fast install js browser lint
+.PHONY: app test test-fast install js browser lint ray
 
 # Python environment (re-installs only when requirements.txt or pyproject.toml change)
 $(STAMP): requirements.txt pyproject.toml
@@ -18,6 +18,14 @@ install: $(STAMP) js
 js:
 	bash scripts/fetch_js.sh
 
+# the optional Ray extra (genome variant runs on Ray Data); CI tests it, so `make test` installs it
+RAY_STAMP := $(VENV)/.installed-ray
+$(RAY_STAMP): $(STAMP) pyproject.toml
+	$(PY) -m pip install -q -e ".[ray]"
+	touch $(RAY_STAMP)
+
+ray: $(RAY_STAMP)
+
 # Debian's Chromium: browser tests and static export of plotly figures (kaleido)
 browser:
 	bash scripts/install_chromium.sh
@@ -25,7 +33,7 @@ browser:
 app: install
 	$(VENV)/bin/dnalens app
 
-test: install browser
+test: install browser ray
 	$(PY) -m pytest -m "" -q
 
 test-fast: $(STAMP)
