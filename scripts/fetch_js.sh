@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
-# bertviz loads d3, jQuery and RequireJS from a CDN; dnalens serves them locally instead. They are installed from
-# the npm registry into assets/js/node_modules (gitignored), pinned in assets/js/package.json.
+# bertviz loads d3, jQuery and RequireJS from a CDN, and igv.js would load its genomes from the web; dnalens serves
+# them locally instead. They are installed from the npm registry into assets/js/node_modules (gitignored), pinned in
+# assets/js/package.json; igv.min.js is copied to dashboard/static/ (gitignored), which Streamlit serves.
 set -euo pipefail
 cd "$(dirname "$0")/../assets/js"
-if [ -f node_modules/d3/dist/d3.min.js ] && [ -f node_modules/jquery/dist/jquery.min.js ] \
-   && [ -f node_modules/requirejs/require.js ]; then exit 0; fi
-if ! command -v npm >/dev/null 2>&1; then
-  echo "npm not found: the bertviz head view will say so and the native head view still works" >&2
-  exit 0
+STATIC=../../dashboard/static
+if ! { [ -f node_modules/d3/dist/d3.min.js ] && [ -f node_modules/jquery/dist/jquery.min.js ] \
+   && [ -f node_modules/requirejs/require.js ] && [ -f node_modules/igv/dist/igv.min.js ]; }; then
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "npm not found: the bertviz head view and the genome view will say so; the rest of the app works" >&2
+    exit 0
+  fi
+  npm install --no-audit --no-fund --silent
 fi
-npm install --no-audit --no-fund --silent
+mkdir -p "$STATIC"
+cp node_modules/igv/dist/igv.min.js "$STATIC/igv.min.js"
+cp node_modules/igv/LICENSE "$STATIC/igv.LICENSE" 2>/dev/null || true
