@@ -143,7 +143,7 @@ def test_motifs_command_writes_every_output(tmp_path, sample, capsys):
         == 0
     )
     err = capsys.readouterr().err
-    assert "regions" in err and "kept" in err and "MA0108.3 TBP" in err and "MA0139.2 CTCF" in err
+    assert "regions" in err and "kept" in err and "TBP (MA0108.3)" in err and "CTCF (MA0139.2)" in err
     motifs = pd.read_csv(out / "motifs.csv")
     assert {
         "name",

@@ -163,12 +163,13 @@ def cmd_motifs(args) -> int:
     if result.explanation:
         say(f"no motifs: {result.explanation}")
     for r in motif_summary(result, tomtom).itertuples():
-        match = (
-            f", best JASPAR {r.best_jaspar_id} {r.best_jaspar_name} (q={r.best_jaspar_q:.2g})"
-            if isinstance(r.best_jaspar_id, str)
-            else ""
-        )
-        say(f"  {r.name}: {r.instances} instances in {r.sequences} sequences, q={r.q:.2g}{match}")
+        match = ""
+        if r.jaspar_match:
+            match = f", matches JASPAR {r.jaspar_match} (q={r.best_jaspar_q:.2g})"
+        elif isinstance(r.best_jaspar_id, str):
+            match = f", no significant JASPAR match (best {r.best_jaspar_id}, q={r.best_jaspar_q:.2g})"
+        low = f" [low support: {r.support_issue}]" if r.low_support else ""
+        say(f"  {r.name}: {r.instances} instances in {r.sequences} sequences, q={r.q:.2g}{match}{low}")
     return 0
 
 

@@ -43,16 +43,52 @@ from .pwm import consensus, count_matrix, informative_core, probability_matrix
 from .regions import collect_candidates
 from .stats import enrichment
 
+# A motif has LOW SUPPORT when it rests on fewer than MIN_SUPPORT instances, or on fewer than MIN_SUPPORT distinct
+# sequences, or when its matrix has no information-rich core: fewer than MIN_RICH_COLUMNS columns of at least
+# RICH_BITS bits. (With 3 windows every column reaches ~0.5-1 bit by chance, so a 24-letter "core" means nothing.)
+MIN_SUPPORT = 5
+MIN_RICH_COLUMNS = 3
+RICH_BITS = 1.0
+SUPPORT_RULE = (
+    f"low support: fewer than {MIN_SUPPORT} instances, or fewer than {MIN_SUPPORT} distinct sequences, or fewer "
+    f"than {MIN_RICH_COLUMNS} positions of at least {RICH_BITS:g} bit (no information-rich core)"
+)
+
 
 @dataclass
 class Motif:
     name: str
     key: str  # DNABERT-viz's motif key: the shortest candidate of the group
-    consensus: str
+    consensus: str  # of the whole window (lower case where no base reaches 0.5)
     instances: pd.DataFrame  # seq_index, sequence_id, start, end, strand, core_start, core_end, window
     counts: np.ndarray  # [W, 4] (A, C, G, T)
     p: float  # enrichment of the key
     q: float
+
+    @property
+    def core_consensus(self) -> str:
+        """The consensus of the informative core only (low-information flanks trimmed): what tables display."""
+        a, b = self.core
+        return self.consensus[a:b]
+
+    @property
+    def support_issue(self) -> str | None:
+        """Why the motif has low support (see :data:`SUPPORT_RULE`), or None."""
+        from .pwm import information_matrix
+
+        rich = int((information_matrix(self.ppm).sum(axis=1) >= RICH_BITS).sum())
+        issues = []
+        if self.n_instances < MIN_SUPPORT:
+            issues.append(f"{self.n_instances} instances")
+        if self.n_sequences < MIN_SUPPORT:
+            issues.append(f"{self.n_sequences} sequences")
+        if rich < MIN_RICH_COLUMNS:
+            issues.append(f"{rich} positions of >= {RICH_BITS:g} bit")
+        return ", ".join(issues) or None
+
+    @property
+    def low_support(self) -> bool:
+        return self.support_issue is not None
 
     @property
     def n_instances(self) -> int:
@@ -81,21 +117,25 @@ class MotifResult:
     explanation: str = ""
 
     def table(self) -> pd.DataFrame:
-        rows = []
-        for m in self.motifs:
-            rows.append(
-                {
-                    "name": m.name,
-                    "consensus": m.consensus,
-                    "key": m.key,
-                    "instances": m.n_instances,
-                    "sequences": m.n_sequences,
-                    "width": m.counts.shape[0],
-                    "p": m.p,
-                    "q": m.q,
-                }
-            )
-        return pd.DataFrame(rows, columns=["name", "consensus", "key", "instances", "sequences", "width", "p", "q"])
+        """One row per motif, in discovery order: ``consensus`` is the informative core's (flanks trimmed),
+        ``low_support``/``support_issue`` follow :data:`SUPPORT_RULE`."""
+        cols = ["name", "consensus", "low_support", "support_issue", "key", "instances", "sequences", "width", "p", "q"]
+        rows = [
+            {
+                "name": m.name,
+                "consensus": m.core_consensus,
+                "low_support": m.low_support,
+                "support_issue": m.support_issue or "",
+                "key": m.key,
+                "instances": m.n_instances,
+                "sequences": m.n_sequences,
+                "width": m.counts.shape[0],
+                "p": m.p,
+                "q": m.q,
+            }
+            for m in self.motifs
+        ]
+        return pd.DataFrame(rows, columns=cols)
 
     def instances(self) -> pd.DataFrame:
         if not self.motifs:

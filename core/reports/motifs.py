@@ -5,23 +5,29 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..motifs.discover import MotifResult
+from ..motifs.discover import SUPPORT_RULE, MotifResult
 from ..motifs.params import params_dict
+
+JASPAR_NAMING_Q = 0.01  # a motif is called after a JASPAR matrix only when the match's q is below this
 
 
 def motif_summary(result: MotifResult, tomtom: pd.DataFrame | None) -> pd.DataFrame:
-    """``motifs.csv``: one row per motif with its best JASPAR match."""
+    """``motifs.csv``: one row per motif with its best JASPAR hit, supported motifs first (then by q, then by
+    instances). ``label`` is the JASPAR name and id when that hit's q < 0.01 (``jaspar_match``), else the trimmed
+    consensus; ``low_support`` follows :data:`core.motifs.discover.SUPPORT_RULE`."""
     df = result.table()
     best = {}
     if tomtom is not None and len(tomtom):
         for q, g in tomtom.groupby("Query_ID", sort=False):
             r = g.sort_values("p-value").iloc[0]
             best[q] = (r["Target_ID"], r["Target_name"], r["p-value"], r["q-value"])
-    df["best_jaspar_id"] = [best.get(n, (None,) * 4)[0] for n in df["name"]]
-    df["best_jaspar_name"] = [best.get(n, (None,) * 4)[1] for n in df["name"]]
-    df["best_jaspar_p"] = [best.get(n, (None,) * 4)[2] for n in df["name"]]
-    df["best_jaspar_q"] = [best.get(n, (None,) * 4)[3] for n in df["name"]]
-    return df
+    for j, col in enumerate(("best_jaspar_id", "best_jaspar_name", "best_jaspar_p", "best_jaspar_q")):
+        df[col] = [best.get(n, (None,) * 4)[j] for n in df["name"]]
+    significant = [n in best and best[n][3] < JASPAR_NAMING_Q for n in df["name"]]
+    df["jaspar_match"] = [f"{best[n][1]} ({best[n][0]})" if ok else "" for n, ok in zip(df["name"], significant)]
+    df.insert(1, "label", [m or c or n for m, c, n in zip(df["jaspar_match"], df["consensus"], df["name"])])
+    order = df.assign(_n=-df["instances"]).sort_values(["low_support", "q", "_n"], kind="stable").index
+    return df.loc[order].reset_index(drop=True)
 
 
 def labelled_split(records: list, negatives: list | None = None) -> tuple[list, list | None, list[int]]:
@@ -74,6 +80,8 @@ def write_report(
         "params": params_dict(result.params),
         "background": result.background,
         "pseudocount": "total 1 per column, spread evenly (0.25 per base)",
+        "low_support_rule": SUPPORT_RULE,
+        "jaspar_naming": f"a motif is labelled with a JASPAR name only when the match's q < {JASPAR_NAMING_Q}",
     }
     if extra:
         info.update(extra)
