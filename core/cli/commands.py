@@ -17,7 +17,13 @@ def cmd_predict(args) -> int:
     lm = load_model(args)
     with Progress(len(seqs), "predict") as bar:
         df = write_predictions(
-            lm, seqs, args.out, orientation=args.orientation, batch_size=args.batch_size, progress=bar.update
+            lm,
+            seqs,
+            args.out,
+            orientation=args.orientation,
+            batch_size=args.batch_size,
+            progress=bar.update,
+            announce=say,
         )
     say(f"wrote {len(df)} predictions to {args.out}")
     return 0

@@ -91,38 +91,72 @@ def logo_figure(ppm: np.ndarray, mode: str = "information", title: str = "", wid
 # attention and mutation figures (static)
 
 
+POSITION = "position (bp, 0-based)"
+
+
+def genome_axis(n: int, genomic: np.ndarray | None = None, chrom: str | None = None):
+    """``(order, x, label)``: how a track of ``n`` bases is drawn. Without coordinates, base i at x = i. With
+    genomic coordinates (a BED interval), each base at its 0-based forward-strand position, increasing to the right:
+    a ``-`` strand read (``genomic`` decreasing) is drawn reversed, so every score sits over its own genomic base."""
+    if genomic is None:
+        return np.arange(n), np.arange(n), POSITION
+    genomic = np.asarray(genomic)[:n]
+    order = np.argsort(genomic, kind="stable")
+    minus = n > 1 and genomic[0] > genomic[-1]
+    label = f"{chrom} position (bp, 0-based, forward strand{'; - strand read, drawn right to left' if minus else ''})"
+    return order, genomic[order], label
+
+
 def _position_axis(ax, start: int, n: int, genomic: np.ndarray | None, chrom: str | None):
+    """Tick labels for a panel drawn at x = 0..n-1 (sequence order): genomic positions when known."""
     if genomic is not None:
         ticks = np.linspace(0, n - 1, min(n, 6)).astype(int)
         ax.set_xticks(ticks)
         ax.set_xticklabels([f"{int(genomic[t]):,}" for t in ticks], fontsize=7)
-        ax.set_xlabel(f"{chrom} position (bp, 0-based)")
+        descending = n > 1 and genomic[0] > genomic[-1]
+        ax.set_xlabel(
+            f"{chrom} position (bp, 0-based, forward strand{'; - strand: decreasing to the right' if descending else ''})"
+        )
     else:
-        ax.set_xlabel("position (bp)")
+        ax.set_xlabel(POSITION)
 
 
 def attention_track_figure(
-    seq: str, scores: np.ndarray, title: str = "", genomic: np.ndarray | None = None, chrom: str | None = None
+    seq: str,
+    scores: np.ndarray,
+    title: str = "",
+    genomic: np.ndarray | None = None,
+    chrom: str | None = None,
+    score_name: str = "attention",
 ):
-    """Heatmap strip (bases written when there are few) and line plot of a nucleotide attention track."""
+    """Heatmap strip (bases written when there are few) and line plot of a nucleotide track; with ``genomic``
+    coordinates every base is drawn at its forward-strand genomic position (see :func:`genome_axis`)."""
     plt = _mpl()
     L = len(scores)
+    order, x, xlabel = genome_axis(L, genomic, chrom)
+    y = np.asarray(scores, dtype=np.float64)[order]
     fig, (ax0, ax1) = plt.subplots(
-        2, 1, figsize=(max(6, min(16, L / 8)), 2.6), sharex=True, gridspec_kw={"height_ratios": [1, 2]}
+        2, 1, figsize=(max(6, min(16, L / 8)), 2.8), sharex=True, gridspec_kw={"height_ratios": [1, 2]}
     )
-    ax0.imshow(np.asarray(scores)[None, :], aspect="auto", cmap=SEQ_CMAP, extent=(-0.5, L - 0.5, 0, 1))
+    ax0.imshow(y[None, :], aspect="auto", cmap=SEQ_CMAP, extent=(x[0] - 0.5, x[-1] + 0.5, 0, 1))
     ax0.set_yticks([])
     if L <= 120:
-        for i, b in enumerate(seq[:L]):
-            ax0.text(i, 0.5, b, ha="center", va="center", fontsize=6, color="white", family="monospace")
-    ax1.plot(np.arange(L), scores, color="#0072B2", lw=1)
-    ax1.set_ylabel("attention")
-    ax1.set_xlim(-0.5, L - 0.5)
-    _position_axis(ax1, 0, L, genomic, chrom)
+        for xi, i in zip(x, order):
+            ax0.text(xi, 0.5, seq[i], ha="center", va="center", fontsize=6, color="white", family="monospace")
+    ax1.plot(x, y, color="#0072B2", lw=1)
+    ax1.set_ylabel(_wrap(score_name), fontsize=7)
+    ax1.set_xlim(x[0] - 0.5, x[-1] + 0.5)
+    ax1.set_xlabel(xlabel)
     if title:
-        ax0.set_title(title)
+        ax0.set_title(title, fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def _wrap(text: str, width: int = 28) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width)) or text
 
 
 def mutation_map_figure(
@@ -135,9 +169,11 @@ def mutation_map_figure(
     genomic: np.ndarray | None = None,
     chrom: str | None = None,
     label: str = "Δ p",
+    score_name: str = "attention",
 ):
     """ISM map: attention track on top, the ``[4, W]`` effect heatmap (diverging, centred at 0; the reference
-    base marked with a dot) and a per-position summary track below (the DNABERT paper's Fig. 6 layout)."""
+    base marked with a dot) and a per-position summary track below (the DNABERT paper's Fig. 6 layout). Columns are
+    in sequence order; with ``genomic`` coordinates the ticks name each column's genomic position."""
     plt = _mpl()
     W = effect.shape[1]
     panels = [("att", 1)] if attention is not None else []
@@ -155,7 +191,7 @@ def mutation_map_figure(
         if kind == "att":
             ax.plot(x, attention, color="#0072B2", lw=1)
             ax.fill_between(x, attention, color="#0072B2", alpha=0.2)
-            ax.set_ylabel("attention")
+            ax.set_ylabel(_wrap(score_name, 20), fontsize=7)
         elif kind == "map":
             lim = float(np.nanmax(np.abs(effect))) or 1.0
             im = ax.imshow(
@@ -184,7 +220,7 @@ def mutation_map_figure(
         ticks = np.linspace(0, W - 1, min(W, 8)).astype(int)
         axes[-1].set_xticks(ticks)
         axes[-1].set_xticklabels([str(start + t) for t in ticks])
-        axes[-1].set_xlabel("position (bp)")
+        axes[-1].set_xlabel(POSITION)
     if title:
         axes[0].set_title(title)
     fig.tight_layout()
@@ -192,7 +228,12 @@ def mutation_map_figure(
 
 
 def before_after_figure(
-    ref_track: np.ndarray, alt_on_ref: np.ndarray, offset: int, title: str = "", ref_len_marked: int = 1
+    ref_track: np.ndarray,
+    alt_on_ref: np.ndarray,
+    offset: int,
+    title: str = "",
+    ref_len_marked: int = 1,
+    score_name: str = "attention",
 ):
     """Reference vs mutant attention on reference coordinates (deleted bases are gaps) and their difference."""
     plt = _mpl()
@@ -205,32 +246,39 @@ def before_after_figure(
     ax0.plot(x, alt_on_ref, color="#D55E00", lw=1.2, label="mutant")
     for a in (ax0, ax1):
         a.axvspan(offset - 0.5, offset - 0.5 + max(1, ref_len_marked), color="#E69F00", alpha=0.3)
-    ax0.set_ylabel("attention")
+    ax0.set_ylabel(_wrap(score_name, 24), fontsize=7)
     ax0.legend(fontsize=7, frameon=False)
     ax1.bar(x, np.nan_to_num(alt_on_ref - ref_track), color="#555555", width=1.0)
-    ax1.set_ylabel("mutant − ref")
-    ax1.set_xlabel("reference position (bp)")
+    ax1.set_ylabel("mutant − ref", fontsize=7)
+    ax1.set_xlabel("reference position (bp, 0-based)")
     ax1.set_xlim(-0.5, L - 0.5)
     if title:
-        ax0.set_title(title)
+        ax0.set_title(title, fontsize=9)
     fig.tight_layout()
     return fig
 
 
-def landscape_figure(matrix: np.ndarray, ids: list[str], title: str = "attention landscape"):
+def landscape_figure(
+    matrix: np.ndarray,
+    ids: list[str],
+    title: str = "attention landscape",
+    score_name: str = "attention",
+    xlabel: str = POSITION,
+):
     """Static landscape: rows = sequences, columns = positions (NaN where a sequence has no base)."""
     plt = _mpl()
     n, L = matrix.shape
     fig, ax = plt.subplots(figsize=(max(6, min(16, L / 10)), max(2.5, min(12, 0.12 * n + 1.5))))
     im = ax.imshow(np.ma.masked_invalid(matrix), aspect="auto", cmap=SEQ_CMAP, interpolation="nearest")
-    fig.colorbar(im, ax=ax, fraction=0.02, pad=0.01).set_label("attention")
+    fig.colorbar(im, ax=ax, fraction=0.02, pad=0.01).set_label(_wrap(score_name), fontsize=7)
     if n <= 40:
         ax.set_yticks(range(n))
         ax.set_yticklabels(ids, fontsize=6)
+        ax.set_ylabel("sequence")
     else:
         ax.set_ylabel(f"{n} sequences")
-    ax.set_xlabel("position (bp)")
-    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_title(title, fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -246,9 +294,9 @@ def matrix_figure(mat: np.ndarray, labels: list[str], title: str = ""):
         ax.set_xticklabels(labels, rotation=90, fontsize=5, family="monospace")
         ax.set_yticks(range(n))
         ax.set_yticklabels(labels, fontsize=5, family="monospace")
-    ax.set_xlabel("key token")
-    ax.set_ylabel("query token")
-    fig.colorbar(im, ax=ax, fraction=0.03).set_label("attention")
+    ax.set_xlabel("key token (index in the crop)")
+    ax.set_ylabel("query token (index in the crop)")
+    fig.colorbar(im, ax=ax, fraction=0.03).set_label("attention weight")
     if title:
         ax.set_title(title)
     fig.tight_layout()
@@ -268,7 +316,9 @@ def grid_figure(grid: np.ndarray, title: str = ""):
             if l == 0:
                 ax.set_title(f"head {h}", fontsize=8)
             if h == 0:
-                ax.set_ylabel(f"layer {l}", fontsize=8)
+                ax.set_ylabel(f"layer {l}\n[CLS] weight", fontsize=7)
+            if l == nl - 1:
+                ax.set_xlabel(POSITION, fontsize=7)
     if title:
         fig.suptitle(title, fontsize=9)
     fig.tight_layout()
@@ -279,27 +329,38 @@ def grid_figure(grid: np.ndarray, title: str = ""):
 # interactive (plotly)
 
 
-def plotly_track(seq: str, scores: np.ndarray, title: str, genomic: np.ndarray | None = None, chrom: str | None = None):
-    """Heatmap strip (bases shown as text when the sequence is short or zoomed) above a line plot."""
+def plotly_track(
+    seq: str,
+    scores: np.ndarray,
+    title: str,
+    genomic: np.ndarray | None = None,
+    chrom: str | None = None,
+    score_name: str = "attention",
+):
+    """Heatmap strip (bases shown as text when the sequence is short or zoomed) above a line plot; with ``genomic``
+    coordinates every base is drawn at its forward-strand genomic position (see :func:`genome_axis`)."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
     L = len(scores)
-    x = np.arange(L) if genomic is None else genomic
-    xlab = "position (bp)" if genomic is None else f"{chrom} position (bp, 0-based)"
-    bases = list(seq[:L])
+    order, x, xlab = genome_axis(L, genomic, chrom)
+    y = np.asarray(scores, dtype=np.float64)[order]
+    bases = np.array(list(seq[:L]))[order]
+    where = np.char.add("position ", order.astype(str))
+    if genomic is not None:
+        where = np.char.add(where, np.char.add(f"<br>{chrom}:", x.astype(str)))
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.3, 0.7], vertical_spacing=0.04)
     fig.add_trace(
         go.Heatmap(
-            z=[scores],
+            z=[y],
             x=x,
-            y=["attention"],
+            y=["score"],
             colorscale="Viridis",
             showscale=False,
-            text=[bases],
+            text=[bases.tolist()],
             texttemplate="%{text}" if L <= 150 else None,
-            customdata=[np.arange(L)],
-            hovertemplate="position %{customdata}<br>base %{text}<br>score %{z:.4f}<extra></extra>",
+            customdata=[where.tolist()],
+            hovertemplate="%{customdata}<br>base %{text}<br>score %{z:.4f}<extra></extra>",
         ),
         row=1,
         col=1,
@@ -307,19 +368,20 @@ def plotly_track(seq: str, scores: np.ndarray, title: str, genomic: np.ndarray |
     fig.add_trace(
         go.Scatter(
             x=x,
-            y=scores,
+            y=y,
             mode="lines",
             line=dict(color="#0072B2", width=1.5),
-            customdata=np.stack([np.arange(L), np.array(bases)], axis=1),
-            hovertemplate="position %{customdata[0]}<br>base %{customdata[1]}<br>score %{y:.4f}<extra></extra>",
-            name="attention",
+            customdata=np.stack([where, bases], axis=1),
+            hovertemplate="%{customdata[0]}<br>base %{customdata[1]}<br>score %{y:.4f}<extra></extra>",
+            name=score_name,
         ),
         row=2,
         col=1,
     )
-    fig.update_layout(title=title, height=330, margin=dict(l=40, r=20, t=50, b=40), showlegend=False)
+    fig.update_layout(title=title, height=350, margin=dict(l=60, r=20, t=60, b=50), showlegend=False)
     fig.update_xaxes(title_text=xlab, row=2, col=1)
-    fig.update_yaxes(title_text="attention", row=2, col=1)
+    fig.update_yaxes(title_text=score_name, row=2, col=1, title_font=dict(size=11))
+    fig.update_yaxes(title_text="bases", row=1, col=1, title_font=dict(size=11))
     return fig
 
 
@@ -329,8 +391,11 @@ def plotly_landscape(
     seqs: list[str],
     offsets: np.ndarray | None = None,
     title: str = "attention landscape",
+    score_name: str = "attention",
+    xlabel: str = POSITION,
 ):
-    """Rows = sequences, columns = positions; hover shows id, position, base and score."""
+    """Rows = sequences, columns = positions; hover shows id, position, base and score. A click on a row selects
+    that sequence (the page reads the point's ``y``, the id)."""
     import plotly.graph_objects as go
 
     n, L = matrix.shape
@@ -347,7 +412,7 @@ def plotly_landscape(
             z=matrix,
             y=ids,
             colorscale="Viridis",
-            colorbar=dict(title="attention"),
+            colorbar=dict(title=dict(text=_wrap(score_name, 16).replace("\n", "<br>"), side="right")),
             customdata=np.dstack([pos, base]),
             hovertemplate="%{y}<br>position %{customdata[0]}<br>base %{customdata[1]}<br>score %{z:.4f}<extra></extra>",
         )
@@ -355,9 +420,10 @@ def plotly_landscape(
     fig.update_layout(
         title=title,
         height=max(300, min(900, 14 * n + 120)),
-        margin=dict(l=40, r=20, t=50, b=40),
-        xaxis_title="position (bp, as aligned)",
-        yaxis=dict(autorange="reversed"),
+        margin=dict(l=40, r=20, t=60, b=50),
+        xaxis_title=xlabel,
+        yaxis=dict(autorange="reversed", title="sequence (click a row to select it)"),
+        clickmode="event+select",
     )
     return fig
 
@@ -388,32 +454,38 @@ def plotly_grid(grid: np.ndarray, title: str = ""):
                 row=l + 1,
                 col=h + 1,
             )
-    fig.update_layout(title=title, height=120 * nl + 80, showlegend=False, margin=dict(l=30, r=10, t=60, b=30))
+    fig.update_layout(title=title, height=120 * nl + 110, showlegend=False, margin=dict(l=60, r=10, t=70, b=50))
     fig.update_yaxes(showticklabels=False)
+    for l in range(nl):
+        fig.update_yaxes(title_text=f"layer {l}<br>[CLS] weight", title_font=dict(size=10), row=l + 1, col=1)
+    for h in range(nh):
+        fig.update_xaxes(title_text=POSITION, title_font=dict(size=10), row=nl, col=h + 1)
     return fig
 
 
-def plotly_matrix(mat: np.ndarray, labels: list[str], title: str = ""):
+def plotly_matrix(mat: np.ndarray, labels: list[str], title: str = "", first: int = 0):
+    """Token x token attention of one layer and head; ``first``: the token index of the crop's first row."""
     import plotly.graph_objects as go
 
+    idx = list(range(first, first + len(labels)))
     fig = go.Figure(
         go.Heatmap(
             z=mat,
-            x=list(range(len(labels))),
-            y=list(range(len(labels))),
+            x=idx,
+            y=idx,
             colorscale="Viridis",
             customdata=np.array(
                 [[f"{labels[i]} → {labels[j]}" for j in range(len(labels))] for i in range(len(labels))]
             ),
             hovertemplate="%{customdata}<br>%{z:.4f}<extra></extra>",
-            colorbar=dict(title="attention"),
+            colorbar=dict(title="attention weight"),
         )
     )
     fig.update_layout(
         title=title,
         height=560,
-        xaxis_title="key token",
-        yaxis_title="query token",
+        xaxis_title="key token (index in the window; 0 = [CLS])",
+        yaxis_title="query token (index in the window)",
         yaxis=dict(autorange="reversed"),
         margin=dict(l=40, r=20, t=50, b=40),
     )
@@ -421,7 +493,13 @@ def plotly_matrix(mat: np.ndarray, labels: list[str], title: str = ""):
 
 
 def plotly_mutation_map(
-    effect: np.ndarray, ref_seq: str, start: int, attention: np.ndarray | None, summary: np.ndarray, title: str
+    effect: np.ndarray,
+    ref_seq: str,
+    start: int,
+    attention: np.ndarray | None,
+    summary: np.ndarray,
+    title: str,
+    score_name: str = "attention",
 ):
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
@@ -478,8 +556,12 @@ def plotly_mutation_map(
         row=r + 1,
         col=1,
     )
-    fig.update_layout(title=title, height=460, showlegend=False, margin=dict(l=40, r=20, t=50, b=40))
-    fig.update_xaxes(title_text="position (bp)", row=rows, col=1)
+    fig.update_layout(title=title, height=480, showlegend=False, margin=dict(l=60, r=20, t=60, b=50))
+    fig.update_xaxes(title_text=POSITION, row=rows, col=1)
+    if attention is not None:
+        fig.update_yaxes(title_text=_wrap(score_name, 18).replace("\n", "<br>"), title_font=dict(size=9), row=1, col=1)
+    fig.update_yaxes(title_text="substitution", row=r, col=1)
+    fig.update_yaxes(title_text="max |Δp|", row=r + 1, col=1)
     return fig
 
 

@@ -86,8 +86,10 @@ def write_predictions(
     orientation: str = "forward",
     batch_size: int = 32,
     progress: Progress | None = None,
+    announce=None,
 ):
-    """Class probabilities of every sequence as a table (``.csv``, ``.tsv``, ``.parquet``); returns the frame."""
+    """Class probabilities of every sequence as a table (``.csv``, ``.tsv``, ``.parquet``); returns the frame.
+    ``announce`` is told when an existing file will be replaced."""
     from ..errors import InputError
     from ..model.inference import run
 
@@ -103,6 +105,6 @@ def write_predictions(
         )
     ]
     df = predictions_frame(rows, model.label_names)
-    with atomic_file(out) as tmp:
+    with atomic_file(out, announce) as tmp:
         write_table(df, tmp)
     return df
