@@ -13,13 +13,15 @@ import re
 from collections.abc import Iterable, Iterator
 from collections.abc import Sequence as SeqType
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
-from Bio.SeqIO.FastaIO import SimpleFastaParser
 
 from ..errors import InputError
 from .files import check_regular_file, open_text, read_text_file
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 ALPHABET = "ACGTN"
 _VALID = re.compile(r"[^ACGTN]")
@@ -134,6 +136,8 @@ def _check_header_first(lines: Iterable[str], source: str) -> None:
 
 def _fasta_records(handle: Iterable[str], source: str, relocate) -> Iterator[Sequence]:
     """Parse FASTA records from an open text handle. ``relocate()`` returns a fresh line iterator for error lines."""
+    from Bio.SeqIO.FastaIO import SimpleFastaParser  # here, not at import: Bio.SeqIO costs ~0.1 s at start-up
+
     seen_ids: dict[str, int] = {}
     n = 0
     for index, (title, raw) in enumerate(SimpleFastaParser(handle)):
@@ -489,6 +493,8 @@ def read_bed(bed: str | os.PathLike, reference: str | os.PathLike, bed_source: s
 
 def sequences_table(seqs: SeqType[Sequence]) -> pd.DataFrame:
     """One row per sequence: id, length, GC, source/coordinates, label."""
+    import pandas as pd
+
     rows = []
     for s in seqs:
         rows.append(
