@@ -318,6 +318,27 @@ def _training_commands(sub) -> None:
     p.set_defaults(func=cmd_train_demo)
 
 
+def _agreement_command(sub) -> None:
+    from .agreement import cmd_agreement
+
+    p = sub.add_parser("agreement", help="which lens can I trust? every lens against ISM (and known motif sites)")
+    add_input(p)
+    add_model(p)
+    add_orientation(p)
+    add_lens_options(p, lens_choice=False)
+    p.add_argument(
+        "--lenses",
+        help="comma-separated lenses to compare with ISM (default: every lens that applies to the model)",
+    )
+    p.add_argument("--truth", help="known sites: a table with id, start, end (0-based, half-open), e.g. truth.tsv")
+    p.add_argument("--sites-jaspar", help="known sites from a FIMO scan of these JASPAR ids, e.g. MA0139.2,MA0108.3")
+    p.add_argument("--jaspar-release", default=None, help="JASPAR release for --sites-jaspar (default: the newest)")
+    p.add_argument("--fimo-threshold", type=float, default=1e-4, help="FIMO p-value threshold (default 1e-4)")
+    p.add_argument("--top-k", type=int, default=10, help="top-k positions for the overlap (default 10)")
+    p.add_argument("--out", required=True, help="output folder")
+    p.set_defaults(func=cmd_agreement)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .commands import cmd_app
 
@@ -328,6 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command", required=True)
     _tracks_commands(sub)
     _motifs_command(sub)
+    _agreement_command(sub)
     _mutation_commands(sub)
     _training_commands(sub)
     p = sub.add_parser("app", help="start the dashboard")
