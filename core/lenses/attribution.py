@@ -351,7 +351,8 @@ class _Attribution(Lens):
         return f"{self.method} ({self.output} of {cls})"
 
     def describe(self) -> str:
-        return f"{self.method} ({self.output}{'' if self.target is None else f', class {self.target}'}), {self.orientation}"
+        cls = "" if self.target is None else f", class {self.target}"
+        return f"{self.method} ({self.output}{cls}), {self.orientation}"
 
     def applies_to(self, model) -> str | None:
         """Why this lens cannot explain ``model`` (None: it can)."""
