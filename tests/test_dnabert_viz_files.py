@@ -229,3 +229,46 @@ def test_parity_with_a_model_computes_the_parity_recipe_at_T(tmp_path, sample):
     assert main(["motifs", str(fa_pos), *common, "--recipe", "dnabert-viz", "--out", str(tmp_path / "c")]) == 0
     c = pd.read_csv(tmp_path / "c" / "candidates.csv")
     assert not c.equals(pd.read_csv(tmp_path / "a" / "candidates.csv"))
+
+
+# ---------------------------------------------------------------------------------------- dev.tsv everywhere
+@pytest.mark.slow
+def test_every_command_reads_dnabert_tsv(tmp_path, sample, capsys):
+    """DNABERT's dev.tsv (a header, k-mer text, labels) works wherever sequences are read, with the same result as
+    the FASTA of the same sequences."""
+    import json
+
+    from core.io.sequences import read_fasta
+
+    recs = read_fasta(sample / "demo.fa")[:6] + read_fasta(sample / "demo.fa")[-6:]
+    seqs, labels = [s.seq for s in recs], [s.label for s in recs]
+    dev = _write_dev_tsv(tmp_path / "dev.tsv", seqs, labels)
+    fa = tmp_path / "same.fa"
+    fa.write_text("".join(f">row{i + 2} label={y}\n{s}\n" for i, (s, y) in enumerate(zip(seqs, labels))))
+    for name, src in (("tsv", dev), ("fa", fa)):
+        assert main(["predict", str(src), "--out", str(tmp_path / f"p_{name}.csv")]) == 0
+        assert main(["attention", str(src), "--out", str(tmp_path / f"a_{name}.parquet")]) == 0
+    p_tsv, p_fa = pd.read_csv(tmp_path / "p_tsv.csv"), pd.read_csv(tmp_path / "p_fa.csv")
+    assert p_tsv["id"].tolist() == [f"row{i + 2}" for i in range(12)] and p_tsv["label"].tolist() == labels
+    np.testing.assert_allclose(p_tsv["p_positive"], p_fa["p_positive"], rtol=1e-6)
+    a_tsv, a_fa = pd.read_parquet(tmp_path / "a_tsv.parquet"), pd.read_parquet(tmp_path / "a_fa.parquet")
+    assert "".join(a_tsv[a_tsv["id"] == "row2"]["base"]) == seqs[0]
+    np.testing.assert_allclose(a_tsv["score"], a_fa["score"], rtol=1e-6)
+    assert main(["mutate", str(dev), "--id", "row2", "--end", "12", "--out", str(tmp_path / "ism")]) == 0
+    sat = pd.read_csv(tmp_path / "ism" / "saturation.csv")
+    assert len(sat) == 36 and set(sat["id"]) == {"row2"}
+    variants = tmp_path / "v.tsv"
+    variants.write_text(f"seq_id\tpos\tref\talt\nrow3\t5\t{seqs[1][4]}\t{'A' if seqs[1][4] != 'A' else 'C'}\n")
+    assert main(["variants", str(dev), str(variants), "--max-figures", "1", "--out", str(tmp_path / "var")]) == 0
+    assert pd.read_csv(tmp_path / "var" / "variants.csv")["seq_id"].tolist() == ["row3"]
+    # motifs: the label-1 rows are the positives, the label-0 rows the background (find_motifs.py)
+    capsys.readouterr()
+    assert main(["motifs", str(dev), "--no-jaspar", "--min-n-motif", "1", "--out", str(tmp_path / "mo")]) == 0
+    assert "positives: the 6 rows labelled 1; background: the 6 rows labelled 0" in capsys.readouterr().err
+    # finetune: --train, --dev and --test tables
+    cfg = tmp_path / "cfg.json"
+    cfg.write_text(json.dumps({"num_hidden_layers": 1, "hidden_size": 16, "num_attention_heads": 2}))
+    args = ["finetune", "--train", str(dev), "--dev", str(dev), "--test", str(dev), "--from-scratch"]
+    assert main([*args, "--config", str(cfg), "--epochs", "1", "--out", str(tmp_path / "ft")]) == 0
+    m = json.loads((tmp_path / "ft" / "training_metrics.json").read_text())
+    assert m["train_sequences"] == 12 and m["dev_sequences"] == 12 and m["test"]["n"] == 12
