@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from .ondisk import pieces, release
 from .sequences import Sequence
 
 TABLE_FORMATS = ("parquet", "csv", "tsv", "npy")
@@ -30,6 +31,13 @@ def format_of(path: str | os.PathLike, allowed=TABLE_FORMATS) -> str:
             f"cannot tell the output format from '{path}'; use one of: " + ", ".join("." + a for a in allowed)
         )
     return fmt
+
+
+def _genomic_part(seq: Sequence, a: int, b: int) -> np.ndarray:
+    """``seq.genomic_positions()[a:b]`` without building the whole array."""
+    if seq.strand == "-":
+        return np.arange(seq.end - 1 - a, seq.end - 1 - b, -1, dtype=np.int64)
+    return np.arange(seq.start + a, seq.start + b, dtype=np.int64)
 
 
 class TrackWriter:
@@ -64,31 +72,40 @@ class TrackWriter:
             if n_records is None or max_length is None:
                 raise ValueError("npy output needs n_records and max_length")
             self._mm = np.lib.format.open_memmap(self.path, mode="w+", dtype=npy_dtype, shape=(n_records, max_length))
-            self._mm[:] = np.nan
+            flat = self._mm.reshape(-1)
+            for a, b in pieces(len(flat), chunk_rows):  # NaN past each row's end; pages released behind
+                flat[a:b] = np.nan
+                release(self._mm, a, b)
 
     def _add(self, name: str, values: np.ndarray) -> None:
         self._cols.setdefault(name, []).append(values)
 
     def write(self, seq: Sequence, scores: np.ndarray) -> None:
+        """One sequence's track. A long track is taken ``chunk_rows`` values at a time, and the pages of a
+        disk-backed one (:mod:`core.io.ondisk`) are released behind, so memory does not grow with its length."""
+        for a in range(0, max(len(scores), 1), self.chunk_rows):
+            b = min(len(scores), a + self.chunk_rows)
+            self._write_part(seq, scores, a, b)
+            release(scores, a, b)
+        self._n += 1
+
+    def _write_part(self, seq: Sequence, scores: np.ndarray, a: int, b: int) -> None:
         if self.fmt == "npy":
-            self._mm[self._n, : len(scores)] = scores
-            self._n += 1
+            self._mm[self._n, a:b] = scores[a:b]
+            width = self._mm.shape[1]
+            release(self._mm, self._n * width + a, self._n * width + b)
             return
-        scores = np.asarray(scores, dtype=np.float32)
-        L = len(scores)
-        self._add("id", np.full(L, seq.id, dtype=object))
-        self._add("position", np.arange(L, dtype=np.int32))
-        self._add("base", np.frombuffer(seq.seq.encode(), dtype="S1")[:L])
-        self._add("score", scores)
+        n = b - a
+        self._add("id", np.full(n, seq.id, dtype=object))
+        self._add("position", np.arange(a, b, dtype=np.int32))
+        self._add("base", np.frombuffer(seq.seq[a:b].encode(), dtype="S1"))
+        self._add("score", np.asarray(scores[a:b], dtype=np.float32))
         if self.coordinates:
             has = seq.has_coordinates
-            self._add("chrom", np.full(L, seq.chrom if has else None, dtype=object))
-            self._add(
-                "genomic_position", seq.genomic_positions().astype(np.int64) if has else np.full(L, -1, dtype=np.int64)
-            )
-            self._add("strand", np.full(L, seq.strand if has else None, dtype=object))
-        self._rows += L
-        self._n += 1
+            self._add("chrom", np.full(n, seq.chrom if has else None, dtype=object))
+            self._add("genomic_position", _genomic_part(seq, a, b) if has else np.full(n, -1, dtype=np.int64))
+            self._add("strand", np.full(n, seq.strand if has else None, dtype=object))
+        self._rows += n
         if self._rows >= self.chunk_rows:
             self._flush()
 

@@ -22,6 +22,10 @@ Orientations: ``forward``; ``reverse`` (the model reads the reverse complement; 
 sequence's own positions); ``both`` (each reading's track normalised, averaged, normalised again).
 Long sequences: each window gets its own token->nucleotide track, the windows are stitched by a linear cross-fade in
 their overlaps (:func:`core.tokenization.stitch_windows`), and normalisation is applied once to the whole sequence.
+A record too long to gather (more windows than one chunk of :func:`core.model.inference.run`) streams: its windows
+are stitched as they arrive (:func:`core.model.tokenization.stitch_stream`, the same numbers) into a disk-backed
+array (:mod:`core.io.ondisk`), and the normalisation is a second pass over that array; the track is then a
+``numpy.memmap``.
 """
 
 from __future__ import annotations
@@ -33,8 +37,8 @@ import numpy as np
 
 from ..errors import InputError
 from ..io.sequences import Sequence
-from ..model.inference import OrientationOutput, RecordOutput
-from ..model.tokenization import spread_to_nucleotides, stitch_windows
+from ..model.inference import OrientationOutput, RecordOutput, StreamedOrientation
+from ..model.tokenization import spread_to_nucleotides, stitch_stream, stitch_windows
 from .base import Lens, Track
 
 RECIPES = ("dnabert-viz", "dnabert-viz-parity", "custom", "rollout")
@@ -251,7 +255,7 @@ def dnabert_viz_parity_row(token_scores_full: np.ndarray, k: int, T: int) -> np.
 
 
 def _parity_row(so: OrientationOutput, spec: Attention, k: int | None, n_model_layers: int | None) -> np.ndarray:
-    if len(so.windows) > 1 or len(so.windows[0].ids) > spec.max_seq_length:
+    if isinstance(so, StreamedOrientation) or len(so.windows) > 1 or len(so.windows[0].ids) > spec.max_seq_length:
         raise InputError(f"sequence of {so.length} bp needs more than max_seq_length={spec.max_seq_length} tokens")
     w = so.windows[0]
     return dnabert_viz_parity_row(
@@ -282,6 +286,8 @@ def nucleotide_scores(
         return _parity_row(rec.forward, spec, k, n_layers)
     norm = "l2" if spec.recipe == "dnabert-viz" else spec.normalize
     want = ["forward", "reverse"] if spec.orientation == "both" else [spec.orientation]
+    if any(isinstance(getattr(rec, o), StreamedOrientation) for o in want):
+        return _streamed_scores(rec, spec, want, norm, n_layers)
     tracks = []
     for orient in want:
         so = getattr(rec, orient)
@@ -292,6 +298,66 @@ def nucleotide_scores(
     if len(tracks) == 1:
         return tracks[0]
     return normalise(np.mean(tracks, axis=0), norm)
+
+
+def _streamed_reading(so: StreamedOrientation, spec: Attention, n_model_layers: int | None, reverse: bool):
+    """One reading of a long sequence, stitched while its windows stream past and written to a scratch array on
+    disk at the sequence's own positions (unnormalised). Memory: a batch of windows."""
+    from ..io.ondisk import release, scratch_array
+
+    L = so.length
+    out = scratch_array(L)
+
+    def window_tracks():
+        for w in so.windows:
+            if spec.recipe != "rollout" and w.cls is None:
+                raise InputError("attention rows were not computed for this run")
+            ts = token_scores(w.cls, spec, w.rollout, kept=w.layers, n_model_layers=n_model_layers)
+            yield spread_to_nucleotides(ts, w.spans, w.end - w.start)
+
+    for a, vals in stitch_stream(window_tracks(), so.plan, L):
+        b = a + len(vals)
+        if reverse:  # the reading's position p is the sequence's position L - 1 - p
+            a, b, vals = L - b, L - a, vals[::-1]
+        out[a:b] = vals
+        release(out, a, b)
+    return out
+
+
+def _streamed_scores(rec: RecordOutput, spec: Attention, want: list[str], norm: str, n_layers: int | None):
+    """:func:`nucleotide_scores` for a record whose readings stream (:class:`StreamedOrientation`): the same
+    numbers, kept in a disk-backed array (a ``numpy.memmap``) and normalised over the whole sequence in a second
+    pass over that array."""
+    from ..io import ondisk
+
+    tracks = []
+    for orient in want:
+        so = getattr(rec, orient)
+        if not isinstance(so, StreamedOrientation):
+            raise InputError(f"the {orient} reading was not computed for '{rec.id}'")
+        tr = _streamed_reading(so, spec, n_layers, orient == "reverse")
+        _normalise_on_disk(tr, norm)
+        tracks.append(tr)
+    if len(tracks) == 1:
+        return tracks[0]
+    fwd, rev = tracks
+    for a, b in ondisk.pieces(len(fwd)):
+        fwd[a:b] = (fwd[a:b] + rev[a:b]) / 2
+        ondisk.release(fwd, a, b)
+        ondisk.release(rev, a, b)
+    _normalise_on_disk(fwd, norm)
+    return fwd
+
+
+def _normalise_on_disk(track: np.ndarray, how: str) -> None:
+    """:func:`normalise` in place, piece by piece."""
+    from ..io import ondisk
+
+    if how == "none":
+        return
+    denom = ondisk.norm(track, how)
+    if denom > 0:
+        ondisk.divide(track, denom)
 
 
 def cls_grid(rec: RecordOutput, orientation: str = "forward") -> np.ndarray:

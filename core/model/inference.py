@@ -63,14 +63,50 @@ class OrientationOutput:
 
 
 @dataclass
+class StreamedOrientation:
+    """One reading of a long sequence whose windows are computed while they are iterated, one batch at a time and
+    in window order, instead of held in a list (memory: one batch, whatever the length).
+
+    ``windows`` is a fresh iterator on each access: every pass runs the model again. ``plan`` holds the windows'
+    ``(start, end)``; ``probs`` is the mean over the windows of the last complete pass (a pass is run if none was).
+    """
+
+    length: int
+    plan: list[tuple[int, int]]
+    source: Callable[[], Iterator[WindowOutput]]
+    _probs: np.ndarray | None = None
+
+    @property
+    def windows(self) -> Iterator[WindowOutput]:
+        return self._iterate()
+
+    def _iterate(self) -> Iterator[WindowOutput]:
+        total, n = None, 0
+        for w in self.source():
+            if w.probs is not None:
+                total = w.probs.astype(np.float64) if total is None else total + w.probs
+                n += 1
+            yield w
+        if n:
+            self._probs = (total / n).astype(np.float32)
+
+    @property
+    def probs(self) -> np.ndarray | None:
+        if self._probs is None:
+            for _ in self._iterate():
+                pass
+        return self._probs
+
+
+@dataclass
 class RecordOutput:
     """Model output for one input sequence: read forward and/or as its reverse complement."""
 
     id: str
     index: int
     length: int
-    forward: OrientationOutput | None = None
-    reverse: OrientationOutput | None = None
+    forward: OrientationOutput | StreamedOrientation | None = None
+    reverse: OrientationOutput | StreamedOrientation | None = None
     meta: dict = field(default_factory=dict)
     sequence: Sequence | None = None  # the input record (lets callers stream without keeping a list)
 
@@ -174,9 +210,8 @@ def _forward(
     return probs, cls, roll
 
 
-def _jobs_for(
-    lm: LoadedModel, rec_idx: int, seq: Sequence, orientations: list[str], overlap: int | None
-) -> tuple[dict, list[_Job]]:
+def _plan(lm: LoadedModel, seq: Sequence, overlap: int | None) -> list[tuple[int, int]]:
+    """The windows of one sequence (the sequence must hold at least one token)."""
     L = len(seq.seq)
     if L < lm.tokenizer.min_length():
         raise InputError(
@@ -184,13 +219,90 @@ def _jobs_for(
             source=seq.source or None,
             record=seq.id,
         )
-    windows = plan_windows(L, lm.tokenizer.window_nt(), overlap)
-    jobs = []
-    for orient in orientations:
-        s = seq.seq if orient == "forward" else reverse_complement(seq.seq)
-        for wi, (a, b) in enumerate(windows):
-            jobs.append(_Job(rec_idx, orient, wi, a, b, lm.tokenizer.encode(s[a:b])))
-    return {"windows": windows}, jobs
+    return plan_windows(L, lm.tokenizer.window_nt(), overlap)
+
+
+def _window_bases(seq: str, a: int, b: int, orientation: str) -> str:
+    """Bases ``[a, b)`` of the sequence as read in ``orientation`` (reverse: coordinates on the reverse
+    complement), cut without building the whole reverse complement."""
+    if orientation == "forward":
+        return seq[a:b]
+    L = len(seq)
+    return reverse_complement(seq[L - b : L - a])
+
+
+def _jobs_for(rec_idx: int, lm: LoadedModel, seq: Sequence, orientations: list[str], windows) -> list[_Job]:
+    s = seq.seq
+    return [
+        _Job(rec_idx, orient, wi, a, b, lm.tokenizer.encode(_window_bases(s, a, b, orient)))
+        for orient in orientations
+        for wi, (a, b) in enumerate(windows)
+    ]
+
+
+def _window_output(job_start, job_end, enc: Encoded, i: int, probs, cls, roll, cls_layers) -> WindowOutput:
+    n = len(enc)
+    return WindowOutput(
+        start=job_start,
+        end=job_end,
+        spans=enc.spans,
+        ids=enc.ids,
+        cls=None if cls is None else np.ascontiguousarray(cls[i, :, :, :n]),
+        rollout=None if roll is None else np.ascontiguousarray(roll[i, :n]),
+        probs=None if probs is None else probs[i],
+        layers=cls_layers,
+    )
+
+
+def _window_stream(lm: LoadedModel, seq: str, orientation: str, plan, batch_size: int, opts: dict):
+    """The windows of one reading, computed batch by batch in window order (see :class:`StreamedOrientation`)."""
+    for b0 in range(0, len(plan), batch_size):
+        part = plan[b0 : b0 + batch_size]
+        encs = [lm.tokenizer.encode(_window_bases(seq, a, b, orientation)) for a, b in part]
+        probs, cls, roll = _forward(lm, encs, opts["attention"], opts["rollout"], opts["cls_layers"])
+        for i, ((a, b), enc) in enumerate(zip(part, encs)):
+            yield _window_output(a, b, enc, i, probs, cls, roll, opts["cls_layers"])
+
+
+def _streamed_record(lm, idx: int, seq: Sequence, orients, plan, batch_size: int, opts: dict) -> RecordOutput:
+    out = RecordOutput(id=seq.id, index=idx, length=len(seq.seq), sequence=seq)
+    for orient in orients:
+
+        def source(orient=orient):
+            return _window_stream(lm, seq.seq, orient, plan, batch_size, opts)
+
+        setattr(out, orient, StreamedOrientation(len(seq.seq), plan, source))
+    return out
+
+
+def check_overlap(lm: LoadedModel, overlap: int | None) -> None:
+    """``overlap`` must leave each window at least one new base: ``0 <= overlap < window``."""
+    if overlap is None:
+        return
+    window = lm.tokenizer.window_nt()
+    if not 0 <= overlap < window:
+        raise InputError(
+            f"overlap {overlap} must be at least 0 and smaller than the model's window of {window} bases "
+            f"(neighbouring windows share the overlap; default: a quarter of the window, {window // 4})"
+        )
+
+
+def _gathered(lm: LoadedModel, pending: list, jobs: list[_Job], orients, batch_size: int, opts: dict):
+    """Run the windows of several records in length-sorted batches; yield the records in input order."""
+    results: dict[tuple[int, str, int], WindowOutput] = {}
+    order = sorted(range(len(jobs)), key=lambda j: len(jobs[j].enc))
+    for b0 in range(0, len(order), batch_size):
+        batch = [jobs[j] for j in order[b0 : b0 + batch_size]]
+        probs, cls, roll = _forward(lm, [j.enc for j in batch], opts["attention"], opts["rollout"], opts["cls_layers"])
+        for i, job in enumerate(batch):
+            results[(job.rec, job.orientation, job.win)] = _window_output(
+                job.start, job.end, job.enc, i, probs, cls, roll, opts["cls_layers"]
+            )
+    for idx, seq, plan in pending:
+        out = RecordOutput(id=seq.id, index=idx, length=len(seq.seq), sequence=seq)
+        for st in orients:
+            setattr(out, st, OrientationOutput([results[(idx, st, w)] for w in range(len(plan))], len(seq.seq)))
+        yield out
 
 
 def run(
@@ -211,63 +323,46 @@ def run(
     orientation: how the model reads each sequence: 'forward', 'reverse' (its reverse complement) or 'both'.
     attention: keep the [CLS] rows of every layer/head; rollout: also the rollout [CLS] row.
     Windows are processed in chunks of ``chunk_windows`` (default ``8 * batch_size``) sorted by length, so at most
-    one chunk of reduced outputs is held at a time. ``progress(n)`` is called with the number of records finished.
-    How attention is read was fixed when the model was loaded (:mod:`core.model.attention_paths`).
+    one chunk of reduced outputs is held at a time. A record with more windows than one chunk is not gathered:
+    its readings are :class:`StreamedOrientation` objects, computed batch by batch while the consumer iterates
+    them, so memory does not grow with the record's length. ``progress(n)`` is called with the number of records
+    finished. How attention is read was fixed when the model was loaded (:mod:`core.model.attention_paths`).
     cls_layers: keep the [CLS] rows of these layers only (negative indices count from the end; None: all).
     """
     if orientation not in ORIENTATIONS:
         raise InputError(f"unknown orientation '{orientation}' (use forward, reverse or both)")
     if batch_size < 1:
         raise InputError("batch size must be at least 1")
+    check_overlap(lm, overlap)
     orients = ["forward", "reverse"] if orientation == "both" else [orientation]
     if cls_layers is not None:
         cls_layers = tuple(sorted({l % lm.n_layers for l in cls_layers}))
+    opts = {"attention": attention, "rollout": rollout, "cls_layers": cls_layers}
     chunk_windows = chunk_windows or max(8 * batch_size, 64)
-    pending: list[tuple[Sequence, dict]] = []
+    pending: list[tuple[int, Sequence, list]] = []
     jobs: list[_Job] = []
     done = 0
-
-    def flush():
-        nonlocal done
-        results: dict[tuple[int, str, int], WindowOutput] = {}
-        order = sorted(range(len(jobs)), key=lambda j: len(jobs[j].enc))
-        for b0 in range(0, len(order), batch_size):
-            batch = [jobs[j] for j in order[b0 : b0 + batch_size]]
-            probs, cls, roll = _forward(lm, [j.enc for j in batch], attention, rollout, cls_layers)
-            for i, job in enumerate(batch):
-                n = len(job.enc)
-                results[(job.rec, job.orientation, job.win)] = WindowOutput(
-                    start=job.start,
-                    end=job.end,
-                    spans=job.enc.spans,
-                    ids=job.enc.ids,
-                    cls=None if cls is None else np.ascontiguousarray(cls[i, :, :, :n]),
-                    rollout=None if roll is None else np.ascontiguousarray(roll[i, :n]),
-                    probs=None if probs is None else probs[i],
-                    layers=cls_layers,
-                )
-        for seq, info in pending:
-            rec = info["index"]
-            out = RecordOutput(id=seq.id, index=rec, length=len(seq.seq), sequence=seq)
-            for st in orients:
-                wins = [results[(rec, st, w)] for w in range(len(info["windows"]))]
-                setattr(out, st, OrientationOutput(wins, len(seq.seq)))
-            done += 1
-            yield out
-        if progress:
-            progress(done)
-        pending.clear()
-        jobs.clear()
-
     for idx, seq in enumerate(seqs):
-        info, new_jobs = _jobs_for(lm, idx, seq, orients, overlap)
-        info["index"] = idx
-        pending.append((seq, info))
-        jobs.extend(new_jobs)
-        if len(jobs) >= chunk_windows:
-            yield from flush()
+        plan = _plan(lm, seq, overlap)
+        streamed = len(plan) * len(orients) > chunk_windows
+        if pending and (streamed or len(jobs) >= chunk_windows):
+            yield from _gathered(lm, pending, jobs, orients, batch_size, opts)
+            done += len(pending)
+            pending, jobs = [], []
+            if progress:
+                progress(done)
+        if streamed:
+            yield _streamed_record(lm, idx, seq, orients, plan, batch_size, opts)
+            done += 1
+            if progress:
+                progress(done)
+            continue
+        pending.append((idx, seq, plan))
+        jobs.extend(_jobs_for(idx, lm, seq, orients, plan))
     if pending:
-        yield from flush()
+        yield from _gathered(lm, pending, jobs, orients, batch_size, opts)
+        if progress:
+            progress(done + len(pending))
 
 
 def predict(

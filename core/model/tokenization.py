@@ -16,6 +16,7 @@ DNABERT vocabulary: ``[PAD] [UNK] [CLS] [SEP] [MASK]`` then every k-mer in ``ite
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -284,3 +285,52 @@ def stitch_windows(tracks: list[np.ndarray], windows: list[tuple[int, int]], len
         acc[s:e] += w * tr
         wsum[s:e] += w
     return acc / np.where(wsum > 0, wsum, 1.0)
+
+
+def _window_weights(windows: list[tuple[int, int]], i: int) -> np.ndarray:
+    """Cross-fade weights of window ``i`` (see :func:`stitch_windows`)."""
+    s, e = windows[i]
+    pos = np.arange(s, e)
+    w = np.ones(e - s)
+    if i > 0:
+        ov = windows[i - 1][1] - s
+        if ov > 0:
+            w = np.minimum(w, (pos - s + 1) / (ov + 1))
+    if i < len(windows) - 1:
+        ov = e - windows[i + 1][0]
+        if ov > 0:
+            w = np.minimum(w, (e - pos) / (ov + 1))
+    return w
+
+
+def stitch_stream(
+    tracks: Iterable[np.ndarray], windows: list[tuple[int, int]], length: int
+) -> Iterator[tuple[int, np.ndarray]]:
+    """:func:`stitch_windows` for window tracks that arrive one at a time, in window order.
+
+    Yields ``(start, values)`` pieces of the stitched ``[length]`` track, in order, as soon as no later window
+    covers them; together they are exactly ``stitch_windows(tracks, windows, length)``. Memory: about two windows,
+    whatever the length.
+    """
+    base, acc, wsum = 0, np.zeros(0), np.zeros(0)
+    for i, tr in enumerate(tracks):
+        s, e = windows[i]
+        if s > base:  # nothing later reaches before s: those bases are final
+            k = min(s - base, len(acc))
+            if k:
+                yield base, acc[:k] / np.where(wsum[:k] > 0, wsum[:k], 1.0)
+            acc, wsum, base = acc[k:], wsum[k:], base + k
+            if s > base:  # a gap no window covers
+                yield base, np.zeros(s - base)
+                base = s
+        if e - base > len(acc):
+            grow = e - base - len(acc)
+            acc, wsum = np.concatenate([acc, np.zeros(grow)]), np.concatenate([wsum, np.zeros(grow)])
+        w = _window_weights(windows, i) if len(windows) > 1 else np.ones(e - s)
+        acc[s - base : e - base] += w * tr
+        wsum[s - base : e - base] += w
+    if len(acc):
+        yield base, acc / np.where(wsum > 0, wsum, 1.0)
+        base += len(acc)
+    if base < length:
+        yield base, np.zeros(length - base)
