@@ -2,8 +2,8 @@
 
 ``tracks(model, sequences, lens) -> Tracks`` and its streaming twin ``iter_tracks`` are the only way consumers turn
 a model into nucleotide scores. :func:`make_lens` builds a lens from its name (``attention``, ``ism``, the attribution
-lenses ``grad-input``, ``ig``, ``expected-gradients`` (:mod:`core.lenses.attribution`) and the
-attention presets ``dnabert-viz``, ``dnabert-viz-parity``, ``rollout``) and options.
+lenses ``grad-input``, ``ig``, ``expected-gradients`` (:mod:`core.lenses.attribution`), the masked-LM lens
+``mlm`` (:mod:`core.lenses.mlm`) and the attention presets ``dnabert-viz``, ``dnabert-viz-parity``, ``rollout``) and options.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from .attention import Attention
 from .attribution import NOT_PROVIDED, ExpectedGradients, GradInput, IntegratedGradients
 from .base import ORIENTATIONS, Lens, Track, Tracks, iter_tracks, tracks
 from .ism import ISM
+from .mlm import MLM
 
 LENSES: dict[str, type[Lens]] = {
     "attention": Attention,
@@ -20,6 +21,7 @@ LENSES: dict[str, type[Lens]] = {
     "grad-input": GradInput,
     "ig": IntegratedGradients,
     "expected-gradients": ExpectedGradients,
+    "mlm": MLM,
 }
 
 
@@ -53,6 +55,7 @@ __all__ = [
     "IntegratedGradients",
     "LENSES",
     "Lens",
+    "MLM",
     "Track",
     "Tracks",
     "iter_tracks",
