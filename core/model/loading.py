@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelError
-from ..paths import DEMO_MODEL_DIR, MODELS_DIR
+from ..paths import DEMO_MLM_DIR, DEMO_MODEL_DIR, MODELS_DIR
 from .tokenization import DNABERT_VOCAB_K, KmerTokenizer, NonOverlappingTokenizer, OffsetsTokenizer, TokenizerFamily
 
 DTYPES = ("float32", "float16", "bfloat16")
@@ -115,11 +115,16 @@ def _config_hash(path: Path) -> str:
 
 
 def _resolve_path(name_or_path: str | None, allow_download: bool, cache_dir: str | None = None) -> tuple[str, Path]:
-    """Local folder for a model argument: None/'demo' -> shipped demo; folder; or a hub id in the local cache."""
+    """Local folder for a model argument: None/'demo' -> shipped demo classifier, 'demo-mlm' -> shipped demo masked
+    LM; folder; or a hub id in the local cache."""
     if name_or_path in (None, "", "demo"):
         if not (DEMO_MODEL_DIR / "config.json").exists():
             raise ModelError(f"the demo model is missing from {DEMO_MODEL_DIR}; rebuild it with `dnalens train-demo`")
         return "demo", DEMO_MODEL_DIR
+    if name_or_path == "demo-mlm":
+        if not (DEMO_MLM_DIR / "config.json").exists():
+            raise ModelError(f"the demo MLM is missing from {DEMO_MLM_DIR}; rebuild it with `dnalens pretrain-demo`")
+        return "demo-mlm", DEMO_MLM_DIR
     p = Path(os.path.expanduser(str(name_or_path)))
     if p.is_dir():
         if not (p / "config.json").exists():
@@ -377,7 +382,8 @@ def load_model(
     allow_download: bool = False,
     cache_dir: str | None = None,
 ) -> LoadedModel:
-    """Load a checkpoint for attention, prediction and the lenses. ``None`` or ``'demo'`` loads the demo model."""
+    """Load a checkpoint for attention, prediction and the lenses. ``None`` or ``'demo'`` loads the demo model,
+    ``'demo-mlm'`` the demo masked LM (the default model of the masked-LM features)."""
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()
@@ -426,7 +432,7 @@ def known_models(extra: list[str] | None = None) -> list[dict]:
     folders; each with its card facts read from disk (no weights loaded)."""
     out = []
     seen = set()
-    candidates = [("demo", DEMO_MODEL_DIR)]
+    candidates = [("demo", DEMO_MODEL_DIR), ("demo-mlm", DEMO_MLM_DIR)]
     models_dir = MODELS_DIR
     if models_dir.is_dir():
         candidates += [(str(p), p) for p in sorted(models_dir.iterdir()) if (p / "config.json").exists()]
