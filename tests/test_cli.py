@@ -242,8 +242,9 @@ def test_motifs_command_scores_npy_parity_and_errors(tmp_path, sample, capsys):
 
 def test_track_writer_streams_in_chunks_and_round_trips(tmp_path):
     """Small chunks force many flushes: every format writes every row once, in order."""
+    from core.io.scores import read_scores_table
     from core.io.sequences import Sequence
-    from core.io.tables import TrackWriter, read_scores_table
+    from core.io.tables import TrackWriter
 
     rng = np.random.default_rng(0)
     seqs = [Sequence(f"s{i}", "".join(rng.choice(list("ACGT"), int(rng.integers(5, 40))))) for i in range(50)]

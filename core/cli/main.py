@@ -16,7 +16,10 @@ def main(argv: list[str] | None = None) -> int:
     from ..errors import DnalensError
     from .parser import build_parser
 
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # argparse: usage errors (status 2, message on stderr) and --help (status 0)
+        return exc.code if isinstance(exc.code, int) else EXIT_INPUT
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:

@@ -5,6 +5,39 @@ from __future__ import annotations
 import argparse
 
 ORIENTATIONS = ("forward", "reverse", "both")
+
+
+def count(lo: int, hi: int | None = None):
+    """An argparse type: a whole number in ``[lo, hi]`` (``inf``, ``nan``, ``1.5`` and out-of-range values are
+    refused with the allowed range)."""
+
+    def parse(text: str) -> int:
+        from ..errors import InputError
+        from ..io.checks import whole
+
+        try:
+            return whole(text, "the value", lo=lo, hi=hi)
+        except InputError as exc:
+            raise argparse.ArgumentTypeError(exc.message) from None
+
+    return parse
+
+
+def number(lo: float | None = None, hi: float | None = None, lo_open: bool = False):
+    """An argparse type: a finite number in ``[lo, hi]`` (``(lo, hi]`` with ``lo_open``)."""
+
+    def parse(text: str) -> float:
+        from ..errors import InputError
+        from ..io.checks import real
+
+        try:
+            return real(text, "the value", lo=lo, hi=hi, lo_open=lo_open)
+        except InputError as exc:
+            raise argparse.ArgumentTypeError(exc.message) from None
+
+    return parse
+
+
 LENS_NAMES = (
     "attention",
     "ism",
@@ -59,7 +92,7 @@ def add_model(p: argparse.ArgumentParser, ensemble: bool = False) -> None:
             "probabilities averaged",
         )
     p.add_argument("--kmer", type=int, choices=(3, 4, 5, 6), help="k-mer size (default: from the vocabulary)")
-    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--batch-size", type=count(1, 65536), default=32)
     p.add_argument("--device", default="auto", help="auto (cuda if available), cpu or cuda")
     p.add_argument("--dtype", default="float32", choices=("float32", "float16", "bfloat16"))
     p.add_argument(
@@ -70,7 +103,7 @@ def add_model(p: argparse.ArgumentParser, ensemble: bool = False) -> None:
     p.add_argument(
         "--tokenizer-family", choices=("kmer", "nonoverlap", "bpe"), help="override the detected tokenizer family"
     )
-    p.add_argument("--stride", type=int, default=1, help="k-mer stride (GenomeNet-style stride-3 6-mers: 3)")
+    p.add_argument("--stride", type=count(1, 6), default=1, help="k-mer stride (GenomeNet-style stride-3 6-mers: 3)")
 
 
 def add_lens_options(p: argparse.ArgumentParser, lens_choice: bool) -> None:
@@ -99,7 +132,9 @@ def add_lens_options(p: argparse.ArgumentParser, lens_choice: bool) -> None:
         choices=("l2", "max", "sum", "none"),
         help="custom/rollout recipes (dnabert-viz always uses l2)",
     )
-    g.add_argument("--max-seq-length", type=int, help="DNABERT-viz's T, for the dnabert-viz-parity recipe")
+    g.add_argument(
+        "--max-seq-length", type=count(3, 100_000), help="DNABERT-viz's T, for the dnabert-viz-parity recipe"
+    )
     g = p.add_argument_group("ISM lens")
     g.add_argument(
         "--ism-summary",
@@ -150,7 +185,7 @@ def _tracks_commands(sub) -> None:
         add_lens_options(p, lens_choice=name == "tracks")
         p.add_argument(
             "--overlap",
-            type=int,
+            type=count(0),
             help="bases shared by neighbouring windows of long sequences (default: a quarter of the window)",
         )
         p.add_argument("--out", required=True, help="output: .parquet, .csv, .tsv or .npy")
@@ -172,10 +207,10 @@ def _motifs_command(sub) -> None:
     add_orientation(p)
     add_lens_options(p, lens_choice=True)
     p.add_argument("--parity", choices=("dnabert-viz",), help="reproduce DNABERT-viz's motif_analysis exactly")
-    p.add_argument("--window-size", type=int, default=24)
-    p.add_argument("--min-len", type=int, default=5)
-    p.add_argument("--pval-cutoff", type=float, default=0.005)
-    p.add_argument("--min-n-motif", type=int, default=3)
+    p.add_argument("--window-size", type=count(1, 10_000), default=24)
+    p.add_argument("--min-len", type=count(1, 1000), default=5)
+    p.add_argument("--pval-cutoff", type=number(0, 1, lo_open=True), default=0.005)
+    p.add_argument("--min-n-motif", type=count(1), default=3)
     p.add_argument(
         "--align-all-ties",
         action="store_true",
@@ -189,14 +224,14 @@ def _motifs_command(sub) -> None:
     )
     p.add_argument(
         "--min-factor",
-        type=float,
+        type=number(0),
         default=None,
         help="dnabert-viz rule: score must exceed this multiple of the sequence's minimum (10)",
     )
-    p.add_argument("--z", type=float, default=None, help="zscore rule: score > mean + z SD (2)")
-    p.add_argument("--quantile", type=float, default=None, help="quantile rule: score >= this quantile (0.9)")
+    p.add_argument("--z", type=number(), default=None, help="zscore rule: score > mean + z SD (2)")
+    p.add_argument("--quantile", type=number(0, 1), default=None, help="quantile rule: score >= this quantile (0.9)")
     p.add_argument("--forward-only", action="store_true", help="default mode: count and merge the forward strand only")
-    p.add_argument("--shuffle-copies", type=int, default=1, help="shuffled copies per positive as background")
+    p.add_argument("--shuffle-copies", type=count(0, 100), default=1, help="shuffled copies per positive as background")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--jaspar-release", default="JASPAR2026")
     p.add_argument("--no-jaspar", action="store_true", help="skip the JASPAR comparison")
@@ -212,11 +247,11 @@ def _mutation_commands(sub) -> None:
     add_model(p)
     add_orientation(p)
     p.add_argument("--id", help="only this sequence (default: every sequence)")
-    p.add_argument("--start", type=int, default=0, help="window start (0-based)")
-    p.add_argument("--end", type=int, help="window end (0-based, exclusive; default: sequence end)")
+    p.add_argument("--start", type=count(0), default=0, help="window start (0-based)")
+    p.add_argument("--end", type=count(1), help="window end (0-based, exclusive; default: sequence end)")
     p.add_argument("--target", help="class to score (name or index; default: the positive class)")
-    p.add_argument("--top-k", type=int, default=10, help="top-k positions for the attention-ISM overlap")
-    p.add_argument("--max-figures", type=int, default=20)
+    p.add_argument("--top-k", type=count(1), default=10, help="top-k positions for the attention-ISM overlap")
+    p.add_argument("--max-figures", type=count(0), default=20)
     p.add_argument("--out", required=True, help="output folder")
     p.set_defaults(func=cmd_mutate)
 
@@ -236,7 +271,7 @@ def _mutation_commands(sub) -> None:
     add_model(p)
     add_orientation(p)
     p.add_argument("--target", help="class to score (name or index; default: the positive class)")
-    p.add_argument("--max-figures", type=int, default=20)
+    p.add_argument("--max-figures", type=count(0), default=20)
     p.add_argument("--out", required=True, help="output folder")
     p.set_defaults(func=cmd_variants)
 
@@ -294,13 +329,13 @@ def _training_commands(sub) -> None:
         '{"num_hidden_layers": 4, "hidden_size": 128, "num_attention_heads": 4})',
     )
     p.add_argument("--kmer", type=int, choices=(3, 4, 5, 6))
-    p.add_argument("--epochs", type=int, default=3)
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--lr", type=float, default=2e-4)
-    p.add_argument("--dropout", type=float, default=0.1, help="hidden and classification-head dropout")
-    p.add_argument("--patience", type=int, default=2, help="epochs without dev-MCC gain before stopping")
+    p.add_argument("--epochs", type=count(1, 10_000), default=3)
+    p.add_argument("--batch-size", type=count(1, 65536), default=32)
+    p.add_argument("--lr", type=number(0, 1, lo_open=True), default=2e-4)
+    p.add_argument("--dropout", type=number(0, 0.99), default=0.1, help="hidden and classification-head dropout")
+    p.add_argument("--patience", type=count(0), default=2, help="epochs without dev-MCC gain before stopping")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, help="torch CPU threads")
+    p.add_argument("--threads", type=count(1, 1024), help="torch CPU threads")
     p.add_argument("--device", default="auto")
     p.add_argument("--out", required=True, help="output checkpoint folder")
     p.set_defaults(func=cmd_finetune)
@@ -312,8 +347,8 @@ def _training_commands(sub) -> None:
         help="output folder (default: ./demo_model; never the shipped demo model inside the package)",
     )
     p.add_argument("--sample-data", help="also write the held-out sample data to this folder")
-    p.add_argument("--epochs", type=int, default=6)
-    p.add_argument("--per-epoch", type=int, default=6000, help="fresh sequences per epoch")
+    p.add_argument("--epochs", type=count(1, 10_000), default=6)
+    p.add_argument("--per-epoch", type=count(1), default=6000, help="fresh sequences per epoch")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_train_demo)
 
@@ -353,7 +388,7 @@ def build_parser() -> argparse.ArgumentParser:
     _mutation_commands(sub)
     _training_commands(sub)
     p = sub.add_parser("app", help="start the dashboard")
-    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--port", type=count(1, 65535), default=8501)
     p.add_argument("--address", default="127.0.0.1")
     p.add_argument("--headless", action="store_true", help="do not open a browser")
     p.set_defaults(func=cmd_app)

@@ -10,21 +10,17 @@ from .inputs import Progress, say
 
 
 def _scratch_config(args) -> dict | None:
-    import json
-
     if not args.from_scratch:
         if args.config:
             raise InputError("--config applies to --from-scratch")
         return None
     if not args.config:
         return {}
-    try:
-        cfg = json.loads(Path(args.config).read_text())
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read the configuration: {exc}", source=args.config) from None
-    if not isinstance(cfg, dict):
-        raise InputError("the configuration must be a JSON object of BertConfig fields", source=args.config)
-    return cfg
+    from ..io.checks import check_scratch_config, read_json_object
+    from ..train.common import demo_config
+
+    cfg = read_json_object(args.config, "configuration (a JSON object of BertConfig fields)")
+    return check_scratch_config(cfg, args.config, defaults=demo_config().to_dict())
 
 
 def cmd_finetune(args) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import os
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from collections.abc import Sequence as SeqType
 from dataclasses import dataclass, field, replace
@@ -18,7 +19,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import InputError
-from .files import check_regular_file, open_text, read_text_file
+from .checks import class_label, whole
+from .files import STDIN, check_regular_file, open_text, read_text_file, stdin_as_file
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -27,6 +29,7 @@ ALPHABET = "ACGTN"
 _VALID = re.compile(r"[^ACGTN]")
 _COMPLEMENT = str.maketrans("ACGTN", "TGCAN")
 _LABEL_RE = re.compile(r"(?:^|\s)label=([^\s;]+)")
+MAX_RECORD = 2**31 - 1  # positions are int32 in the track tables
 
 
 @dataclass(frozen=True)
@@ -76,14 +79,17 @@ def gc_content(seq: str) -> float:
     return float("nan") if acgt == 0 else (seq.count("G") + seq.count("C")) / acgt
 
 
-def _parse_label(description: str) -> int | None:
+def _parse_label(description: str, source: str = "", record: str | None = None, line: int | None = None) -> int | None:
+    """The ``label=`` of a FASTA header: None when absent or not a number (``label=positive``); a number that is
+    not a class index (``label=inf``, ``label=-1``, ``label=1.5``) is an :class:`InputError`."""
     m = _LABEL_RE.search(description)
     if not m:
         return None
     try:
-        return int(float(m.group(1)))
+        float(m.group(1))
     except ValueError:
         return None
+    return class_label(m.group(1), source=source or None, record=record, line=line)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -121,7 +127,7 @@ def _locate(lines: Iterable[str], record_index: int, offset: int) -> tuple[int, 
 
 
 def _check_header_first(lines: Iterable[str], source: str) -> None:
-    for line_no, line in enumerate(lines, start=1):
+    for line_no, line in enumerate(_bounded_lines(lines), start=1):
         if not line.strip():
             continue
         if not line.startswith(">"):
@@ -132,6 +138,19 @@ def _check_header_first(lines: Iterable[str], source: str) -> None:
             )
         return
     raise InputError("no FASTA records (the input is empty)", source=source)
+
+
+def _bounded_lines(lines: Iterable[str], limit: int = 1 << 20) -> Iterator[str]:
+    """Lines, each cut at ``limit`` characters when read from a handle (a binary file with no line breaks would
+    otherwise be read whole as one line)."""
+    if not hasattr(lines, "readline"):
+        yield from lines
+        return
+    while True:
+        line = lines.readline(limit)
+        if not line:
+            return
+        yield line
 
 
 def _fasta_records(handle: Iterable[str], source: str, relocate) -> Iterator[Sequence]:
@@ -170,8 +189,19 @@ def _fasta_records(handle: Iterable[str], source: str, relocate) -> Iterator[Seq
                 record=rec_id,
                 line=line,
             )
+        if len(seq) > MAX_RECORD:
+            line, _ = _locate_header(relocate(), index)
+            raise InputError(
+                f"record of {len(seq):,} bases is longer than dnalens handles ({MAX_RECORD:,}); split it",
+                source=source,
+                record=rec_id,
+                line=line,
+            )
+        label = None
+        if "label=" in description:
+            label = _parse_label(description, source, rec_id, _locate_header(relocate(), index)[0])
         n += 1
-        yield Sequence(id=rec_id, seq=seq, description=description, source=source, label=_parse_label(description))
+        yield Sequence(id=rec_id, seq=seq, description=description, source=source, label=label)
     if n == 0:
         raise InputError("no FASTA records found", source=source)
 
@@ -189,6 +219,10 @@ def _locate_header(lines: Iterable[str], record_index: int) -> tuple[int, int]:
 def iter_fasta(path: str | os.PathLike, source: str | None = None) -> Iterator[Sequence]:
     """Stream the records of a FASTA file (plain or gzip-compressed), validated one by one."""
     path = os.fspath(path)
+    if path == STDIN:
+        with stdin_as_file("FASTA") as spooled:
+            yield from iter_fasta(spooled, source or "standard input")
+        return
     source = source or os.path.basename(path)
     if not os.path.exists(path):
         raise InputError("file not found", source=path)
@@ -298,11 +332,11 @@ def read_table(path: str | os.PathLike) -> list[Sequence]:
         )
     si, li = header.index(seq_col), header.index("label")
     ii = header.index("id") if "id" in header else None
-    out = []
+    out, seen = [], {}
     valid = re.compile(r"^[ACGTN]+$")
     for line_no, ln in lines[1:]:
         cells = ln.split(sep)
-        if len(cells) <= max(si, li):
+        if len(cells) <= max(si, li, -1 if ii is None else ii):
             raise InputError(f"expected {len(header)} columns, found {len(cells)}", source=name, line=line_no)
         raw = cells[si].strip().upper()
         seq = _kmer2seq(raw) if " " in raw else raw
@@ -311,16 +345,14 @@ def read_table(path: str | os.PathLike) -> list[Sequence]:
         lab = cells[li].strip()
         if lab == "":
             raise InputError("the label is missing", source=name, line=line_no)
-        try:
-            fl = float(lab)
-        except ValueError:
-            raise InputError(
-                f"the label {lab!r} is not a number (classes are 0, 1, ...)", source=name, line=line_no
-            ) from None
-        if fl != int(fl) or fl < 0:
-            raise InputError(f"the label {lab!r} is not a class index (0, 1, 2, ...)", source=name, line=line_no)
+        label = class_label(lab, source=name, line=line_no)
         rid = cells[ii].strip() if ii is not None else f"row{line_no}"
-        out.append(Sequence(rid, seq, source=name, label=int(fl)))
+        if rid in seen:
+            raise InputError(
+                f"duplicate id '{rid}' (first on line {seen[rid]}); ids must be unique", source=name, line=line_no
+            )
+        seen[rid] = line_no
+        out.append(Sequence(rid, seq, source=name, label=label))
     if not out:
         raise InputError("the table has a header but no rows", source=name)
     return out
@@ -381,13 +413,9 @@ def parse_bed(lines: Iterable[str], source: str = "BED") -> list[BedInterval]:
                 line=line_no,
             )
         chrom = cols[0]
-        try:
-            start, end = int(cols[1]), int(cols[2])
-        except ValueError:
-            raise InputError(
-                f"start and end must be integers, found {cols[1]!r} and {cols[2]!r}", source=source, line=line_no
-            ) from None
-        if start < 0 or end <= start:
+        start = whole(cols[1], "start (0-based)", lo=0, source=source, line=line_no)
+        end = whole(cols[2], "end", lo=1, source=source, line=line_no)
+        if end <= start:
             raise InputError(
                 f"invalid interval {chrom}:{start}-{end} (need 0 <= start < end)", source=source, line=line_no
             )
@@ -395,7 +423,7 @@ def parse_bed(lines: Iterable[str], source: str = "BED") -> list[BedInterval]:
         strand = cols[5] if len(cols) > 5 else "+"
         if strand == ".":
             strand = "+"
-        if strand not in "+-":
+        if strand not in ("+", "-"):
             raise InputError(f"strand must be '+', '-' or '.', found {strand!r}", source=source, line=line_no)
         out.append(BedInterval(chrom, start, end, name, strand, line_no))
     if not out:
@@ -439,7 +467,8 @@ def read_bed(bed: str | os.PathLike, reference: str | os.PathLike, bed_source: s
     fa = open_reference(reference)
     ref_name = os.path.basename(reference)
     names = [iv.name for iv in intervals if iv.name]
-    dup = {n for n in names if names.count(n) > 1}
+    dup = {n for n, c in Counter(names).items() if c > 1}
+    used: dict[str, int] = {}
     out = []
     for iv in intervals:
         if iv.chrom not in fa:
@@ -458,7 +487,15 @@ def read_bed(bed: str | os.PathLike, reference: str | os.PathLike, bed_source: s
                 source=source,
                 line=iv.line,
             )
-        raw = str(fa[iv.chrom][iv.start : iv.end])
+        try:
+            raw = str(fa[iv.chrom][iv.start : iv.end])
+        except Exception as exc:  # pyfaidx raises many kinds for a damaged or truncated FASTA
+            raise InputError(
+                f"cannot read {iv.chrom}:{iv.start}-{iv.end} from the reference {ref_name} ({type(exc).__name__}: "
+                f"{exc}); is the file complete, and its .fai index up to date?",
+                source=source,
+                line=iv.line,
+            ) from None
         seq = raw.upper()
         bad = _VALID.search(seq)
         if bad:
@@ -472,6 +509,13 @@ def read_bed(bed: str | os.PathLike, reference: str | os.PathLike, bed_source: s
             seq = reverse_complement(seq)
         coord = f"{iv.chrom}:{iv.start}-{iv.end}({iv.strand})"
         rec_id = iv.name if iv.name and iv.name not in dup else coord
+        if rec_id in used:
+            raise InputError(
+                f"interval {coord} is listed twice (first on line {used[rec_id]}); remove the copy",
+                source=source,
+                line=iv.line,
+            )
+        used[rec_id] = iv.line
         out.append(
             Sequence(
                 id=rec_id,

@@ -191,20 +191,6 @@ def tracks_frame(seqs: list[Sequence], tracks: list[np.ndarray]) -> pd.DataFrame
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["id", "position", "base", "score"])
 
 
-def read_scores_table(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    """Read a table written by :class:`TrackWriter` (Parquet/CSV/TSV) back to ``{id: scores [L]}`` (input order)."""
-    fmt = format_of(path, ("parquet", "csv", "tsv"))
-    if fmt == "parquet":
-        df = pd.read_parquet(path, columns=["id", "position", "score"])
-    else:
-        df = pd.read_csv(path, sep="\t" if fmt == "tsv" else ",", usecols=["id", "position", "score"])
-    out = {}
-    for rid, g in df.groupby("id", sort=False):
-        g = g.sort_values("position")
-        out[str(rid)] = g["score"].to_numpy(dtype=np.float64)
-    return out
-
-
 def write_table(df: pd.DataFrame, path: str | os.PathLike) -> None:
     """A DataFrame as CSV, TSV or Parquet (by extension)."""
     fmt = format_of(path, ("csv", "tsv", "parquet"))
