@@ -13,7 +13,7 @@ from datetime import date
 
 from common import machine, print_table
 
-BENCHMARKS = ["bench_attention", "bench_motifs", "bench_mutations", "bench_long_records"]
+BENCHMARKS = ["bench_attention", "bench_motifs", "bench_mutations", "bench_long_records", "bench_attributions"]
 
 
 def main() -> int:
