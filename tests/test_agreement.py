@@ -128,3 +128,21 @@ def test_fimo_sites_and_the_command_as_a_subprocess(sample, tmp_path):
     assert set(summary.lens) == {"attention", "grad-input", "ism"} and summary.n_with_sites.max() >= 2
     bad = subprocess.run(cmd[:4] + ["--lenses", "ism", "--out", str(tmp_path / "x")], capture_output=True, text=True)
     assert bad.returncode == 2 and "reference" in bad.stderr and "Traceback" not in bad.stderr
+
+
+@pytest.mark.slow
+def test_motifs_from_a_signed_lens_use_its_positive_part(demo_model, sample, tmp_path):
+    from core.io.sequences import read_records
+    from core.motifs import MotifParams
+    from core.reports.motifs import motifs_report
+
+    pos = read_records(sample / "demo_positives.fa")[:24]
+    params = MotifParams(region_rule="dnabert-viz")
+    res, _ = motifs_report(pos, tmp_path / "lens", model=demo_model, lens=GradInput(), params=params)
+    raw = tracks(demo_model, pos, GradInput()).scores
+    clipped, _ = motifs_report(pos, tmp_path / "a", scores=[np.clip(s, 0, None) for s in raw], params=params)
+    unclipped, _ = motifs_report(pos, tmp_path / "b", scores=raw, params=params)
+    assert res.candidates.equals(clipped.candidates) and not res.candidates.equals(unclipped.candidates)
+    assert res.stages["regions"] < unclipped.stages["regions"] or len(res.candidates) < len(unclipped.candidates)
+    info = json.loads((tmp_path / "lens" / "stages.json").read_text())
+    assert "positive part" in info["signed_scores"] and info["scores"]["lens"]["lens"] == "grad-input"

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ..motifs.discover import SUPPORT_RULE, MotifResult
@@ -46,16 +47,16 @@ def write_report(
     out_dir,
     tomtom: pd.DataFrame | None = None,
     logos: bool = True,
-    formats: tuple[str, ...] = ("png", "svg", "pdf"),
+    formats: tuple[str, ...] = ("png",),
     extra: dict | None = None,
 ) -> dict:
     """Write ``motifs.csv``, ``instances.csv``, ``motifs.meme``, ``tomtom.tsv``, ``stages.json``, ``candidates.csv``
-    and logos (``logos/<motif>_{information,probability}.{png,svg,pdf}``) into ``out_dir``."""
+    and logos (``logos/<motif>_{information,probability}.<format>`` for each of ``formats``: png, svg, pdf) into
+    ``out_dir``."""
     import json
     from pathlib import Path
 
     from ..motifs.jaspar import write_meme
-    from .figures import close, logo_figure, safe_name, save_figure
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -66,14 +67,7 @@ def write_report(
     write_meme([(m.name, m.ppm, m.n_instances) for m in result.motifs], out / "motifs.meme")
     if tomtom is not None:
         tomtom.to_csv(out / "tomtom.tsv", sep="\t", index=False)
-    files = []
-    if logos:
-        for m in result.motifs:
-            for mode in ("information", "probability"):
-                fig = logo_figure(m.ppm, mode, title=f"{m.name} ({m.n_instances} instances)")
-                for fmt in formats:
-                    files.append(str(save_figure(fig, out / "logos" / f"{safe_name(m.name)}_{mode}.{fmt}")))
-                close(fig)
+    files = _write_logos(result.motifs, out / "logos", formats) if logos else []
     info = {
         "stages": result.stages,
         "explanation": result.explanation,
@@ -87,6 +81,27 @@ def write_report(
         info.update(extra)
     (out / "stages.json").write_text(json.dumps(info, indent=2, default=str) + "\n")
     return {"motifs": len(result.motifs), "logos": len(files)}
+
+
+def _write_logos(motifs: list, folder, formats: tuple[str, ...]) -> list[str]:
+    """Two logos per motif (information, probability) in each of ``formats``; PNGs through the fast batch writer."""
+    from .figures import STATIC_FORMATS, logo_figure, safe_name, save_figure
+    from .logos import write_logo_pngs
+
+    unknown = [f for f in formats if f not in STATIC_FORMATS]
+    if unknown:
+        raise ValueError(f"unknown logo format(s) {', '.join(unknown)} (use {', '.join(STATIC_FORMATS)})")
+    logos = [
+        (m.ppm, mode, f"{m.name} ({m.n_instances} instances)", folder / f"{safe_name(m.name)}_{mode}")
+        for m in motifs
+        for mode in ("information", "probability")
+    ]
+    files = []
+    if "png" in formats:
+        files += write_logo_pngs([(ppm, mode, title, f"{stem}.png") for ppm, mode, title, stem in logos])
+    for fmt in (f for f in formats if f != "png"):
+        files += [save_figure(logo_figure(ppm, mode, title), f"{stem}.{fmt}") for ppm, mode, title, stem in logos]
+    return [str(f) for f in files]
 
 
 def motifs_report(
@@ -105,12 +120,16 @@ def motifs_report(
     progress=None,
     announce=None,
     extra: dict | None = None,
+    logo_formats: tuple[str, ...] = ("png",),
 ):
     """The whole ``dnalens motifs`` run: tracks of the positives under ``lens`` (unless ``scores`` are given),
     the background (``negatives`` or dinucleotide-shuffled positives), discovery, JASPAR matches, and the output
-    folder, which appears only when everything succeeded. Returns ``(result, tomtom or None)``."""
+    folder, which appears only when everything succeeded. Returns ``(result, tomtom or None)``.
+
+    Signed lenses (attributions) are searched on their positive part, ``max(score, 0)``: the bases that push the
+    prediction toward the target class (``--target`` picks another class). Every region rule then works as on
+    attention (the dnabert-viz rule's ``min_factor x min`` would otherwise be a large negative number)."""
     from ..io.atomic import atomic_dir
-    from ..lenses import Attention, tracks
     from ..motifs import MotifParams, discover_motifs, shuffled_background
     from ..motifs.jaspar import match_jaspar
 
@@ -122,16 +141,21 @@ def motifs_report(
         neg, background = [s.seq for s in negatives], f"{len(negatives)} negatives"
     info = dict(extra or {})
     if scores is None:
+        from ..lenses import Attention, tracks  # only with a model: the lenses import torch
+
         lens = lens or Attention()
         result_tracks = tracks(model, positives, lens, batch_size=batch_size, progress=progress)
         scores = result_tracks.scores
         if getattr(lens, "recipe", None) == "dnabert-viz-parity":  # find_motifs.py: atten row [0:len(seq)]
             scores = [t.detail["parity_row"][: len(t.sequence.seq)] for t in result_tracks]
+        if getattr(lens, "signed", False):  # attributions: regions from the part that supports the target class
+            scores = [np.clip(s, 0.0, None) for s in scores]
+            info["signed_scores"] = "positive part used (bases pushing the prediction toward the target class)"
         info["scores"] = result_tracks.provenance
     result = discover_motifs([s.seq for s in positives], scores, neg, params, pos_ids=[s.id for s in positives])
     result.background = background
     tomtom = match_jaspar(result, jaspar_release) if (result.motifs and jaspar_release) else None
     info["jaspar_release"] = jaspar_release
     with atomic_dir(out_dir, announce) as tmp:
-        write_report(result, tmp, tomtom, extra=info)
+        write_report(result, tmp, tomtom, formats=tuple(logo_formats), extra=info)
     return result, tomtom
