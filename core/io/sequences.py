@@ -316,9 +316,12 @@ def read_table(path: str | os.PathLike) -> list[Sequence]:
     or TSV, optionally ``id``: DNABERT's ``train.tsv``/``dev.tsv`` (``sequence label``, the sequence written as
     space-separated overlapping k-mers) included; k-mer text is joined back into the sequence."""
     path = os.fspath(path)
-    name = os.path.basename(path)
-    lines = read_text_file(path, "table").splitlines()
-    lines = [(i, ln) for i, ln in enumerate(lines, start=1) if ln.strip()]
+    return table_from_text(read_text_file(path, "table"), os.path.basename(path))
+
+
+def table_from_text(text: str, name: str = "table") -> list[Sequence]:
+    """:func:`read_table` on text already read (an upload's bytes decoded)."""
+    lines = [(i, ln) for i, ln in enumerate(text.splitlines(), start=1) if ln.strip()]
     if not lines:
         raise InputError("the table is empty", source=name)
     sep = "\t" if "\t" in lines[0][1] else ","
@@ -464,6 +467,12 @@ def read_bed(bed: str | os.PathLike, reference: str | os.PathLike, bed_source: s
         raise InputError("BED file not found", source=bed)
     with _open_text(bed) as fh:
         intervals = parse_bed(fh, source)
+    return bed_sequences(intervals, reference, source)
+
+
+def bed_sequences(intervals: list[BedInterval], reference: str | os.PathLike, source: str = "BED") -> list[Sequence]:
+    """The sequences of parsed BED intervals on a reference FASTA (see :func:`read_bed`)."""
+    reference = os.fspath(reference)
     fa = open_reference(reference)
     ref_name = os.path.basename(reference)
     names = [iv.name for iv in intervals if iv.name]
@@ -558,3 +567,53 @@ def sequences_table(seqs: SeqType[Sequence]) -> pd.DataFrame:
 def with_label(seqs: SeqType[Sequence], label: int) -> list[Sequence]:
     """Copies of ``seqs`` with ``label`` set (e.g. positives/negatives loaded from two files)."""
     return [replace(s, label=label) for s in seqs]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# uploads (bytes, never paths)
+
+MAX_UPLOAD_BYTES = 200 << 20  # the dashboard's limit (.streamlit/config.toml maxUploadSize = 200 MB)
+
+
+def upload_text(data: bytes, name: str, max_bytes: int = MAX_UPLOAD_BYTES) -> str:
+    """An upload's bytes as text: gzip inflated (at most ``max_bytes``; a truncated or corrupt stream, or one that
+    inflates past the limit, is refused), UTF-8 with a byte-order mark dropped."""
+
+    if len(data) > max_bytes:
+        raise InputError(
+            f"the upload is {len(data) / 2**20:.0f} MB, more than the {max_bytes >> 20} MB limit; use the command "
+            "line (dnalens) for files this large",
+            source=name,
+        )
+    if data[:2] == b"\x1f\x8b":
+        data = _gunzip(data, max_bytes, name)
+    return data.decode("utf-8", "replace").removeprefix("\ufeff")
+
+
+def _gunzip(data: bytes, max_bytes: int, name: str) -> bytes:
+    """Inflate gzip members (bgzip writes many) into at most ``max_bytes``."""
+    import zlib
+
+    out, rest = bytearray(), data
+    while rest:
+        member = zlib.decompressobj(wbits=31)
+        try:
+            out += member.decompress(rest, max_bytes + 1 - len(out))
+        except zlib.error as exc:
+            raise InputError(f"the gzip stream is corrupt ({exc})", source=name) from None
+        if len(out) > max_bytes:
+            raise InputError(f"the upload inflates past the {max_bytes >> 20} MB limit", source=name)
+        if not member.eof:
+            raise InputError("the gzip stream is truncated (the file was cut short)", source=name)
+        rest = member.unused_data
+    return bytes(out)
+
+
+def read_upload(data: bytes, name: str) -> list[Sequence]:
+    """Sequences from an upload's bytes (never a path): FASTA (plain or gzip) or a DNABERT-style table."""
+    text = upload_text(data, name)
+    first = next((ln for ln in text.splitlines() if ln.strip()), "")
+    cols = [c.strip().lower() for c in re.split(r"[\t,]", first)]
+    if not first.startswith(">") and ("sequence" in cols or "seq" in cols):
+        return table_from_text(text, name)
+    return parse_fasta_text(text, name)

@@ -21,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ModelError
+from ..errors import DnalensError, InputError, ModelError
+from ..io.files import check_regular_file
 from ..paths import DEMO_MLM_DIR, DEMO_MODEL_DIR, MODELS_DIR
 from .tokenization import DNABERT_VOCAB_K, KmerTokenizer, NonOverlappingTokenizer, OffsetsTokenizer, TokenizerFamily
 
@@ -196,12 +197,18 @@ def build_tokenizer(
         k = k or kk or DNABERT_VOCAB_K.get(len(vocab))
         if k is None:
             raise ModelError("cannot tell k from the vocabulary; pass --kmer")
-        return KmerTokenizer(vocab, k, stride, max_tokens), "kmer", k
+        try:
+            return KmerTokenizer(vocab, k, stride, max_tokens), "kmer", k
+        except ValueError as exc:  # a stride outside 1..k, a vocabulary without DNABERT's special tokens
+            raise ModelError(f"cannot use this k-mer vocabulary: {exc}") from None
     if family == "nonoverlap":
         cls_tok = hf_tok.cls_token or "<cls>"
         pad_tok = hf_tok.pad_token or "<pad>"
         unk_tok = hf_tok.unk_token or "<unk>"
-        return NonOverlappingTokenizer(vocab, k or 6, max_tokens, cls_tok, pad_tok, unk_tok), "nonoverlap", k or 6
+        try:
+            return NonOverlappingTokenizer(vocab, k or 6, max_tokens, cls_tok, pad_tok, unk_tok), "nonoverlap", k or 6
+        except KeyError as exc:
+            raise ModelError(f"the vocabulary lacks the special token {exc}") from None
     if family == "bpe":
         if not getattr(hf_tok, "is_fast", False):
             raise ModelError("BPE models need a fast tokenizer (tokenizer.json) for nucleotide offsets")
@@ -349,8 +356,8 @@ def _read_metrics(path: Path) -> dict:
     if not mfile.exists():
         return {}
     try:
-        metrics = json.loads(mfile.read_text())
-    except ValueError:
+        metrics = _read_json(path.name, mfile)
+    except ModelError:
         return {}
     return metrics if isinstance(metrics, dict) else {}
 
@@ -392,14 +399,16 @@ def load_model(
         raise ModelError(f"unknown dtype '{dtype}' (use one of {', '.join(DTYPES)})")
     name, path = _resolve_path(name_or_path, allow_download, cache_dir)
     dev = resolve_device(device)
+    check_model_folder(name, path, trust_remote_code)
     config = _read_config(name, path, trust_remote_code)
     head = _head_kind(config)
+    hf_tok = _load_hf_tokenizer(path, trust_remote_code, getattr(config, "model_type", "bert"))
+    tokenizer, fam, k = build_tokenizer(hf_tok, _max_tokens(config, hf_tok), family, kmer, stride)
+    check_vocabulary(name, hf_tok, config, fam, k)
     model = _load_weights(name, path, config, head, dtype, trust_remote_code)
     model.to(dev)
     _materialise_alibi(model, dev)
     attention_path = _fix_attention_path(model)
-    hf_tok = _load_hf_tokenizer(path, trust_remote_code, getattr(config, "model_type", "bert"))
-    tokenizer, fam, k = build_tokenizer(hf_tok, _max_tokens(config, hf_tok), family, kmer, stride)
     classifier = head == "classifier"
     id2label = {int(i): v for i, v in (getattr(config, "id2label", None) or {}).items()} if classifier else {}
     return LoadedModel(
@@ -427,45 +436,164 @@ def load_model(
     )
 
 
+# --------------------------------------------------------------------------------------------------------------
+# checking a checkpoint folder before use
+
+_SMALL_FILE = 64 << 20  # config.json, vocab.txt, training_metrics.json: read whole, so size-limited
+_VOCAB_FILES = ("vocab.txt", "tokenizer.json", "vocab.json")
+_SPECIALS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]")
+
+
+def _small_text(name: str, file: Path) -> str:
+    if file.stat().st_size > _SMALL_FILE:
+        raise ModelError(f"{file.name} of '{name}' is larger than {_SMALL_FILE >> 20} MB; it is not a model file")
+    return file.read_text(encoding="utf-8", errors="replace")
+
+
+def _read_json(name: str, file: Path) -> dict:
+    try:
+        data = json.loads(_small_text(name, file))
+    except ValueError as exc:
+        raise ModelError(f"{file.name} of '{name}' is not valid JSON ({exc}); the file is damaged") from None
+    if not isinstance(data, dict):
+        raise ModelError(f"{file.name} of '{name}' must hold a JSON object, not a {type(data).__name__}")
+    return data
+
+
+def vocab_tokens(name: str, path: Path) -> list[str] | None:
+    """The tokens of ``vocab.txt`` (None when the folder has none); an empty one is a :class:`ModelError`."""
+    file = path / "vocab.txt"
+    if not file.exists():
+        return None
+    tokens = [t.rstrip("\r") for t in _small_text(name, file).split("\n")]
+    while tokens and tokens[-1] == "":
+        tokens.pop()  # DNABERT's 6-mer file ends with an empty line
+    if not tokens:
+        raise ModelError(f"vocab.txt of '{name}' is empty; copy the vocab.txt that came with these weights")
+    return tokens
+
+
+def check_model_folder(name: str, path: Path, trust_remote_code: bool = False) -> dict:
+    """Check a checkpoint folder before anything reads it: every file in it is a regular file (a pipe or device
+    would hang or never end), ``config.json`` is a JSON object, and there is a vocabulary (``vocab.txt`` or
+    ``tokenizer.json``; models that ship their own tokenizer code may have none). Returns the config as a dict."""
+    named = ("config.json", "training_metrics.json", "tokenizer_config.json", "special_tokens_map.json", *_VOCAB_FILES)
+    for entry in path.iterdir():
+        if entry.is_dir() and entry.name not in named:
+            continue
+        try:
+            check_regular_file(entry, "model file")
+        except InputError as exc:
+            raise ModelError(f"model '{name}': {exc}") from None
+    cfg = _read_json(name, path / "config.json")
+    tokens = vocab_tokens(name, path)
+    has_vocab = tokens is not None or any((path / f).exists() for f in _VOCAB_FILES[1:])
+    ships_code = bool(cfg.get("auto_map"))  # its tokenizer may be code (loading it needs trust_remote_code)
+    if not has_vocab and not ships_code and not any(path.glob("*.model")):
+        raise ModelError(
+            f"model '{name}' has no vocabulary (vocab.txt or tokenizer.json) beside its weights; copy the tokenizer "
+            "files that came with the checkpoint into the folder"
+        )
+    vocab_size = cfg.get("vocab_size")
+    if tokens is not None and isinstance(vocab_size, int):
+        _check_kmer_sizes(name, len(tokens), vocab_size)
+        missing = [t for t in _SPECIALS if t not in tokens]
+        if vocab_size in DNABERT_VOCAB_K and missing:
+            raise ModelError(
+                f"vocab.txt of '{name}' lacks DNABERT's special token(s) {', '.join(missing)} (its first lines): "
+                "every token id would be shifted against the weights. Use the vocab.txt that came with them"
+            )
+    return cfg
+
+
+def _check_kmer_sizes(name: str, n_tokens: int, vocab_size: int) -> None:
+    """A DNABERT vocabulary of one k beside embeddings sized for another k (``4**k + 5`` rows)."""
+    k_vocab, k_weights = DNABERT_VOCAB_K.get(n_tokens), DNABERT_VOCAB_K.get(vocab_size)
+    if k_vocab and k_weights and k_vocab != k_weights:
+        raise ModelError(
+            f"the vocabulary of '{name}' holds {k_vocab}-mers ({n_tokens} tokens) but its weights were trained on "
+            f"{k_weights}-mers (embeddings of {vocab_size} rows): every score would be nonsense. Use the vocab.txt "
+            "that came with these weights"
+        )
+    if n_tokens > vocab_size:
+        raise ModelError(
+            f"the vocabulary of '{name}' has {n_tokens} tokens but the model's embeddings only {vocab_size} rows: "
+            "the vocabulary does not belong to these weights"
+        )
+
+
+def check_vocabulary(name: str, hf_tok, config, family: str, k: int | None) -> None:
+    """The tokenizer fits the weights: no token id past the embeddings, the k of a k-mer vocabulary matches the
+    k the embeddings were sized for, and a k-mer vocabulary has DNABERT's special tokens."""
+    vocab = hf_tok.get_vocab()
+    if not vocab:
+        raise ModelError(f"the vocabulary of '{name}' is empty")
+    vocab_size = getattr(config, "vocab_size", None)
+    if isinstance(vocab_size, int) and vocab_size > 0:
+        if family == "kmer" and k is not None and DNABERT_VOCAB_K.get(vocab_size, k) != k:
+            _check_kmer_sizes(name, 4**k + 5, vocab_size)
+        top = max(i for t, i in vocab.items() if t)  # the empty token of DNABERT's trailing blank line is never used
+        if top >= vocab_size:
+            raise ModelError(
+                f"the vocabulary of '{name}' has token ids up to {top} but the model's embeddings only {vocab_size} "
+                "rows: the vocabulary does not belong to these weights"
+            )
+    if family == "kmer":
+        missing = [t for t in _SPECIALS if t not in vocab]
+        if missing:
+            raise ModelError(f"the k-mer vocabulary of '{name}' lacks the special token(s) {', '.join(missing)}")
+
+
+def _card(name: str, path: Path) -> dict:
+    """The picker's facts about one checkpoint folder, read from disk (no weights loaded)."""
+    cfg = check_model_folder(name, path)
+    metrics = {}
+    if (path / "training_metrics.json").exists():
+        try:
+            metrics = _read_json(name, path / "training_metrics.json")
+        except ModelError:
+            pass
+    classifier = any(str(a).endswith("ForSequenceClassification") for a in cfg.get("architectures") or [])
+    id2label = cfg.get("id2label") if isinstance(cfg.get("id2label"), dict) else {}
+    return {
+        "name": name,
+        "path": str(path),
+        "architecture": (cfg.get("architectures") or ["?"])[0],
+        "layers": cfg.get("num_hidden_layers"),
+        "heads": cfg.get("num_attention_heads"),
+        "hidden_size": cfg.get("hidden_size"),
+        "vocab_size": cfg.get("vocab_size"),
+        "k": DNABERT_VOCAB_K.get(cfg.get("vocab_size")) if isinstance(cfg.get("vocab_size"), int) else None,
+        "labels": list(id2label.values()) if classifier else None,
+        "accuracy": metrics.get("accuracy"),
+        "auroc": metrics.get("auroc"),
+        "error": None,
+    }
+
+
 def known_models(extra: list[str] | None = None) -> list[dict]:
-    """Models to offer in a picker: the demo model, fine-tuned outputs under ``<project>/models/``, and ``extra``
-    folders; each with its card facts read from disk (no weights loaded)."""
+    """Models to offer in a picker: the demo models, fine-tuned outputs under ``<project>/models/``, and ``extra``
+    folders; each with its card facts read from disk (no weights loaded). A folder that cannot be used (a damaged
+    config.json, a missing or mismatched vocabulary, ...) is listed with ``error`` saying why; the others are
+    unaffected. Never raises."""
     out = []
     seen = set()
     candidates = [("demo", DEMO_MODEL_DIR), ("demo-mlm", DEMO_MLM_DIR)]
-    models_dir = MODELS_DIR
-    if models_dir.is_dir():
-        candidates += [(str(p), p) for p in sorted(models_dir.iterdir()) if (p / "config.json").exists()]
+    try:
+        if MODELS_DIR.is_dir():
+            candidates += [(str(p), p) for p in sorted(MODELS_DIR.iterdir()) if (p / "config.json").exists()]
+    except OSError:
+        pass
     candidates += [(e, Path(os.path.expanduser(e))) for e in (extra or [])]
     for name, path in candidates:
-        if name in seen or not (path / "config.json").exists():
+        try:
+            if name in seen or not (path / "config.json").exists():
+                continue
+        except OSError:
             continue
         seen.add(name)
-        cfg = json.loads((path / "config.json").read_text())
-        metrics = {}
-        if (path / "training_metrics.json").exists():
-            try:
-                metrics = json.loads((path / "training_metrics.json").read_text())
-            except ValueError:
-                pass
-        labels = (
-            list((cfg.get("id2label") or {}).values())
-            if any(a.endswith("ForSequenceClassification") for a in cfg.get("architectures") or [])
-            else None
-        )
-        out.append(
-            {
-                "name": name,
-                "path": str(path),
-                "architecture": (cfg.get("architectures") or ["?"])[0],
-                "layers": cfg.get("num_hidden_layers"),
-                "heads": cfg.get("num_attention_heads"),
-                "hidden_size": cfg.get("hidden_size"),
-                "vocab_size": cfg.get("vocab_size"),
-                "k": DNABERT_VOCAB_K.get(cfg.get("vocab_size")),
-                "labels": labels,
-                "accuracy": metrics.get("accuracy"),
-                "auroc": metrics.get("auroc"),
-            }
-        )
+        try:
+            out.append(_card(name, path))
+        except (DnalensError, OSError, ValueError) as exc:
+            out.append({"name": name, "path": str(path), "error": str(exc)})
     return out

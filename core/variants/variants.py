@@ -179,14 +179,13 @@ def read_variant_file(path: str | os.PathLike, seqs: SeqType[Sequence], *, refer
     """Variants from a file on disk (or ``-``, standard input): a TSV/CSV table, or a VCF (plain, bgzip, BCF; read
     with pysam, see :mod:`core.io.vcf`). ``reference``: the genome FASTA the sequences came from (BED input);
     VCF contigs and REF alleles are then checked against it."""
-    import sys
-
-    from ..io.files import STDIN, check_regular_file, read_text_file
+    from ..io.files import STDIN, check_regular_file, read_text_file, stdin_as_file
     from ..io.vcf import looks_like_vcf, read_vcf
 
     path = os.fspath(path)
     if path == STDIN:
-        return parse_variant_bytes(sys.stdin.buffer.read(), seqs, "standard input", reference=reference)
+        with stdin_as_file("variants") as spooled:
+            return read_variant_file(spooled, seqs, reference=reference)
     path = check_regular_file(path, "variant file")
     with open(path, "rb") as fh:
         head = fh.read(4096)
@@ -203,15 +202,9 @@ def parse_variant_bytes(data: bytes, seqs: SeqType[Sequence], source: str = "upl
 
     if looks_like_vcf(data[:4096]):
         return _from_vcf(*read_vcf_bytes(data, source=source, reference=reference), seqs, source)
-    if data[:2] == b"\x1f\x8b":
-        import gzip
-        import zlib
+    from ..io.sequences import upload_text
 
-        try:
-            data = gzip.decompress(data)
-        except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
-            raise InputError(f"the gzip stream is truncated or corrupt ({exc})", source=source) from None
-    return parse_variants(data.decode("utf-8", "replace"), seqs, source=source)
+    return parse_variants(upload_text(data, source), seqs, source=source)
 
 
 def parse_variants(text: str, seqs: SeqType[Sequence], source: str = "variants") -> Variants:
