@@ -124,6 +124,14 @@ def _motif_scores_and_lens(args, records, rows):
     return None, load_models(args) or load_model(args), lens, lens.describe()
 
 
+def _logo_formats(text: str) -> tuple[str, ...]:
+    formats = tuple(dict.fromkeys(f.strip().lower() for f in text.split(",") if f.strip()))
+    bad = [f for f in formats if f not in ("png", "svg", "pdf")]
+    if bad or not formats:
+        raise InputError(f"--logo-formats takes png, svg and/or pdf separated by commas, not {text!r}")
+    return formats
+
+
 def cmd_motifs(args) -> int:
     from ..io.sequences import read_records
     from ..reports.motifs import labelled_split, motif_summary, motifs_report
@@ -139,6 +147,7 @@ def cmd_motifs(args) -> int:
                 f"JASPAR release '{release}' does not exist here; available: " + ", ".join(jaspar_releases())
             )
     params = _motif_params(args)
+    logo_formats = _logo_formats(args.logo_formats)
     records = read_records(args.input)
     pos, neg, rows = labelled_split(records, read_records(args.negatives) if args.negatives else None)
     if len(pos) < len(records):
@@ -160,6 +169,7 @@ def cmd_motifs(args) -> int:
             progress=bar.update,
             announce=say,
             extra={"scores_from": source, "positives_file": args.input},
+            logo_formats=logo_formats,
         )
     st = result.stages
     say(

@@ -235,6 +235,9 @@ def _motifs_command(sub) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--jaspar-release", default="JASPAR2026")
     p.add_argument("--no-jaspar", action="store_true", help="skip the JASPAR comparison")
+    p.add_argument(
+        "--logo-formats", default="png", help="logo files: png, svg and/or pdf, separated by commas (default png)"
+    )
     p.add_argument("--out", required=True, help="output folder")
     p.set_defaults(func=cmd_motifs)
 

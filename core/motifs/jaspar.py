@@ -1,9 +1,11 @@
 """Known motifs: JASPAR (offline, from pyjaspar's bundled SQLite), TOMTOM matching (memelite), MEME format.
 
 TOMTOM statistics come from memelite (numba). Its first compile per input dtype takes about a minute; dnalens
-always passes float64 and warms it once at install time (``python -m core.motif_db --warm``), and numba caches the
-compiled code on disk. The table has the columns of MEME's ``tomtom.tsv``: E-value = p x number of targets,
-q-value = Benjamini-Hochberg over the query's targets.
+always passes float64 and warms it once at install time (``python -m core.motifs.jaspar --warm``, run by ``make
+install``), and numba caches the compiled code on disk. pyjaspar reads its SQLite and builds Biopython objects on
+every call (seconds), so :func:`load_jaspar` keeps each collection's matrices as one ``.npz`` in the user cache
+(:func:`cache_dir`), built on first use or by the warm step. The table has the columns of MEME's ``tomtom.tsv``:
+E-value = p x number of targets, q-value = Benjamini-Hochberg over the query's targets.
 """
 
 from __future__ import annotations
@@ -61,22 +63,55 @@ class KnownMotif:
         return "".join("ACGT"[i] for i in self.ppm.argmax(axis=1))
 
 
+def cache_dir() -> Path:
+    """Where dnalens keeps files it derives once and reuses: ``$DNALENS_CACHE_DIR``, else ``$XDG_CACHE_HOME/dnalens``,
+    else ``~/.cache/dnalens``."""
+    if os.environ.get("DNALENS_CACHE_DIR"):
+        return Path(os.environ["DNALENS_CACHE_DIR"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dnalens"
+
+
+def _jaspar_cache(name: str) -> Path:
+    """A file of the JASPAR cache, named for the installed pyjaspar (a new pyjaspar brings new files)."""
+    from importlib.metadata import version
+
+    return cache_dir() / "jaspar" / f"pyjaspar-{version('pyjaspar')}" / name
+
+
+def _atomic_write(path: Path, write) -> None:
+    """``write(tmp_path)`` then move it into place; a cache that cannot be written is simply not kept."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        write(tmp)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
 def jaspar_releases() -> list[str]:
+    """The JASPAR releases pyjaspar ships (newest first); read from the cache after the first call."""
+    path = _jaspar_cache("releases.txt")
+    try:
+        releases = path.read_text().split()
+        if releases and all(r.startswith("JASPAR") for r in releases):
+            return releases
+    except OSError:
+        pass
     from pyjaspar import jaspardb
 
-    return list(jaspardb().get_releases())
+    releases = list(jaspardb().get_releases())
+    _atomic_write(path, lambda tmp: tmp.write_text("\n".join(releases) + "\n"))
+    return releases
 
 
-@lru_cache(maxsize=8)
-def load_jaspar(
+def fetch_jaspar(
     release: str = DEFAULT_RELEASE, collection: str = "CORE", tax_group: str | None = "vertebrates"
 ) -> tuple[KnownMotif, ...]:
-    """The latest version of every matrix in a JASPAR collection (vertebrates by default), as PPMs."""
+    """The latest version of every matrix in a JASPAR collection, read from pyjaspar's SQLite (seconds; use
+    :func:`load_jaspar`, which caches this)."""
     from pyjaspar import jaspardb
 
-    releases = jaspar_releases()
-    if release not in releases:
-        raise InputError(f"JASPAR release '{release}' does not exist here; available: {', '.join(releases)}")
     jdb = jaspardb(release=release)
     kwargs = {"collection": collection}
     if tax_group:
@@ -86,9 +121,57 @@ def load_jaspar(
         counts = np.array([m.counts[b] for b in "ACGT"], dtype=np.float64).T  # [w, 4]
         ppm = (counts + 0.01) / (counts + 0.01).sum(axis=1, keepdims=True)
         out.append(KnownMotif(m.matrix_id, m.name, ppm))
+    return tuple(out)
+
+
+def _read_matrices(path: Path) -> tuple[KnownMotif, ...] | None:
+    """The cached matrices, or None when the file is missing, unreadable or inconsistent."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            ids, names, widths, ppm = z["ids"], z["names"], z["widths"], z["ppm"]
+            ok = int(z["format"]) == 1 and len(ids) == len(names) == len(widths) and ppm.shape == (widths.sum(), 4)
+    except Exception:  # missing, truncated, not an npz, wrong keys: rebuild
+        return None
+    if not ok or not np.isfinite(ppm).all() or not np.allclose(ppm.sum(axis=1), 1.0):
+        return None
+    ends = np.cumsum(widths)
+    return tuple(KnownMotif(str(i), str(n), ppm[e - w : e]) for i, n, w, e in zip(ids, names, widths, ends))
+
+
+def _write_matrices(path: Path, motifs: tuple[KnownMotif, ...]) -> None:
+    def write(tmp):
+        with open(tmp, "wb") as fh:
+            np.savez(
+                fh,
+                format=np.int64(1),
+                ids=np.array([m.id for m in motifs], dtype=str),
+                names=np.array([m.name for m in motifs], dtype=str),
+                widths=np.array([len(m.ppm) for m in motifs], dtype=np.int64),
+                ppm=np.concatenate([m.ppm for m in motifs]) if motifs else np.zeros((0, 4)),
+            )
+
+    _atomic_write(path, write)
+
+
+@lru_cache(maxsize=8)
+def load_jaspar(
+    release: str = DEFAULT_RELEASE, collection: str = "CORE", tax_group: str | None = "vertebrates"
+) -> tuple[KnownMotif, ...]:
+    """The latest version of every matrix in a JASPAR collection (vertebrates by default), as PPMs: pyjaspar's
+    matrices, cached per release, collection and group as an ``.npz`` under :func:`cache_dir` (rebuilt when missing
+    or corrupt), so later runs read one small file instead of pyjaspar's SQLite."""
+    releases = jaspar_releases()
+    if release not in releases:
+        raise InputError(f"JASPAR release '{release}' does not exist here; available: {', '.join(releases)}")
+    path = _jaspar_cache(f"{release}-{collection}-{tax_group or 'all'}.npz")
+    out = _read_matrices(path)
+    if out is None:
+        out = fetch_jaspar(release, collection, tax_group)
+        if out:
+            _write_matrices(path, out)
     if not out:
         raise InputError(f"no {collection} motifs for '{tax_group}' in {release}")
-    return tuple(out)
+    return out
 
 
 def _tomtom(queries: list[np.ndarray], targets: list[np.ndarray]):
@@ -212,3 +295,6 @@ if __name__ == "__main__":
         t0 = time.time()
         warm_tomtom()
         print(f"memelite TOMTOM kernels ready ({time.time() - t0:.1f} s)")
+        t0 = time.time()
+        n = len(load_jaspar())
+        print(f"JASPAR {DEFAULT_RELEASE} vertebrates cached in {cache_dir()} ({n} matrices, {time.time() - t0:.1f} s)")

@@ -12,7 +12,6 @@ import os
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 STATIC_FORMATS = ("png", "svg", "pdf")
 # colour-blind-safe base colours (Okabe-Ito): A green, C blue, G orange, T vermillion
@@ -61,30 +60,11 @@ def close(fig) -> None:
 
 
 def logo_figure(ppm: np.ndarray, mode: str = "information", title: str = "", width_per_col: float = 0.35):
-    """Sequence logo of a PPM ``[W, 4]`` (A, C, G, T) with logomaker: ``information`` (bits, uniform background)
-    or ``probability``."""
-    import logomaker
+    """Sequence logo of a PPM ``[W, 4]`` (A, C, G, T): ``information`` (bits, uniform background) or
+    ``probability``; logomaker's letters, drawn by :mod:`core.reports.logos`."""
+    from .logos import logo_figure as draw
 
-    plt = _mpl()
-    df = pd.DataFrame(np.asarray(ppm, dtype=np.float64), columns=list("ACGT"))
-    if mode == "information":
-        df = logomaker.transform_matrix(df, from_type="probability", to_type="information")
-        ylabel, ymax = "bits", 2.0
-    elif mode == "probability":
-        ylabel, ymax = "probability", 1.0
-    else:
-        raise ValueError("logo mode must be 'information' or 'probability'")
-    fig, ax = plt.subplots(figsize=(max(3.0, width_per_col * len(df) + 1), 2.2))
-    logomaker.Logo(df, ax=ax, color_scheme=BASE_COLORS, font_name="DejaVu Sans Mono")
-    ax.set_ylim(0, ymax)
-    ax.set_ylabel(ylabel)
-    ax.set_xlabel("position in motif window (bp)")
-    ax.set_xticks(range(len(df)))
-    ax.set_xticklabels([str(i + 1) for i in range(len(df))], fontsize=7)
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    return draw(ppm, mode, title=title, width_per_col=width_per_col)
 
 
 # --------------------------------------------------------------------------------------------------------------
