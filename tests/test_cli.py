@@ -5,6 +5,15 @@ import pytest
 from core.cli import main
 
 
+def first_records(fasta, n, folder):
+    """The first ``n`` records of a FASTA file, as a new file in ``folder`` (small inputs keep the CLI tests fast)."""
+    lines = fasta.read_text().splitlines(keepends=True)
+    starts = [i for i, ln in enumerate(lines) if ln.startswith(">")] + [len(lines)]
+    path = folder / f"first{n}_{fasta.name}"
+    path.write_text("".join(lines[: starts[n]]))
+    return path
+
+
 def test_attention_parquet(tmp_path, sample, capsys):
     out = tmp_path / "scores.parquet"
     assert main(["attention", str(sample / "demo.fa"), "--out", str(out)]) == 0
@@ -138,6 +147,8 @@ def test_motifs_command_writes_every_output(tmp_path, sample, capsys):
                 str(out),
                 "--jaspar-release",
                 "JASPAR2026",
+                "--logo-formats",
+                "png,svg,pdf",
             ]
         )
         == 0
@@ -195,14 +206,15 @@ def test_motifs_command_writes_every_output(tmp_path, sample, capsys):
 
 
 def test_motifs_command_scores_npy_parity_and_errors(tmp_path, sample, capsys):
+    positives = first_records(sample / "demo_positives.fa", 60, tmp_path)
     npy = tmp_path / "pos.npy"
-    assert main(["attention", str(sample / "demo_positives.fa"), "--out", str(npy)]) == 0
+    assert main(["attention", str(positives), "--out", str(npy)]) == 0
     out = tmp_path / "par"
     assert (
         main(
             [
                 "motifs",
-                str(sample / "demo_positives.fa"),
+                str(positives),
                 "--scores",
                 str(npy),
                 "--parity",
@@ -220,7 +232,7 @@ def test_motifs_command_scores_npy_parity_and_errors(tmp_path, sample, capsys):
         main(
             [
                 "motifs",
-                str(sample / "demo_positives.fa"),
+                str(positives),
                 "--scores",
                 str(npy),
                 "--out",
@@ -234,10 +246,8 @@ def test_motifs_command_scores_npy_parity_and_errors(tmp_path, sample, capsys):
     assert "JASPAR release 'JASPAR1999' does not exist" in capsys.readouterr().err
     bad = tmp_path / "bad.npy"
     np.save(bad, np.ones((3, 100)))
-    assert (
-        main(["motifs", str(sample / "demo_positives.fa"), "--scores", str(bad), "--out", str(out), "--no-jaspar"]) == 2
-    )
-    assert "scores array has shape (3, 100); expected [300, length]" in capsys.readouterr().err
+    assert main(["motifs", str(positives), "--scores", str(bad), "--out", str(out), "--no-jaspar"]) == 2
+    assert "scores array has shape (3, 100); expected [60, length]" in capsys.readouterr().err
 
 
 def test_track_writer_streams_in_chunks_and_round_trips(tmp_path):
@@ -268,19 +278,17 @@ def test_ensemble_attention_and_motifs_from_the_cli(tmp_path, sample, capsys):
     from checkpoints import make_dnabert_checkpoint
 
     k5 = make_dnabert_checkpoint(tmp_path / "k5", k=5, layers=1, hidden=16, heads=2)
+    seqs, positives = (first_records(sample / f, 40, tmp_path) for f in ("demo.fa", "demo_positives.fa"))
     out = tmp_path / "ens.parquet"
-    assert main(["attention", str(sample / "demo.fa"), "--models", f"demo,{k5}", "--out", str(out)]) == 0
+    assert main(["attention", str(seqs), "--models", f"demo,{k5}", "--out", str(out)]) == 0
     df = pd.read_parquet(out)
     norms = df.groupby("id")["score"].apply(lambda s: float(np.sqrt((s**2).sum())))
     assert (norms > 1.0).all() and (norms <= 2.0 + 1e-5).all()  # a sum of two unit-norm tracks
     mout = tmp_path / "mot"
-    assert (
-        main(["motifs", str(sample / "demo_positives.fa"), "--models", f"demo,{k5}", "--no-jaspar", "--out", str(mout)])
-        == 0
-    )
+    assert main(["motifs", str(positives), "--models", f"demo,{k5}", "--no-jaspar", "--out", str(mout)]) == 0
     assert "ensemble of demo" in (mout / "stages.json").read_text()
     capsys.readouterr()
-    assert main(["attention", str(sample / "demo.fa"), "--models", "demo", "--out", str(out)]) == 2
+    assert main(["attention", str(seqs), "--models", "demo", "--out", str(out)]) == 2
     assert "--models needs at least two checkpoints" in capsys.readouterr().err
 
 
@@ -290,19 +298,18 @@ def test_dnabert2_layout_from_the_cli(tmp_path, sample, capsys):
     from checkpoints import make_alibi_checkpoint
 
     ck = make_alibi_checkpoint(tmp_path / "dnabert2", alibi_size=32)
+    seqs = first_records(sample / "demo.fa", 40, tmp_path)
     out = tmp_path / "att.parquet"
-    assert main(["attention", str(sample / "demo.fa"), "--model", str(ck), "--out", str(out)]) == 2
+    assert main(["attention", str(seqs), "--model", str(ck), "--out", str(out)]) == 2
     assert "--trust-remote-code" in capsys.readouterr().err
-    assert (
-        main(["attention", str(sample / "demo.fa"), "--model", str(ck), "--trust-remote-code", "--out", str(out)]) == 0
-    )
+    assert main(["attention", str(seqs), "--model", str(ck), "--trust-remote-code", "--out", str(out)]) == 0
     df = pd.read_parquet(out)
-    assert df["id"].nunique() == 200 and len(df) == 20000 and df["score"].notna().all()
+    assert df["id"].nunique() == 40 and len(df) == 4000 and df["score"].notna().all()
     assert (
         main(
             [
                 "mutate",
-                str(sample / "demo.fa"),
+                str(seqs),
                 "--model",
                 str(ck),
                 "--trust-remote-code",
