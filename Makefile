@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: app test test-fast install js browser lint ray
+.PHONY: app test test-fast install js browser lint ray warm
 
 # Python environment (re-installs only when requirements.txt or pyproject.toml change)
 $(STAMP): requirements.txt pyproject.toml
@@ -11,6 +11,11 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install -q -r requirements.txt
 	$(PY) -m core.motifs.jaspar --warm
 	touch $(STAMP)
+
+# compile memelite's TOMTOM kernels (numba, cached on disk) and cache JASPAR's matrices as .npz (~/.cache/dnalens),
+# so the first `dnalens motifs` with JASPAR pays neither; `make install` runs it, rerun it after clearing the cache
+warm: $(STAMP)
+	$(PY) -m core.motifs.jaspar --warm
 
 install: $(STAMP) js
 
