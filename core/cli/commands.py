@@ -249,6 +249,10 @@ def cmd_variants(args) -> int:
     if variants.skipped:
         counts = ", ".join(f"{why}: {n}" for why, n in variants.skip_counts().items())
         say(f"{len(variants)} variants to score; skipped {len(variants.skipped)} alleles ({counts}); see skipped.tsv")
+    if getattr(args, "zero_shot", False):
+        from .mlm import zero_shot_variants
+
+        return zero_shot_variants(args, seqs, variants)
     lm = load_model(args)
     with Progress(None, "variants", unit="seq") as bar:
         df = variants_report(

@@ -55,10 +55,12 @@ def stream_sequences(args):
 
 
 def load_model(args):
+    """The model ``--model`` names; without one the demo model, or the demo MLM for the masked-LM lens."""
     from ..model.loading import load_model as _load
 
+    default = "demo-mlm" if getattr(args, "lens", None) == "mlm" else None
     return _load(
-        args.model,
+        args.model or default,
         device=args.device,
         dtype=args.dtype,
         kmer=args.kmer,
@@ -122,6 +124,13 @@ def lens_from_args(args):
         return make_lens("ism", summary=args.ism_summary, target=args.target, orientation=args.orientation)
     if name in ("grad-input", "ig", "expected-gradients"):
         return make_lens(name, orientation=args.orientation, **attribution_options(args, name))
+    if name == "mlm":
+        return make_lens(
+            "mlm",
+            score=getattr(args, "mlm_score", "ref-logprob"),
+            combine=getattr(args, "mlm_combine", "mean"),
+            orientation=args.orientation,
+        )
     return make_lens(name, orientation=args.orientation)
 
 
@@ -137,6 +146,28 @@ def attribution_options(args, name: str) -> dict:
         opts["shuffles"] = getattr(args, "shuffles", 8)
         opts["seed"] = getattr(args, "attribution_seed", 0)
     return opts
+
+
+class ConvergenceDeltas:
+    """The largest integrated-gradients convergence delta over the tracks it is shown (``add(track)``), relative to
+    the gap ``f(x) - f(baseline)`` it should close; other lenses leave it empty."""
+
+    def __init__(self):
+        self.worst, self.n = None, 0
+
+    def add(self, track) -> None:
+        d = track.detail.get("convergence_delta") if isinstance(track.detail, dict) else None
+        if d is None or d != d:  # absent or NaN
+            return
+        gap = abs(track.detail.get("f_x", float("nan")) - track.detail.get("f_reference", float("nan")))
+        self.n += 1
+        if self.worst is None or abs(d) > abs(self.worst[0]):
+            self.worst = (d, gap, track.id)
+
+    def line(self) -> str:
+        d, gap, sid = self.worst
+        rel = f" ({abs(d) / gap:.1e} of |f(x) - f(baseline)| = {gap:.3g})" if gap == gap and gap > 0 else ""
+        return f"convergence: largest |delta| over {self.n} sequences {abs(d):.2e} at '{sid}'{rel}"
 
 
 class Progress:

@@ -44,6 +44,7 @@ LENS_NAMES = (
     "grad-input",
     "ig",
     "expected-gradients",
+    "mlm",
     "dnabert-viz",
     "dnabert-viz-parity",
     "rollout",
@@ -144,6 +145,24 @@ def add_lens_options(p: argparse.ArgumentParser, lens_choice: bool) -> None:
     )
     g.add_argument("--target", help="class to score (name or index; default: the positive class)")
     _attribution_options(p)
+    _mlm_lens_options(p)
+
+
+def _mlm_lens_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("masked-LM lens (mlm; default model: the demo MLM)")
+    g.add_argument(
+        "--mlm-score",
+        default="ref-logprob",
+        choices=("ref-logprob", "entropy"),
+        help="log P(reference base) in nats (default) or the entropy of P(base) in bits",
+    )
+    g.add_argument(
+        "--mlm-combine",
+        default="mean",
+        choices=("mean", "product"),
+        help="how the k masked k-mers covering a base are combined: mean of their 4-way conditionals "
+        "(default, calibrated) or their product",
+    )
 
 
 def _attribution_options(p: argparse.ArgumentParser) -> None:
@@ -276,6 +295,13 @@ def _mutation_commands(sub) -> None:
     p.add_argument("--target", help="class to score (name or index; default: the positive class)")
     p.add_argument("--max-figures", type=count(0), default=20)
     p.add_argument("--out", required=True, help="output folder")
+    p.add_argument(
+        "--zero-shot",
+        action="store_true",
+        help="add llr = log P(alt) - log P(ref) from a masked LM (no classifier needed; default MLM: --model "
+        "when it is one, else the demo MLM)",
+    )
+    p.add_argument("--mlm-model", help="with --zero-shot: the masked LM for llr (default: see --zero-shot)")
     p.set_defaults(func=cmd_variants)
 
 
@@ -377,6 +403,41 @@ def _agreement_command(sub) -> None:
     p.set_defaults(func=cmd_agreement)
 
 
+def _mlm_commands(sub) -> None:
+    from .mlm import cmd_dependency, cmd_pretrain, cmd_pretrain_demo
+
+    p = sub.add_parser("pretrain", help="masked-LM pre-training, DNABERT style (k-mer span masking, 15 %%)")
+    p.add_argument("--train", required=True, help="FASTA (plain or .gz) or DNABERT tsv of unlabelled sequences")
+    p.add_argument("--dev", help="held-out sequences for the masked-token metrics (default: 5 %% of --train)")
+    p.add_argument("--base", help="continue from this checkpoint (default: the demo configuration from scratch)")
+    p.add_argument("--config", help="from scratch: a JSON file of BertConfig fields changing the demo configuration")
+    p.add_argument("--kmer", type=int, choices=(3, 4, 5, 6), help="from scratch: k-mer size (default 6)")
+    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--max-steps", type=int, help="stop after this many optimizer steps")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, help="torch CPU threads")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--trust-remote-code", action="store_true", help="allow --base's own Python code to run")
+    p.add_argument("--out", required=True, help="output checkpoint folder")
+    p.set_defaults(func=cmd_pretrain)
+
+    p = sub.add_parser("pretrain-demo", help="rebuild the demo MLM (the recipe in core/train/pretrain.py)")
+    p.add_argument("--out", default="demo_mlm", help="output folder (default: ./demo_mlm)")
+    p.add_argument("--write-data", help="also write its training and held-out sequences (FASTA) to this folder")
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads (1: deterministic)")
+    p.set_defaults(func=cmd_pretrain_demo)
+
+    p = sub.add_parser("dependency", help="nucleotide dependency map of one sequence (masked LM)")
+    add_input(p)
+    add_model(p)
+    add_orientation(p)
+    p.add_argument("--id", help="the sequence to map (default: the first)")
+    p.add_argument("--out", required=True, help="output folder")
+    p.set_defaults(func=cmd_dependency, batch_size=64)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .commands import cmd_app
 
@@ -390,6 +451,7 @@ def build_parser() -> argparse.ArgumentParser:
     _agreement_command(sub)
     _mutation_commands(sub)
     _training_commands(sub)
+    _mlm_commands(sub)
     p = sub.add_parser("app", help="start the dashboard")
     p.add_argument("--port", type=count(1, 65535), default=8501)
     p.add_argument("--address", default="127.0.0.1")

@@ -7,18 +7,21 @@ else: every other base those tokens cover is also in a visible neighbour.
 
 **Rule** (combining the covering tokens' predictions into one distribution over A/C/G/T). For each masked token
 ``t`` the model predicts a distribution over the vocabulary. Its *candidates* are the four tokens it would be if
-base ``i`` were A, C, G or T and its other bases were as in the sequence (the only k-mers consistent with what the
-model can see). Then
+base ``i`` were A, C, G or T and its other bases were as in the sequence: the only k-mers consistent with what the
+model can see. Each token gives a four-way conditional ``c_t(b) = p_t(cand_t(b)) / sum_b' p_t(cand_t(b'))`` (the
+k-mer distribution marginalised onto base i *given* the visible bases, so mass the model puts on k-mers that
+contradict the visible neighbours does not count), and the tokens are combined by
 
-    P(x_i = b)  ∝  Π_t  p_t(candidate_t(b))        (product of experts, normalised over b)
+    P(x_i = b) = mean_t c_t(b)                        (``combine="mean"``, the default)
 
-i.e. the probability the model's factorised output gives to the masked tokens jointly spelling the sequence with
-``x_i = b``, renormalised over the four possible spellings. This is the exact conditional of the model's joint over
-the masked tokens given that they agree with each other and with the visible bases; it needs no vocabulary-wide
-normaliser (each token's normaliser cancels), so only the four candidate logits of each masked token are formed.
-(``combine="mean"``: the average of the tokens' own four-way conditionals, a mixture; measured against the product
-on the demo MLM in ``tests/test_mlm.py`` and the README.) Tokens whose candidates are not all in the vocabulary
-(a k-mer with N elsewhere) are left out; a base no usable token covers gets NaN.
+The alternative ``combine="product"``, ``P(x_i = b) ∝ Π_t c_t(b)`` (product of experts: the model's factorised
+probability that the masked tokens jointly spell the sequence with ``x_i = b``), treats the k predictions as
+independent evidence although they are made from the same visible context, so it counts that evidence k times and
+is overconfident: on held-out data of the demo world it gives the true base a lower mean log-probability than a
+uniform guess (``README``, "The demo MLM"), while the mean is calibrated (equal to each token's conditional when
+they agree) and robust to one poorly predicted token. Neither needs the vocabulary-wide normaliser (it cancels in
+``c_t``), so only the four candidate logits of each masked token are formed. Tokens whose candidates are not all in
+the vocabulary (a k-mer with N elsewhere) are left out; a base no usable token covers gets NaN.
 
 Orientation: ``reverse`` reads the reverse complement and maps the distribution back (the probability of base b at
 i is that of complement(b) at the mirrored position); ``both`` averages the two distributions. Long sequences are
@@ -43,7 +46,7 @@ from ..model.tokenization import plan_windows, stitch_windows
 from .base import Lens, Track
 
 BASES = "ACGT"
-COMBINE = ("product", "mean")
+COMBINE = ("mean", "product")
 SCORES = ("ref-logprob", "entropy")
 _BASE_INDEX = np.full(256, -1, dtype=np.int64)
 for _i, _b in enumerate(BASES):
@@ -277,7 +280,7 @@ def candidate_logits(lm, ids: np.ndarray, cover: np.ndarray, cand: np.ndarray) -
     return picked.float().cpu().numpy().astype(np.float64)
 
 
-def combine(logits: np.ndarray, usable: np.ndarray, rule: str = "product") -> np.ndarray:
+def combine(logits: np.ndarray, usable: np.ndarray, rule: str = "mean") -> np.ndarray:
     """Per-base distribution ``[P, 4]`` from the candidate logits ``[P, W, 4]`` of the usable covering tokens
     ``[P, W]`` (see the module docstring); NaN rows where no token is usable."""
     if rule not in COMBINE:
@@ -298,7 +301,7 @@ def combine(logits: np.ndarray, usable: np.ndarray, rule: str = "product") -> np
 
 
 def plan_probabilities(
-    lm, plan: MaskPlan, positions: np.ndarray, mask_id: int, batch_size: int, rule: str = "product"
+    lm, plan: MaskPlan, positions: np.ndarray, mask_id: int, batch_size: int, rule: str = "mean"
 ) -> np.ndarray:
     """``[len(positions), 4]`` base distributions at ``positions`` of one planned window, in batches."""
     out = np.full((len(positions), 4), np.nan)
@@ -337,7 +340,7 @@ def base_probabilities(
     batch_size: int = 128,
     orientation: str = "forward",
     overlap: int | None = None,
-    combine: str = "product",
+    combine: str = "mean",
 ) -> np.ndarray:
     """The model's distribution over A, C, G, T at each base of ``seq`` (or only at ``positions``, 0-based; other
     rows NaN): ``[L, 4]`` float64, k-mer-aware masking as in the module docstring."""
@@ -387,12 +390,12 @@ def score_probabilities(probs: np.ndarray, seq: str, score: str = "ref-logprob")
 @dataclass(frozen=True)
 class MLM(Lens):
     """Masked-LM lens: per-base probabilities with k-mer-aware masking (one masked copy per base, batched).
-    ``score``: ``ref-logprob`` or ``entropy``; ``combine``: ``product`` (default) or ``mean``."""
+    ``score``: ``ref-logprob`` or ``entropy``; ``combine``: ``mean`` (default) or ``product``."""
 
     name: ClassVar[str] = "mlm"
     needs_masked_lm: ClassVar[bool] = True
     score: str = "ref-logprob"
-    combine: str = "product"
+    combine: str = "mean"
 
     def __post_init__(self):
         super().__post_init__()

@@ -116,6 +116,24 @@ def saturation_report(
     return agree_df
 
 
+def _with_zero_shot(df, mlm, seqs, variants, orientation: str, progress) -> pd.DataFrame:
+    """The zero-shot columns of :func:`core.variants.zero_shot.zero_shot_scores`, alone or beside ``df``."""
+    from ..variants.zero_shot import zero_shot_scores
+
+    n = len({v.seq_id for v in variants})
+    zs = zero_shot_scores(
+        mlm,
+        seqs,
+        variants,
+        orientation=orientation,
+        progress=(lambda k: progress("zero-shot", k, n)) if progress else None,
+    )
+    if df is None:
+        return zs
+    cols = ["mlm_p_ref", "mlm_p_alt", "llr", "llr_note", "mlm_model"]
+    return df.assign(**{c: zs[c].to_numpy() for c in cols})
+
+
 def variants_report(
     model,
     seqs: list[Sequence],
@@ -128,31 +146,42 @@ def variants_report(
     batch_size: int = 64,
     progress: Progress | None = None,
     announce=None,
+    zero_shot=None,
 ) -> pd.DataFrame:
     """Score ``variants`` on ``seqs``: ``variants.csv/.parquet``, ``LEGEND.txt``, attention before/after figures
     (``before_after/``) and, for :class:`core.variants.variants.Variants`, ``skipped.tsv`` (the input alleles
-    that were not scored and why). Returns the table."""
+    that were not scored and why). Returns the table. ``zero_shot``: a masked LM whose zero-shot columns (``llr``
+    ...; :mod:`core.variants.zero_shot`) are added; ``model`` may then be None (no classifier columns, no
+    before/after figures)."""
     from ..lenses import Attention
     from ..variants.variants import score_variants, tracks_before_after
     from .figures import before_after_figure
 
     total = len(variants) + len({v.seq_id for v in variants})
-    df = score_variants(
-        model,
-        seqs,
-        variants,
-        batch_size=batch_size,
-        orientation=orientation,
-        target=target,
-        progress=(lambda k: progress("variants", k, total)) if progress else None,
-    )
+    df = None
+    if model is not None:
+        df = score_variants(
+            model,
+            seqs,
+            variants,
+            batch_size=batch_size,
+            orientation=orientation,
+            target=target,
+            progress=(lambda k: progress("variants", k, total)) if progress else None,
+        )
+    if zero_shot is not None:
+        df = _with_zero_shot(df, zero_shot, seqs, variants, orientation, progress)
     by_id = {s.id: s for s in seqs}
     lens = Attention(orientation=orientation)
     with atomic_dir(out, announce) as tmp:
         _write_tables(df, tmp, "variants")
+        if zero_shot is not None:
+            from ..variants.zero_shot import LEGEND as ZERO_SHOT_LEGEND
+
+            (tmp / "LEGEND.txt").write_text((LEGEND if model is not None else "") + ZERO_SHOT_LEGEND)
         if hasattr(variants, "skipped_frame"):  # what the input held but could not be scored, and why
             variants.skipped_frame().to_csv(tmp / "skipped.tsv", sep="\t", index=False)
-        for k, v in enumerate(variants[:max_figures]):
+        for k, v in enumerate(variants[:max_figures] if model is not None else []):
             ba = tracks_before_after(model, by_id[v.seq_id], v, lens)
             _save_all(
                 before_after_figure(

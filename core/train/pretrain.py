@@ -150,25 +150,7 @@ def _from_scratch(scratch_config: dict | None, kmer: int | None):
         raise InputError(f"vocab_size {cfg.vocab_size} does not fit DNABERT-{k}'s vocabulary ({4**k + 5} tokens)")
     tok = KmerTokenizer.dnabert(k, cfg.max_position_embeddings)
     desc = "from scratch (demo configuration)" if not scratch_config else "from scratch"
-    model = BertForMaskedLM(cfg)
-    if os.environ.get("DNALENS_COMPOSITIONAL"):
-        compositional_init(model, k)
-    return model, tok, dict(tok.vocab), tok.vocab["[MASK]"], k, desc, None
-
-
-def compositional_init(model, k: int) -> None:
-    """k-mer embeddings (tied to the MLM decoder) as sums of random per-position base vectors."""
-    import torch
-
-    E = model.get_input_embeddings().weight
-    H = E.shape[1]
-    n = 4**k
-    base = torch.randn(k, 4, H) * (model.config.initializer_range / k**0.5) * 2
-    idx = torch.arange(n)
-    digits = torch.stack([(idx // 4 ** (k - 1 - p)) % 4 for p in range(k)], dim=1)
-    vec = sum(base[p, digits[:, p]] for p in range(k))
-    with torch.no_grad():
-        E[5 : 5 + n] = vec
+    return BertForMaskedLM(cfg), tok, dict(tok.vocab), tok.vocab["[MASK]"], k, desc, None
 
 
 def _from_base(base: str, kmer: int | None, trust_remote_code: bool, device: str):
@@ -347,7 +329,7 @@ def pretrain(
     log: Callable[[str], None] | None = None,
     progress: Callable[[int, int, float], None] | None = None,
     trust_remote_code: bool = False,
-    extra_metrics: Callable[[object, Path], dict] | None = None,
+    extra_metrics: Callable[[Path], dict] | None = None,
 ) -> dict:
     """Pre-train a masked LM on ``train`` (from the demo configuration, or ``scratch_config``, or continued from
     ``base``) and save it to ``out_dir`` in DNABERT's layout (``architectures: ["BertForMaskedLM"]``) with
@@ -405,6 +387,7 @@ def pretrain(
             _save(model, tmp, base_path, k, copy_code=bool(trust_remote_code and base_path is not None))
             if extra_metrics:
                 metrics.update(extra_metrics(tmp))
+            metrics["total_seconds"] = round(time.time() - t0, 1)
             (tmp / "training_metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     return metrics
 
@@ -449,3 +432,120 @@ def draw_mlm_sequences(
         seqs.append(Sequence(f"mlm_{i + 1:06d}", "".join(BASES[x])))
         truth.append(sorted(placed, key=lambda p: p[1]))
     return seqs, truth
+
+
+DEMO_MLM_RECIPE = {
+    "train_sequences": 25_600,
+    "dev_sequences": 300,
+    "batch_size": 64,
+    "lr": 4e-3,
+    "epochs": 1,
+    "seed": 0,
+    "lengths": list(DEMO_MLM_LENGTHS),
+    "motifs_per_100bp": DEMO_MOTIFS_PER_100BP,
+}
+
+
+def _auroc(label: np.ndarray, score: np.ndarray) -> float:
+    """Area under the ROC curve of ``score`` for ``label == 1`` (ties count half; Mann-Whitney)."""
+    from scipy.stats import rankdata
+
+    r = rankdata(score)
+    n1, n0 = int(label.sum()), int((1 - label).sum())
+    return round(float((r[label == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * n0)), 4)
+
+
+def demo_mlm_checks(lm, *, n: int = 60, seed: int = 20_250, combine: str = "mean") -> dict:
+    """What the demo MLM must show, on held-out classifier-world positives drawn with a new seed
+    (:class:`core.train.demo.DemoGenerator`): the lens's mean log P(reference base) inside vs outside the planted
+    motif (one-sided Mann-Whitney U), and the zero-shot llr's AUROC separating motif-breaking substitutions (the
+    planted matrix's strongest column, to its least likely base) from substitutions >= 10 bp from the motif."""
+    from scipy.stats import mannwhitneyu
+
+    from ..lenses.mlm import BASES, base_probabilities, score_probabilities
+    from .demo import DemoGenerator, jaspar_ppms
+
+    gen = DemoGenerator(jaspar_ppms(), seed=seed)
+    seqs, y, planted = gen.draw(4 * n)
+    pos = [(s, p) for s, yy, p in zip(seqs, y, planted) if yy == 1][:n]
+    rng = np.random.default_rng(seed)
+    inside, outside, llr, label = [], [], [], []
+    for s, p in pos:
+        probs = base_probabilities(lm, s, combine=combine)
+        lp = score_probabilities(probs, s)
+        mask = np.zeros(len(s), bool)
+        mask[p.start : p.end] = True
+        inside.append(lp[mask])
+        outside.append(lp[~mask])
+        col = int(np.argmax(gen.ppms[p.motif].max(axis=1)))
+        c, low = p.start + col, int(np.argmin(gen.ppms[p.motif][col]))
+        if BASES[low] != s[c]:
+            llr.append(np.log(probs[c, low]) - np.log(probs[c, BASES.index(s[c])]))
+            label.append(1)
+        q = int(rng.choice([i for i in range(len(s)) if i < p.start - 10 or i >= p.end + 10]))
+        alt = [b for b in BASES if b != s[q]][int(rng.integers(3))]
+        llr.append(np.log(probs[q, BASES.index(alt)]) - np.log(probs[q, BASES.index(s[q])]))
+        label.append(0)
+    ins, out = np.concatenate(inside), np.concatenate(outside)
+    test = mannwhitneyu(ins, out, alternative="greater")
+    auroc = _auroc(np.array(label), -np.array(llr))
+    return {
+        "lens_check": {
+            "data": f"{len(pos)} held-out positives, DemoGenerator seed {seed} (100 bp, one planted motif)",
+            "combine": combine,
+            "mean_logp_inside_motif": round(float(ins.mean()), 4),
+            "mean_logp_outside_motif": round(float(out.mean()), 4),
+            "uniform_logp": round(float(np.log(0.25)), 4),
+            "mannwhitney_u": float(test.statistic),
+            "mannwhitney_p": float(test.pvalue),
+            "llr_auroc_motif_breaking_vs_far": auroc,
+            "llr_mean_motif_breaking": round(float(np.mean([v for v, t in zip(llr, label) if t])), 4),
+            "llr_mean_far": round(float(np.mean([v for v, t in zip(llr, label) if not t])), 4),
+        }
+    }
+
+
+def _write_fasta_gz(path: Path, seqs: list[Sequence]) -> None:
+    import gzip
+
+    with gzip.open(path, "wt", compresslevel=9) as fh:
+        for s in seqs:
+            fh.write(f">{s.id}\n{s.seq}\n")
+
+
+def pretrain_demo(
+    out_dir: str | os.PathLike,
+    *,
+    threads: int | None = 1,
+    log: Callable[[str], None] | None = print,
+    write_data: str | os.PathLike | None = None,
+    recipe: dict | None = None,
+) -> dict:
+    """Train the demo MLM (:data:`DEMO_MLM_RECIPE`): ``train_sequences`` fresh draws of
+    :func:`draw_mlm_sequences` (seed), one pass over them with :func:`pretrain` from the demo configuration,
+    held-out masked-token metrics on ``dev_sequences`` more (seed + 10000), and :func:`demo_mlm_checks` on the
+    saved model. ``write_data``: also write those sequences (``mlm_train.fa.gz``, ``mlm_dev.fa.gz``) so that
+    ``dnalens pretrain --train mlm_train.fa.gz --dev mlm_dev.fa.gz --epochs 1 --batch-size 64 --lr 4e-3 --seed 0
+    --threads 1`` gives the same model."""
+    r = {**DEMO_MLM_RECIPE, **(recipe or {})}
+    train, _ = draw_mlm_sequences(r["train_sequences"], seed=r["seed"], lengths=tuple(r["lengths"]))
+    dev, _ = draw_mlm_sequences(r["dev_sequences"], seed=r["seed"] + 10_000, lengths=tuple(r["lengths"]))
+    if write_data:
+        Path(write_data).mkdir(parents=True, exist_ok=True)
+        _write_fasta_gz(Path(write_data) / "mlm_train.fa.gz", train)
+        _write_fasta_gz(Path(write_data) / "mlm_dev.fa.gz", dev)
+
+    def checks(folder: Path) -> dict:
+        from ..model.loading import load_model
+
+        return demo_mlm_checks(load_model(str(folder), device="cpu"))
+
+    config = PretrainConfig(epochs=r["epochs"], batch_size=r["batch_size"], lr=r["lr"], seed=r["seed"], threads=threads)
+    metrics = pretrain(train, out_dir, dev=dev, config=config, log=log, extra_metrics=checks)
+    if log:
+        c = metrics["lens_check"]
+        log(
+            f"lens check: mean log P(ref) inside motifs {c['mean_logp_inside_motif']}, outside "
+            f"{c['mean_logp_outside_motif']}; zero-shot llr AUROC {c['llr_auroc_motif_breaking_vs_far']}"
+        )
+    return metrics
