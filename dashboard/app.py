@@ -39,7 +39,10 @@ with st.sidebar:
 
     ss.setdefault("model_folders", [])
     cards = known_models(ss.model_folders)
-    names = [c["name"] for c in cards]
+    names = [c["name"] for c in cards if not c.get("error")]  # a broken folder is listed below, not offered
+    for c in cards:
+        if c.get("error"):
+            st.warning(f"**{c['name']}** cannot be used: {c['error']}", icon=":material/block:")
     pick = st.selectbox(
         "model",
         names + ["another folder or hub id ..."],

@@ -470,11 +470,13 @@ def read_bed(bed: str | os.PathLike, reference: str | os.PathLike, bed_source: s
     return bed_sequences(intervals, reference, source)
 
 
-def bed_sequences(intervals: list[BedInterval], reference: str | os.PathLike, source: str = "BED") -> list[Sequence]:
+def bed_sequences(
+    intervals: list[BedInterval], reference: str | os.PathLike, source: str = "BED", reference_name: str | None = None
+) -> list[Sequence]:
     """The sequences of parsed BED intervals on a reference FASTA (see :func:`read_bed`)."""
     reference = os.fspath(reference)
     fa = open_reference(reference)
-    ref_name = os.path.basename(reference)
+    ref_name = reference_name or os.path.basename(reference)
     names = [iv.name for iv in intervals if iv.name]
     dup = {n for n, c in Counter(names).items() if c > 1}
     used: dict[str, int] = {}
@@ -575,10 +577,11 @@ def with_label(seqs: SeqType[Sequence], label: int) -> list[Sequence]:
 MAX_UPLOAD_BYTES = 200 << 20  # the dashboard's limit (.streamlit/config.toml maxUploadSize = 200 MB)
 
 
-def upload_text(data: bytes, name: str, max_bytes: int = MAX_UPLOAD_BYTES) -> str:
-    """An upload's bytes as text: gzip inflated (at most ``max_bytes``; a truncated or corrupt stream, or one that
+def upload_text(data: bytes, name: str, max_bytes: int | None = None) -> str:
+    """An upload's bytes as text: gzip inflated (at most ``max_bytes``, default :data:`MAX_UPLOAD_BYTES`; a truncated or corrupt stream, or one that
     inflates past the limit, is refused), UTF-8 with a byte-order mark dropped."""
 
+    max_bytes = MAX_UPLOAD_BYTES if max_bytes is None else max_bytes
     if len(data) > max_bytes:
         raise InputError(
             f"the upload is {len(data) / 2**20:.0f} MB, more than the {max_bytes >> 20} MB limit; use the command "
@@ -617,3 +620,16 @@ def read_upload(data: bytes, name: str) -> list[Sequence]:
     if not first.startswith(">") and ("sequence" in cols or "seq" in cols):
         return table_from_text(text, name)
     return parse_fasta_text(text, name)
+
+
+def bed_on_uploaded_reference(intervals: list[BedInterval], data: bytes, name: str, source: str = "BED"):
+    """BED intervals on a reference FASTA that arrived as bytes (plain or gzip): written to a private temporary
+    file for pyfaidx's index (it needs a file), read, and deleted."""
+    import tempfile
+
+    text = upload_text(data, name)
+    with tempfile.TemporaryDirectory(prefix="dnalens-reference-") as tmp:
+        path = os.path.join(tmp, "reference.fa")
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as fh:
+            fh.write(text)
+        return bed_sequences(intervals, path, source, reference_name=name)

@@ -37,10 +37,10 @@ def ism(mkey, key, a, b, target):
 
 
 @st.cache_data(show_spinner="Scoring variants ...", max_entries=16)
-def score(mkey, key, text, source):
+def score(mkey, key, data: bytes, source):
     lm_ = state.load_model_cached(*mkey)
     items = state.from_key(key)
-    variants = mu.parse_variants(text, items, source=source)
+    variants = mu.parse_variant_bytes(data, items, source=source)  # a table or VCF (gzip, bgzip, BCF) from bytes
     return variants, mu.score_variants(lm_, items, variants)
 
 
@@ -88,16 +88,18 @@ st.caption(
 
 st.subheader("Variants")
 st.caption("Table: seq_id (or chrom for BED input), pos (1-based), ref, alt ('-' for none); or a VCF.")
-up = st.file_uploader("variant table or VCF", type=["tsv", "csv", "txt", "vcf"], key="var_up")
+up = st.file_uploader(
+    "variant table or VCF (.vcf, .vcf.gz, .bcf)", type=["tsv", "csv", "txt", "vcf", "gz", "bcf"], key="var_up"
+)
 default = pd.DataFrame(
     {"seq_id": [seq.id], "pos": [a + 1], "ref": [seq.seq[a]], "alt": ["A" if seq.seq[a] != "A" else "C"]}
 )
 edited = st.data_editor(default, num_rows="dynamic", key="var_editor", width="stretch")
 if st.button("Score variants", key="var_run") or st.session_state.get("var_done"):
     try:
-        text = up.getvalue().decode("utf-8", "replace") if up is not None else edited.to_csv(sep="\t", index=False)
+        data = up.getvalue() if up is not None else edited.to_csv(sep="\t", index=False).encode()
         variants, df = score(
-            state.model_key(), state.seq_key(state.seqs()), text, up.name if up is not None else "typed table"
+            state.model_key(), state.seq_key(state.seqs()), data, up.name if up is not None else "typed table"
         )
         st.session_state.var_done = True
     except Exception as exc:

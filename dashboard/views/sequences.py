@@ -1,11 +1,23 @@
 """Sequences page: paste, upload FASTA, BED + reference, sample data; the table of what is loaded."""
 
-import tempfile
 from pathlib import Path
 
 import streamlit as st
 
-from core.io.sequences import parse_text, read_bed, read_fasta, sequences_table, with_label
+from core.errors import InputError
+from core.io.files import check_regular_file
+from core.io.sequences import (
+    bed_on_uploaded_reference,
+    bed_sequences,
+    parse_bed,
+    parse_text,
+    read_bed,
+    read_fasta,
+    read_upload,
+    sequences_table,
+    upload_text,
+    with_label,
+)
 from dashboard import state
 
 st.title("Sequences")
@@ -56,10 +68,7 @@ with tab_fasta:
     )
     if up is not None and st.button("Load FASTA", key="load_fasta"):
         try:
-            with tempfile.TemporaryDirectory() as d:
-                p = Path(d) / up.name
-                p.write_bytes(up.getvalue())
-                new = read_fasta(p, source=up.name)
+            new = read_upload(up.getvalue(), up.name)  # FASTA (plain or gzip) or a DNABERT table, from the bytes
             if label >= 0:
                 new = with_label(new, int(label))
             commit(new, up.name, {up.name: up.getvalue()})
@@ -71,21 +80,17 @@ with tab_bed:
     ref_up = c1.file_uploader("reference FASTA (small genomes)", type=["fa", "fasta", "fna"], key="ref_up")
     ref_path = c2.text_input("…or a reference FASTA path on this machine (large genomes)", key="ref_path")
     if bed is not None and st.button("Load intervals", key="load_bed"):
-        try:
-            with tempfile.TemporaryDirectory() as d:
-                bp = Path(d) / bed.name
-                bp.write_bytes(bed.getvalue())
-                if ref_up is not None:
-                    rp = Path(d) / ref_up.name
-                    rp.write_bytes(ref_up.getvalue())
-                elif ref_path.strip():
-                    rp = Path(ref_path.strip()).expanduser()
-                else:
-                    raise ValueError("give a reference FASTA (upload or path)")
-                new = read_bed(bp, rp, bed_source=bed.name)
-            commit(new, f"{bed.name} on {rp.name}", {bed.name: bed.getvalue()})
-        except ValueError as exc:
-            st.error(str(exc))
+        try:  # uploads are parsed from their bytes; only the typed reference path is a path, a regular file
+            intervals = parse_bed(upload_text(bed.getvalue(), bed.name).splitlines(), bed.name)
+            if ref_up is not None:
+                new = bed_on_uploaded_reference(intervals, ref_up.getvalue(), ref_up.name, bed.name)
+                ref_name = ref_up.name
+            elif ref_path.strip():
+                ref_file = check_regular_file(Path(ref_path.strip()).expanduser(), "reference FASTA")
+                new, ref_name = bed_sequences(intervals, ref_file, bed.name), Path(ref_file).name
+            else:
+                raise InputError("give a reference FASTA (upload or path)")
+            commit(new, f"{bed.name} on {ref_name}", {bed.name: bed.getvalue()})
         except Exception as exc:
             state.show_error(exc)
 with tab_sample:

@@ -1,0 +1,147 @@
+"""Dashboard sessions are isolated: two sessions at once on the same cached model get exactly what each gets alone;
+uploads are read from their bytes (never from a path a client names); limits and broken models give messages."""
+
+import json
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
+FEW = (
+    ">few1\nACGTTGCATGCATTTATAAAAGGCATGCATGCCACCAGGGGGCGCTAGCTAGGATCCATGCAAGTCTATAAAAGCCGGATCCATTGCAGTCAAGGTACCA\n"
+    ">few2\nTTTTGGGGCCCCAAAATTTTACGTACGTGGCCAATTGGCCAATATATAGCGCCGCTAGCAGGGGGCGCAATCGATCGTTAGCTAGCAAGCTTGGTACCAT\n"
+)
+
+# session A: the default recipe, forward; session B: custom (layer 0, head 1, max), read as the reverse complement
+SETTINGS = {
+    "A": {},
+    "B": {"att_recipe": "custom", "att_strand": "reverse", "att_layers": [0], "att_heads": [1], "att_hagg": "max"},
+}
+
+
+def _app(name: str):
+    from streamlit.testing.v1 import AppTest
+
+    from core.io.sequences import parse_fasta_text
+
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.session_state["seqs"] = parse_fasta_text(FEW, "few.fa")
+    at.session_state["inputs"] = {"few.fa": FEW.encode()}
+    at.session_state["source_label"] = "few.fa"
+    for key, value in SETTINGS[name].items():
+        at.session_state[key] = value
+    return at
+
+
+def _track(at) -> np.ndarray:
+    """The first chart's track (the selected sequence's per-base scores)."""
+    import base64
+
+    assert not at.exception, [e.value for e in at.exception]
+    y = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][1]["y"]
+    if isinstance(y, dict):
+        return np.frombuffer(base64.b64decode(y["bdata"]), dtype=y["dtype"]).astype(np.float64)
+    return np.asarray(y, dtype=np.float64)
+
+
+@pytest.mark.slow
+def test_two_sessions_at_once_get_what_each_gets_alone():
+    import streamlit as st
+
+    alone = {}
+    for name in SETTINGS:
+        st.cache_data.clear()  # the model stays cached (st.cache_resource); the tracks are computed anew
+        alone[name] = _track(_app(name).run())
+    assert not np.allclose(alone["A"], alone["B"])  # the two settings really give different tracks
+    st.cache_data.clear()
+    apps, results, spans = {n: _app(n) for n in SETTINGS}, {}, {}
+    gate = threading.Barrier(len(apps))
+
+    def session(name):
+        import time
+
+        gate.wait()
+        t0 = time.perf_counter()
+        results[name] = _track(apps[name].run())
+        spans[name] = (t0, time.perf_counter())
+
+    threads = [threading.Thread(target=session, args=(n,)) for n in apps]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert set(results) == set(SETTINGS), "a session failed"
+    (a0, a1), (b0, b1) = spans["A"], spans["B"]
+    assert a0 < b1 and b0 < a1  # the two runs overlapped in time
+    for name in SETTINGS:
+        np.testing.assert_allclose(results[name], alone[name], rtol=1e-6, atol=1e-9)
+
+
+def test_fasta_upload_is_read_from_its_bytes_not_its_name(tmp_path):
+    """A client may send any file name; nothing is written or read under it."""
+    import gzip
+
+    target = tmp_path / "written_by_upload.fa"
+    at = _app("A").run()
+    at.switch_page("views/sequences.py").run()
+    upload = FEW.replace("few", "up")
+    at.file_uploader(key="fasta_up").set_value((str(target), gzip.compress(upload.encode()), "application/gzip")).run()
+    at.button(key="load_fasta").click().run()
+    assert not at.exception and [s.id for s in at.session_state.seqs] == ["up1", "up2"]
+    assert not target.exists()
+
+
+def test_upload_limit_and_typed_reference_path_give_messages(tmp_path, monkeypatch):
+
+    import core.io.sequences as sequences
+
+    monkeypatch.setattr(sequences, "MAX_UPLOAD_BYTES", 64)
+    at = _app("A").run()
+    at.switch_page("views/sequences.py").run()
+    at.file_uploader(key="fasta_up").set_value(("big.fa", FEW.encode(), "text/plain")).run()
+    at.button(key="load_fasta").click().run()
+    assert any("MB limit" in e.value for e in at.error), [e.value for e in at.error]
+    assert [s.id for s in at.session_state.seqs] == ["few1", "few2"]  # what was loaded stays
+    monkeypatch.setattr(sequences, "MAX_UPLOAD_BYTES", 200 << 20)
+    at.file_uploader(key="bed_up").set_value(("x.bed", b"chr1\t0\t10\n", "text/plain")).run()
+    at.text_input(key="ref_path").set_value(str(tmp_path)).run()  # a folder where a FASTA path belongs
+    at.button(key="load_bed").click().run()
+    assert any("this is a folder, not a reference FASTA" in e.value for e in at.error), [e.value for e in at.error]
+    assert not at.exception
+
+
+def test_variant_upload_naming_a_server_file_is_read_as_text(tmp_path):
+    """The old hole: variant text that names an existing file was read from disk and echoed back."""
+    from core.errors import InputError
+    from core.io.sequences import parse_fasta_text
+    from core.variants.variants import parse_variant_bytes
+
+    secret = tmp_path / "secret.tsv"
+    secret.write_text("seq_id\tpos\tref\talt\nfew1\t1\tA\tG\n# TOP SECRET\n")
+    seqs = parse_fasta_text(FEW)
+    with pytest.raises(InputError) as err:
+        parse_variant_bytes(str(secret).encode(), seqs, "upload.tsv")
+    assert "needs a header with seq_id" in str(err.value) and "SECRET" not in str(err.value)
+
+
+def test_broken_model_folder_is_listed_as_broken_and_the_app_works(tmp_path):
+    from checkpoints import make_dnabert_checkpoint
+
+    from core.model.tokenization import dnabert_vocab
+
+    broken = make_dnabert_checkpoint(tmp_path / "k3vocab", k=6, layers=1, hidden=16, heads=2)
+    (broken / "vocab.txt").write_text("\n".join(dnabert_vocab(3)) + "\n")
+    damaged = tmp_path / "damaged"
+    damaged.mkdir()
+    (damaged / "config.json").write_text('{"model_type": "bert", ')
+    at = _app("A")
+    at.session_state["model_folders"] = [str(broken), str(damaged)]
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    warnings = " ".join(w.value for w in at.sidebar.warning)
+    assert "holds 3-mers (69 tokens) but its weights were trained on 6-mers" in warnings
+    assert "config.json of" in warnings and "is not valid JSON" in warnings
+    assert str(broken) not in at.selectbox(key="model_pick").options
+    assert at.title[0].value == "Attention" and at.get("plotly_chart")  # the demo model still works
