@@ -7,7 +7,16 @@ import time
 from pathlib import Path
 
 from ..errors import InputError
-from .inputs import Progress, lens_from_args, load_model, load_models, load_sequences, say, stream_sequences
+from .inputs import (
+    ConvergenceDeltas,
+    Progress,
+    lens_from_args,
+    load_model,
+    load_models,
+    load_sequences,
+    say,
+    stream_sequences,
+)
 
 
 def cmd_predict(args) -> int:
@@ -44,6 +53,7 @@ def cmd_tracks(args) -> int:
     models = load_models(args)
     model = models or load_model(args)
     t0 = time.time()
+    deltas = ConvergenceDeltas()
     with Progress(n, f"{lens.name}{' (ensemble)' if models else ''}") as bar:
         done = write_tracks(
             model,
@@ -58,8 +68,11 @@ def cmd_tracks(args) -> int:
             progress=bar.update,
             announce=say,
             reference=args.reference,
+            on_track=deltas.add,
         )
     say(f"wrote {lens.describe()} for {done} sequences to {args.out} ({time.time() - t0:.1f} s)")
+    if deltas.worst is not None:
+        say(deltas.line())
     return 0
 
 

@@ -30,6 +30,7 @@ def write_tracks(
     progress: Progress | None = None,
     announce=None,
     reference: str | os.PathLike | None = None,
+    on_track: Callable | None = None,
 ) -> int:
     """Stream every sequence's track under ``lens`` to ``out`` (``.parquet``, ``.csv``, ``.tsv`` or ``.npy``; or
     ``.bw`` bigWig for sequences from BED intervals, chromosome sizes from ``reference``: see
@@ -37,14 +38,15 @@ def write_tracks(
 
     ``model``: one loaded model or a list (an ensemble). ``n_records``/``max_length`` size the ``.npy`` matrix
     (``[n, max_length]``, NaN past each row's end); the dnabert-viz-parity recipe writes DNABERT-viz's exact
-    ``atten.npy`` rows, ``[n, T]`` float64.
+    ``atten.npy`` rows, ``[n, T]`` float64. ``on_track(track)`` sees every track as it is written (e.g. to summarise
+    integrated gradients' convergence deltas).
     """
     from ..io.bigwig import is_bigwig
     from ..lenses import iter_tracks
 
     if is_bigwig(out):
         tracks = iter_tracks(model, sequences, lens, batch_size=batch_size, overlap=overlap, progress=progress)
-        return write_bigwig(tracks, out, reference, announce)
+        return write_bigwig(_observed(tracks, on_track), out, reference, announce)
     fmt = format_of(out)
     parity = getattr(lens, "recipe", None) == "dnabert-viz-parity"
     width = lens.max_seq_length if (parity and fmt == "npy") else max_length
@@ -60,7 +62,16 @@ def write_tracks(
             for t in iter_tracks(model, sequences, lens, batch_size=batch_size, overlap=overlap, progress=progress):
                 w.write(t.sequence, t.detail["parity_row"] if (parity and fmt == "npy") else t.scores)
                 done += 1
+                if on_track:
+                    on_track(t)
     return done
+
+
+def _observed(tracks: Iterable, on_track: Callable | None):
+    for t in tracks:
+        if on_track:
+            on_track(t)
+        yield t
 
 
 def write_bigwig(tracks: Iterable, out: str | os.PathLike, reference, announce=None) -> int:
