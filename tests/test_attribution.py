@@ -198,8 +198,6 @@ def test_expected_gradients_sums_to_the_gap_to_the_mean_reference(demo_model):
     d = t.detail
     assert abs(t.scores.sum() - (d["f_x"] - d["f_reference"]) - d["convergence_delta"]) < 1e-4
     assert abs(d["convergence_delta"]) < 0.02 * max(1.0, abs(d["f_x"] - d["f_reference"]))
-    again = tracks(demo_model, [Sequence("s", rand(100, 31))], ExpectedGradients(shuffles=3, n_steps=16))[0]
-    assert np.array_equal(t.scores, again.scores)  # seeded references
 
 
 def test_orientations_and_target(demo_model):
