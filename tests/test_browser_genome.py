@@ -159,7 +159,7 @@ def test_genome_view_offline_with_tracks_motifs_variants_and_selection(page, app
     rows = [f"{s.id}\t{p}\tv{p}\t{s.seq[p - 1]}\t{alt[s.seq[p - 1]]}\t.\tPASS\t." for p in (20, 50, 80)]
     rows.append(f"{s.id}\t90\tbad\tN\tA\t.\tPASS\t.")  # REF mismatch: listed as skipped
     vcf.write_text("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n" + "\n".join(rows) + "\n")
-    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(vcf))
+    page.locator('[data-testid="stMainBlockContainer"] input[type="file"]').set_input_files(str(vcf))
     page.wait_for_selector("text=Scored variants")
     _idle(page)
     _browser_ready(page, build)

@@ -150,12 +150,13 @@ def test_resume_refuses_other_settings_and_foreign_folders(genome, small_vcf, mo
     assert (tmp_path / "other" / "notes.txt").read_text() == "mine"
 
 
-def test_browser_exports_carry_the_scores(genome, small_vcf, model_dir, tmp_path):
+def test_browser_exports_carry_the_scores(genome, model_dir, tmp_path):
     import pysam
 
-    _, ref, _ = genome
+    _, ref, seqs = genome
     out = tmp_path / "e"
-    assert _run(small_vcf[0], ref, model_dir, out, "--lens-at-variant", "attention") == 0
+    vcf = make_vcf(tmp_path, seqs, n_records=50, seed=3, name="few")[0]
+    assert _run(vcf, ref, model_dir, out, "--lens-at-variant", "attention") == 0
     df = read_variants(out)
     assert df["attention_at_variant"].notna().all() and (df["attention_at_variant"] > 0).all()
     assert (out / "variants.vcf.gz.tbi").exists()
@@ -214,3 +215,33 @@ def test_killed_subprocess_then_resume_equals_an_uninterrupted_run(genome, model
     pd.testing.assert_frame_equal(read_variants(out), read_variants(tmp_path / "whole"))
     for name in ("skipped.tsv",):
         assert (out / name).read_text() == (tmp_path / "whole" / name).read_text()
+
+
+@pytest.mark.slow
+def test_zero_shot_llr_in_genome_mode(genome, model_dir, tmp_path):
+    from core.io.sequences import Sequence
+    from core.model.loading import load_model
+    from core.variants.variants import Variant
+    from core.variants.zero_shot import zero_shot_scores
+
+    _, ref, seqs = genome
+    vcf, expected, _ = make_vcf(tmp_path, seqs, n_records=30, seed=9, name="zs")
+    from checkpoints import make_dnabert_checkpoint
+
+    mlm_dir = make_dnabert_checkpoint(tmp_path / "mlm", k=6, classifier=False, max_pos=128, hidden=16, heads=2)
+    out = tmp_path / "zs"
+    assert _run(vcf, ref, model_dir, out, "--zero-shot", "--mlm-model", str(mlm_dir), "--export", "vcf") == 0
+    df = read_variants(out)
+    ok = [e for e in expected if e.skip is None]
+    assert len(df) == len(ok) and {"p_ref", "llr", "llr_note", "mlm_p_ref"} <= set(df.columns)
+    mlm = load_model(str(mlm_dir), device="cpu")
+    for e, r in zip(ok, df.itertuples()):
+        refw, _, start, _ = expected_windows(e, seqs, 60)
+        if len(e.ref) != len(e.alt):
+            assert np.isnan(r.llr) and r.llr_note.startswith("indel")
+            continue
+        v = Variant("w", e.pos - 1 - start, e.ref, e.alt)
+        want = zero_shot_scores(mlm, [Sequence("w", refw)], [v]).llr.iloc[0]
+        assert r.llr == pytest.approx(want, rel=1e-5, abs=1e-6)
+    assert df.llr.notna().sum() > 10
+    assert "LLR=" in __import__("gzip").open(out / "variants.vcf.gz", "rt").read()

@@ -18,7 +18,10 @@ def cmd_genome_variants(args) -> int:
     exports = tuple(e.strip() for e in args.export.split(",") if e.strip() not in ("", "none"))
     if set(exports) - {"vcf", "bed"}:
         raise InputError(f"--export takes vcf, bed or none, not {args.export!r}")
+    classifier, mlm = models_for(args)
     settings = GenomeSettings(
+        classifier=classifier is not None,
+        zero_shot=mlm is not None,
         window=args.window,
         shard_size=args.shard_size,
         orientation=args.orientation,
@@ -31,7 +34,8 @@ def cmd_genome_variants(args) -> int:
         vcf=str(Path(args.files[0]).resolve()),
         reference=str(Path(args.reference).resolve()),
         settings=settings,
-        model=model_spec(args),
+        model=classifier,
+        mlm=mlm,
     )
     with Progress(None, "variants", unit="record") as bar:
         s = genome_variants_report(
@@ -43,6 +47,8 @@ def cmd_genome_variants(args) -> int:
             progress=bar.update,
             announce=say,
         )
+    if job.mlm is not None:
+        say("llr = log P(alt) - log P(ref) under the masked LM; < 0: the model finds the alternative less likely")
     reasons = ", ".join(f"{k}: {n}" for k, n in s["skipped_by_reason"].items())
     say(
         f"wrote {s['scored']} scored alleles of {s['records']} VCF records to {Path(args.out) / 'variants.parquet'} "
@@ -52,9 +58,26 @@ def cmd_genome_variants(args) -> int:
     return 0
 
 
-def model_spec(args) -> dict:
+def models_for(args) -> tuple[dict | None, dict | None]:
+    """``(classifier, masked LM)`` as ``load_model`` keyword arguments. Without ``--zero-shot``: ``--model`` (default:
+    the demo classifier) and no masked LM. With it, as the sequence form of ``dnalens variants --zero-shot`` does:
+    llr from ``--mlm-model``, else ``--model`` when it is a masked LM, else the demo MLM; the classifier columns
+    only when ``--model`` is a classifier."""
+    if not getattr(args, "zero_shot", False):
+        return model_spec(args, args.model), None
+    from .mlm import DEMO_MLM, load_mlm
+
+    given = load_mlm(args, args.model) if args.model else None
+    classifier = model_spec(args, args.model) if given is not None and given.has_classifier else None
+    if args.mlm_model:
+        name = args.mlm_model
+    else:
+        name = args.model if given is not None and given.is_masked_lm else DEMO_MLM
+    return classifier, model_spec(args, name)
+
+
+def model_spec(args, name: str | None) -> dict:
     """``load_model`` keyword arguments; a model folder made absolute, so Ray workers find it at the same path."""
-    name = args.model
     if name and Path(name).exists():
         name = str(Path(name).resolve())
     return {

@@ -30,14 +30,14 @@ class _ShardActor:
             torch.set_num_threads(threads)
         self.np = np
         self.job = job
-        self.model = load_job_model(job)
+        self.models = load_job_model(job)
         self.fasta = open_fasta(job)
 
     def __call__(self, batch: dict) -> dict:
         from .shards import run_shard
 
         shards = [int(k) for k in batch["shard"]]
-        records = [run_shard(self.job, k, self.model, self.fasta) for k in shards]
+        records = [run_shard(self.job, k, self.models, self.fasta) for k in shards]
         return {"shard": self.np.asarray(shards, dtype=self.np.int64), "records": self.np.asarray(records)}
 
 

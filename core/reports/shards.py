@@ -28,7 +28,8 @@ class GenomeJob:
     vcf: str
     reference: str
     settings: GenomeSettings
-    model: dict = field(default_factory=dict)  # core.model.loading.load_model keyword arguments
+    model: dict | None = field(default_factory=dict)  # load_model keyword arguments of the classifier (or None)
+    mlm: dict | None = None  # load_model keyword arguments of the masked LM for zero-shot llr (or None)
 
     @property
     def root(self) -> Path:
@@ -50,20 +51,25 @@ class GenomeJob:
             st = os.stat(p)
             return {"path": os.path.abspath(p), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
 
-        model = {k: v for k, v in self.model.items() if k != "device"}
+        model = {k: v for k, v in (self.model or {}).items() if k != "device"}
+        mlm = {k: v for k, v in (self.mlm or {}).items() if k != "device"}
         fp = {
             "settings": asdict(self.settings),
             "vcf": stat(self.vcf),
             "reference": stat(self.reference),
             "model": model,
+            "mlm": mlm,
         }
         return json.loads(json.dumps(fp))  # as run.json holds it (tuples become lists)
 
 
-def load_job_model(job: GenomeJob):
+def load_job_model(job: GenomeJob) -> tuple:
+    """``(classifier or None, masked LM or None)`` the job names."""
     from ..model.loading import load_model
 
-    return load_model(**job.model)
+    classifier = load_model(**job.model) if job.model is not None else None
+    mlm = load_model(**job.mlm) if job.mlm is not None else None
+    return classifier, mlm
 
 
 def write_parquet(df: pd.DataFrame, path: Path) -> None:
@@ -85,11 +91,11 @@ def read_shard(job: GenomeJob, k: int) -> ShardInput:
     return shard
 
 
-def run_shard(job: GenomeJob, k: int, model, fasta) -> int:
+def run_shard(job: GenomeJob, k: int, models: tuple, fasta) -> int:
     """Score shard ``k`` and write its skips, then its part file (atomically; the part marks the shard done).
-    Returns the number of VCF records it covered."""
+    ``models``: ``(classifier or None, masked LM or None)``. Returns the number of VCF records it covered."""
     shard = read_shard(job, k)
-    df, late = score_alleles(model, fasta, shard.alleles, job.settings)
+    df, late = score_alleles(models[0], fasta, shard.alleles, job.settings, mlm=models[1])
     skips = skips_frame(shard.skipped + late).sort_values("record", kind="stable")
     with atomic_file(job.skips_path(k)) as tmp:
         skips.to_csv(tmp, sep="\t", index=False)
@@ -104,10 +110,10 @@ def open_fasta(job: GenomeJob):
     return open_reference(job.reference)
 
 
-def run_local(job: GenomeJob, pending: list[int], model, progress: Callable[[int], None] | None = None) -> None:
+def run_local(job: GenomeJob, pending: list[int], models, progress: Callable[[int], None] | None = None) -> None:
     """The local engine: score the pending shards one after another in this process."""
     fasta = open_fasta(job)
     for k in pending:
-        n = run_shard(job, k, model, fasta)
+        n = run_shard(job, k, models, fasta)
         if progress:
             progress(n)

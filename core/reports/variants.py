@@ -134,7 +134,7 @@ def _start(job: GenomeJob, resume: bool, announce) -> dict | None:
 
 
 def _write_run(job: GenomeJob, **extra) -> None:
-    info = {"fingerprint": job.fingerprint(), "model": job.model, **extra}
+    info = {"fingerprint": job.fingerprint(), "model": job.model, "mlm": job.mlm, **extra}
     with atomic_file(job.root / "run.json") as tmp:
         tmp.write_text(json.dumps(info, indent=2, default=str))
 
@@ -208,7 +208,7 @@ def genome_variants_report(
     """Score every ALT allele of ``job.vcf`` into ``job.out`` (see the module docstring); returns the summary
     (records, scored, skipped, skipped_by_reason, shards, seconds, variants_per_s)."""
     t0 = time.time()
-    model = model if model is not None else load_job_model(job)
+    models = model if model is not None else load_job_model(job)
     shards, pending = prepare(job, resume=resume, announce=announce)
     total = sum(s["records"] for s in shards)
     done = total - sum(s["records"] for s in shards if s["index"] in set(pending))
@@ -225,7 +225,7 @@ def genome_variants_report(
 
         run_ray(job, pending, address=ray_address, progress=tick, announce=announce)
     elif engine == "local":
-        run_local(job, pending, model, progress=tick)
+        run_local(job, pending, models, progress=tick)
     else:
         raise InputError(f"unknown engine '{engine}' (use local or ray)")
     summary = finish(job, shards, exports, announce)

@@ -15,7 +15,8 @@ Engine-independent logic only (the output folder, resume and the engines live in
 * **Scores of a shard** (:func:`score_alleles`): one row per allele, columns :data:`BASE_COLUMNS` (``pos`` is
   1-based and ``ref``/``alt`` are the VCF's own alleles; ``window_start`` 0-based), the lens summaries asked for
   (``<lens>_at_variant``: the reference window's track averaged over the changed reference bases; for a pure
-  insertion, the anchor base).
+  insertion, the anchor base), and with a masked LM the zero-shot columns of :mod:`core.variants.zero_shot`
+  (``llr = log P(alt) - log P(ref)`` at the variant in the reference window; NaN for indels, ``llr_note`` says why).
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ BASE_COLUMNS = {
     "logOR": "float64",
     "class": "string",
 }
+CLASSIFIER_COLUMNS = ("p_ref", "p_alt", "delta", "diff", "logOR", "class")
+ZERO_SHOT_COLUMNS = {"mlm_p_ref": "float64", "mlm_p_alt": "float64", "llr": "float64", "llr_note": "string"}
 SKIP_COLUMNS = ["chrom", "pos", "id", "ref", "alt", "record", "reason"]
 
 
@@ -60,6 +63,8 @@ class GenomeSettings:
     orientation: str = "forward"
     target: str | None = None
     lenses: tuple[str, ...] = ()  # lens names summarised at the variant
+    classifier: bool = True  # p_ref, p_alt, delta, diff, logOR, class (a classification model)
+    zero_shot: bool = False  # llr and its columns (a masked LM; core.variants.zero_shot)
     batch_size: int = 64
 
     def __post_init__(self):
@@ -70,8 +75,10 @@ class GenomeSettings:
 
     def columns(self) -> dict[str, str]:
         """Every output column and its type, in order."""
-        cols = dict(BASE_COLUMNS)
+        cols = {c: t for c, t in BASE_COLUMNS.items() if self.classifier or c not in CLASSIFIER_COLUMNS}
         cols.update({lens_column(n): "float64" for n in self.lenses})
+        if self.zero_shot:
+            cols.update(ZERO_SHOT_COLUMNS)
         return cols
 
 
@@ -200,24 +207,18 @@ def make_lenses(settings: GenomeSettings) -> list:
 
 
 def score_alleles(
-    model, fasta, alleles: list[VcfAllele], settings: GenomeSettings
+    model, fasta, alleles: list[VcfAllele], settings: GenomeSettings, *, mlm=None
 ) -> tuple[pd.DataFrame, list[VcfSkip]]:
     """Score one shard's alleles: ``(table with settings.columns(), alleles skipped here)``, rows in input order.
 
-    ``model``: a loaded classifier; ``fasta``: the reference (``pyfaidx.Fasta``).
+    ``model``: a loaded classifier (None when ``settings.classifier`` is off); ``mlm``: the masked LM for the
+    zero-shot columns (``settings.zero_shot``); ``fasta``: the reference (``pyfaidx.Fasta``).
     """
     placed, windows, skipped = place_alleles(fasta, alleles, settings.window)
     cols = settings.columns()
     if not placed:
         return empty_frame(cols), skipped
-    scored = score_variants(
-        model,
-        list(windows.values()),
-        [pl.variant for pl in placed],
-        batch_size=settings.batch_size,
-        orientation=settings.orientation,
-        target=settings.target,
-    )
+    variants = [pl.variant for pl in placed]
     df = pd.DataFrame(
         {
             "chrom": [pl.allele.chrom for pl in placed],
@@ -226,15 +227,24 @@ def score_alleles(
             "ref": [pl.allele.ref for pl in placed],
             "alt": [pl.allele.alt for pl in placed],
             "record": [pl.allele.record for pl in placed],
-            "kind": scored["kind"].to_numpy(),
+            "kind": [v.kind for v in variants],
             "window_start": [pl.start for pl in placed],
             "window_end": [pl.end for pl in placed],
         }
     )
-    for c in ("p_ref", "p_alt", "delta", "diff", "logOR", "class"):
-        df[c] = scored[c].to_numpy()
+    common = {"batch_size": settings.batch_size, "orientation": settings.orientation}
+    if settings.classifier:
+        scored = score_variants(model, list(windows.values()), variants, target=settings.target, **common)
+        for c in CLASSIFIER_COLUMNS:
+            df[c] = scored[c].to_numpy()
     for name, lens in zip(settings.lenses, make_lenses(settings)):
-        df[lens_column(name)] = _lens_values(model, windows, placed, lens, settings.batch_size)
+        df[lens_column(name)] = _lens_values(model or mlm, windows, placed, lens, settings.batch_size)
+    if settings.zero_shot:
+        from .zero_shot import zero_shot_scores
+
+        zs = zero_shot_scores(mlm, list(windows.values()), variants, **common)
+        for c in ZERO_SHOT_COLUMNS:
+            df[c] = zs[c].to_numpy()
     return df.astype(cols), skipped
 
 
