@@ -174,3 +174,26 @@ def test_model_free_motifs_never_import_the_model_stack(tmp_path):
     assert out.stdout.split() == ["0"], f"the model-free motifs run imported {out.stdout.split()[1:]}"
     assert (tmp_path / "out" / "motifs.csv").exists()
     assert not list((tmp_path / "out").glob("logos/*.svg"))  # PNG only unless asked
+
+
+def test_logo_worker_writes_the_logos_and_falls_back_when_its_helper_is_gone(tmp_path):
+    from PIL import Image
+
+    from core.reports.logos import LogoWorker
+
+    logos = [
+        (_ppm(0, 24), mode, "A (3 instances)", tmp_path / "w" / f"{mode}.png")
+        for mode in ("information", "probability")
+    ]
+    with LogoWorker(24) as worker:  # the helper process draws them
+        worker.start(logos)
+        assert worker.finish() == [p for *_, p in logos]
+    assert all(Image.open(p).size[0] > 1000 for *_, p in logos)
+    worker = LogoWorker(24)
+    worker.process.terminate()  # a helper that died: this process writes the logos itself
+    worker.process.join()
+    again = [(ppm, mode, title, tmp_path / "x" / p.name) for ppm, mode, title, p in logos]
+    worker.start(again)
+    assert worker.finish() == [p for *_, p in again]
+    for (*_, a), (*_, b) in zip(logos, again):
+        assert np.array_equal(np.asarray(Image.open(a)), np.asarray(Image.open(b)))

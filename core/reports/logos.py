@@ -63,26 +63,24 @@ def letter_patches(heights: np.ndarray) -> list:
     from matplotlib.patches import PathPatch
     from matplotlib.path import Path as MplPath
 
-    shapes = _outlines()
-    parts: dict[str, list] = {b: [] for b in "ACGT"}
-    for i, col in enumerate(np.asarray(heights, dtype=np.float64)):
-        floor = 0.0
-        for j in np.argsort(col):
-            h = float(col[j])
-            if h > 0:
-                xy, codes = shapes["ACGT"[j]]
-                parts["ACGT"[j]].append((xy * [1.0, h] + [i, floor], codes))
-            floor += abs(h)
-    return [
-        PathPatch(
-            MplPath(np.concatenate([xy for xy, _ in parts[b]]), np.concatenate([c for _, c in parts[b]])),
-            facecolor=BASE_COLORS[b],
-            edgecolor="none",
-            linewidth=0,
-        )
-        for b in "ACGT"
-        if parts[b]
-    ]
+    h = np.asarray(heights, dtype=np.float64)
+    order = np.argsort(h, axis=1)  # per column, smallest at the bottom
+    stacked = np.take_along_axis(np.abs(h), order, axis=1)
+    floors_sorted = np.zeros_like(stacked)
+    floors_sorted[:, 1:] = np.cumsum(stacked, axis=1)[:, :-1]  # the running sum logomaker's loop makes
+    floors = np.empty_like(h)
+    np.put_along_axis(floors, order, floors_sorted, axis=1)
+    patches = []
+    for j, base in enumerate("ACGT"):
+        cols = np.flatnonzero(h[:, j] > 0)
+        if len(cols) == 0:
+            continue
+        xy, codes = _outlines()[base]
+        scale = np.stack([np.ones(len(cols)), h[cols, j]], axis=1)[:, None, :]
+        shift = np.stack([cols, floors[cols, j]], axis=1)[:, None, :]
+        path = MplPath((xy[None] * scale + shift).reshape(-1, 2), np.tile(codes, len(cols)))
+        patches.append(PathPatch(path, facecolor=BASE_COLORS[base], edgecolor="none", linewidth=0))
+    return patches
 
 
 def _logo_axes(n: int, mode: str, title: str, width_per_col: float):
@@ -178,20 +176,21 @@ def write_logo_pngs(
     dpi: float = 200,
     width_per_col: float = 0.35,
     workers: int | None = None,
+    frames: dict | None = None,
 ) -> list[Path]:
     """Write many logos as PNG: ``logos`` is ``[(ppm [W, 4], mode, title, path), ...]``. The same picture as
     ``save_figure(logo_figure(ppm, mode, title), path)`` in a fraction of the time; encoding runs on ``workers``
-    threads (default: the CPU count, at most 4)."""
+    threads (default: the CPU count, at most 4). ``frames``: frames drawn beforehand (see :class:`LogoWorker`)."""
     from concurrent.futures import ThreadPoolExecutor
 
     workers = workers or min(4, os.cpu_count() or 1)
-    frames: dict[tuple[int, str], _Frame] = {}
+    frames = {} if frames is None else frames
     paths = []
     with ThreadPoolExecutor(max_workers=workers) as pool:
         jobs = []
         for ppm, mode, title, path in logos:
             heights = logo_heights(ppm, mode)
-            key = (len(heights), mode)
+            key = (len(heights), mode, width_per_col, dpi)
             if key not in frames:
                 frames[key] = _Frame(len(heights), mode, width_per_col, dpi)
             paths.append(Path(path))
@@ -205,3 +204,82 @@ def write_logo_pngs(
         for job in jobs:
             job.result()
     return paths
+
+
+def _logo_process(conn, width: int | None, dpi: float, width_per_col: float) -> None:
+    """The helper process: import matplotlib and draw the frames of ``width`` columns, then write the logos sent."""
+    try:
+        frames = {(width, m, width_per_col, dpi): _Frame(width, m, width_per_col, dpi) for m in MODES} if width else {}
+        job = conn.recv()
+        if job is not None:
+            conn.send(("ok", [str(p) for p in write_logo_pngs(job, dpi, width_per_col, frames=frames)]))
+    except Exception as exc:  # reported; the parent then writes the logos itself (and shows the real error)
+        conn.send(("error", repr(exc)))
+
+
+def _stop_helper(process, conn) -> None:
+    if process is None:
+        return
+    if process.is_alive():
+        try:
+            conn.send(None)  # nothing (more) to write: the helper returns
+        except OSError:
+            pass
+        process.join(timeout=5)
+        if process.is_alive():
+            process.terminate()
+    conn.close()
+
+
+class LogoWorker:
+    """PNG logos written by a helper process started before discovery, so that importing matplotlib and drawing
+    the frames (~0.3 s) overlap the parent's work instead of following it. :meth:`start` hands the logos over,
+    :meth:`finish` waits for them; when the helper cannot run or fails, the parent writes them itself (same files).
+    Only worth it with a second CPU; ``width`` is the expected motif width (the window size). A context manager;
+    the helper is also stopped when the object is dropped, and exits by itself when this process ends."""
+
+    def __init__(self, width: int | None, dpi: float = 200, width_per_col: float = 0.35):
+        import multiprocessing
+        import weakref
+
+        self.dpi, self.width_per_col, self.logos = dpi, width_per_col, None
+        ctx = multiprocessing.get_context("spawn")  # a fresh interpreter: safe whatever threads this process has
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(target=_logo_process, args=(child, width, dpi, width_per_col), daemon=True)
+        try:
+            self.process.start()
+        except OSError:
+            self.process = None
+        child.close()
+        self._stop = weakref.finalize(self, _stop_helper, self.process, self.conn)
+
+    def start(self, logos: list) -> None:
+        self.logos = logos
+        try:
+            if self.process is not None:
+                self.conn.send(logos)
+        except OSError:
+            self.close()
+
+    def finish(self) -> list[Path]:
+        status, paths = "none", None
+        if self.process is not None and self.logos is not None:
+            try:
+                status, paths = self.conn.recv()
+            except (EOFError, OSError):
+                status = "broken"
+        self.close()
+        if status == "ok":
+            return [Path(p) for p in paths]
+        return write_logo_pngs(self.logos or [], self.dpi, self.width_per_col)
+
+    def close(self) -> None:
+        """Stop the helper (it returns by itself once it has written the logos)."""
+        self._stop()
+        self.process = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

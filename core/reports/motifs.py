@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pandas as pd
 
@@ -49,6 +51,7 @@ def write_report(
     logos: bool = True,
     formats: tuple[str, ...] = ("png",),
     extra: dict | None = None,
+    logo_worker=None,
 ) -> dict:
     """Write ``motifs.csv``, ``instances.csv``, ``motifs.meme``, ``tomtom.tsv``, ``stages.json``, ``candidates.csv``
     and logos (``logos/<motif>_{information,probability}.<format>`` for each of ``formats``: png, svg, pdf) into
@@ -67,7 +70,7 @@ def write_report(
     write_meme([(m.name, m.ppm, m.n_instances) for m in result.motifs], out / "motifs.meme")
     if tomtom is not None:
         tomtom.to_csv(out / "tomtom.tsv", sep="\t", index=False)
-    files = _write_logos(result.motifs, out / "logos", formats) if logos else []
+    files = _write_logos(result.motifs, out / "logos", formats, logo_worker) if logos else []
     info = {
         "stages": result.stages,
         "explanation": result.explanation,
@@ -83,8 +86,9 @@ def write_report(
     return {"motifs": len(result.motifs), "logos": len(files)}
 
 
-def _write_logos(motifs: list, folder, formats: tuple[str, ...]) -> list[str]:
-    """Two logos per motif (information, probability) in each of ``formats``; PNGs through the fast batch writer."""
+def _write_logos(motifs: list, folder, formats: tuple[str, ...], worker=None) -> list[str]:
+    """Two logos per motif (information, probability) in each of ``formats``; PNGs through the fast batch writer
+    (in the helper process ``worker``, a :class:`core.reports.logos.LogoWorker`, when given)."""
     from .figures import STATIC_FORMATS, logo_figure, safe_name, save_figure
     from .logos import write_logo_pngs
 
@@ -96,12 +100,26 @@ def _write_logos(motifs: list, folder, formats: tuple[str, ...]) -> list[str]:
         for m in motifs
         for mode in ("information", "probability")
     ]
+    pngs = [(ppm, mode, title, f"{stem}.png") for ppm, mode, title, stem in logos] if "png" in formats else []
+    if worker is not None:
+        worker.start(pngs)
     files = []
-    if "png" in formats:
-        files += write_logo_pngs([(ppm, mode, title, f"{stem}.png") for ppm, mode, title, stem in logos])
     for fmt in (f for f in formats if f != "png"):
         files += [save_figure(logo_figure(ppm, mode, title), f"{stem}.{fmt}") for ppm, mode, title, stem in logos]
+    files += worker.finish() if worker is not None else write_logo_pngs(pngs)
     return [str(f) for f in files]
+
+
+def _logo_worker(formats: tuple[str, ...], width: int):
+    """A helper process for the PNG logos when a second CPU is free to run it (see LogoWorker), else None."""
+    import os
+
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if "png" not in formats or cpus < 2:
+        return None
+    from .logos import LogoWorker
+
+    return LogoWorker(width)
 
 
 def motifs_report(
@@ -134,6 +152,8 @@ def motifs_report(
     from ..motifs.jaspar import match_jaspar
 
     params = params or MotifParams()
+    # with given scores, the logo helper starts now: its imports overlap discovery (see LogoWorker)
+    worker = _logo_worker(tuple(logo_formats), params.window_size) if scores is not None else None
     if negatives is None:
         neg = shuffled_background([s.seq for s in positives], copies=shuffle_copies, seed=seed)
         background = f"dinucleotide-shuffled positives ({shuffle_copies} per positive, seed {seed})"
@@ -156,6 +176,6 @@ def motifs_report(
     result.background = background
     tomtom = match_jaspar(result, jaspar_release) if (result.motifs and jaspar_release) else None
     info["jaspar_release"] = jaspar_release
-    with atomic_dir(out_dir, announce) as tmp:
-        write_report(result, tmp, tomtom, formats=tuple(logo_formats), extra=info)
+    with worker or contextlib.nullcontext(), atomic_dir(out_dir, announce) as tmp:
+        write_report(result, tmp, tomtom, formats=tuple(logo_formats), extra=info, logo_worker=worker)
     return result, tomtom
