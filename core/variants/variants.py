@@ -161,11 +161,11 @@ class Variants(list):
         self.skipped: list[SkippedVariant] = list(skipped)
 
     def skip_counts(self) -> dict[str, int]:
-        """How many alleles were skipped for each kind of reason (the reason up to its first parenthesis or
-        quote)."""
+        """How many alleles were skipped for each kind of reason (``ALT is '.'``, ``symbolic allele <DEL>``,
+        ``REF does not match``, ...)."""
         counts: dict[str, int] = {}
         for s in self.skipped:
-            key = re.split(r" \(| '|: ", s.reason)[0]
+            key = _reason_kind(s.reason)
             counts[key] = counts.get(key, 0) + 1
         return counts
 
@@ -173,6 +173,20 @@ class Variants(list):
         """One row per skipped allele: chrom, pos (1-based), id, ref, alt, record, line, reason."""
         cols = ["chrom", "pos", "id", "ref", "alt", "record", "line", "reason"]
         return pd.DataFrame([{c: getattr(s, c) for c in cols} for s in self.skipped], columns=cols)
+
+
+def _reason_kind(reason: str) -> str:
+    """The kind of a skip reason, for counts: its words up to the first parenthesis, with the record's own
+    details (alleles, sequence ids, positions) left out."""
+    if reason.startswith("REF") and "does not match" in reason:
+        return "REF does not match" + (" the reference" if "reference" in reason.split("(")[0] else " the sequence")
+    if reason.startswith("position"):
+        return "outside the loaded sequences"
+    if "is neither a loaded sequence id" in reason:
+        return "not a loaded sequence or chromosome"
+    if reason.startswith(("REF '", "ALT '")):
+        return reason.split(" '")[0] + " is not a DNA string"
+    return reason.split(" (")[0]
 
 
 def read_variant_file(path: str | os.PathLike, seqs: SeqType[Sequence], *, reference=None) -> Variants:
