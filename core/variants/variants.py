@@ -230,7 +230,9 @@ def parse_variants(text: str, seqs: SeqType[Sequence], source: str = "variants")
         raise InputError("the variant file is empty", source=source)
     head = text.lstrip()[:2000]
     if head.startswith("##fileformat=VCF") or head.startswith("#CHROM") or "\n#CHROM" in head:
-        return parse_variant_bytes(text.encode(), seqs, source)
+        from ..io.vcf import read_vcf_bytes
+
+        return _from_vcf(*read_vcf_bytes(text.encode(), source=source), seqs, source)
     return _read_table_text(text, seqs, source)
 
 
