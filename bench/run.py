@@ -13,7 +13,7 @@ from datetime import date
 
 from common import machine, print_table
 
-BENCHMARKS = ["bench_attention", "bench_motifs", "bench_mutations", "bench_long_records", "bench_attributions"]
+BENCHMARKS = ["bench_attention", "bench_motifs", "bench_mutations", "bench_long_records", "bench_attributions", "bench_mlm"]
 
 
 def main() -> int:

@@ -435,7 +435,7 @@ def _mlm_commands(sub) -> None:
     add_orientation(p)
     p.add_argument("--id", help="the sequence to map (default: the first)")
     p.add_argument("--out", required=True, help="output folder")
-    p.set_defaults(func=cmd_dependency, batch_size=64)
+    p.set_defaults(func=cmd_dependency, batch_size=128)
 
 
 def build_parser() -> argparse.ArgumentParser:

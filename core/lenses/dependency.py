@@ -138,7 +138,7 @@ def dependency_map(
     lm,
     seq: Sequence,
     *,
-    batch_size: int = 64,
+    batch_size: int = 128,
     orientation: str = "forward",
     combine: str = "mean",
     progress: Callable[[int, int], None] | None = None,

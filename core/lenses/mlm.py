@@ -3,7 +3,9 @@
 For base ``i`` the model reads a copy of the sequence in which **every token that covers base i is masked** (the
 ``k`` overlapping k-mers ``i-k+1 … i`` of a DNABERT-k model, as DNABERT's pre-training masks ``k`` contiguous
 k-mers; the one token of a non-overlapping 6-mer model). For overlapping k-mers that hides base ``i`` and nothing
-else: every other base those tokens cover is also in a visible neighbour.
+else (every other base those tokens cover is also in a visible neighbour), except within ``k - 1`` bases of a
+sequence end, where the masked k-mers also hide the bases between ``i`` and that end (no other token covers them);
+their reference bases still fix the candidates below.
 
 **Rule** (combining the covering tokens' predictions into one distribution over A/C/G/T). For each masked token
 ``t`` the model predicts a distribution over the vocabulary. Its *candidates* are the four tokens it would be if

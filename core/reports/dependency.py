@@ -74,7 +74,7 @@ def dependency_report(
     seq: Sequence,
     out: str | os.PathLike,
     *,
-    batch_size: int = 64,
+    batch_size: int = 128,
     orientation: str = "forward",
     progress=None,
     announce=None,
