@@ -13,7 +13,15 @@ from datetime import date
 
 from common import machine, print_table
 
-BENCHMARKS = ["bench_attention", "bench_motifs", "bench_mutations", "bench_long_records", "bench_attributions", "bench_mlm"]
+BENCHMARKS = [
+    "bench_attention",
+    "bench_motifs",
+    "bench_cli",
+    "bench_mutations",
+    "bench_long_records",
+    "bench_attributions",
+    "bench_mlm",
+]
 
 
 def main() -> int:

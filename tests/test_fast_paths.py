@@ -74,7 +74,7 @@ def test_logo_letters_are_logomakers(mode):
     from matplotlib.path import Path as MplPath
     from matplotlib.transforms import Bbox
 
-    from core.reports.figures import BASE_COLORS
+    from core.reports.logos import BASE_COLORS
 
     paths = {p.get_facecolor()[:3]: p.get_path() for p in letter_patches(heights)}
     checked = 0

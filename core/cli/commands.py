@@ -147,10 +147,13 @@ def _logo_formats(text: str) -> tuple[str, ...]:
 
 def cmd_motifs(args) -> int:
     from ..io.sequences import read_records
-    from ..reports.motifs import labelled_split, motif_summary, motifs_report
+    from ..reports.logos import start_logo_worker
 
     if not args.input:
         raise InputError("no positives: give a FASTA file of positive sequences")
+    logo_formats = _logo_formats(args.logo_formats)
+    # the logo helper process starts first: its imports overlap ours, reading the inputs and discovery
+    worker = start_logo_worker(logo_formats, args.window_size) if args.scores else None
     release = None if args.no_jaspar else args.jaspar_release
     if release:
         from ..motifs.jaspar import jaspar_releases
@@ -160,7 +163,8 @@ def cmd_motifs(args) -> int:
                 f"JASPAR release '{release}' does not exist here; available: " + ", ".join(jaspar_releases())
             )
     params = _motif_params(args)
-    logo_formats = _logo_formats(args.logo_formats)
+    from ..reports.motifs import labelled_split, motif_summary, motifs_report
+
     records = read_records(args.input)
     pos, neg, rows = labelled_split(records, read_records(args.negatives) if args.negatives else None)
     if len(pos) < len(records):
@@ -183,6 +187,7 @@ def cmd_motifs(args) -> int:
             announce=say,
             extra={"scores_from": source, "positives_file": args.input},
             logo_formats=logo_formats,
+            logo_worker=worker,
         )
     st = result.stages
     say(

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .logos import BASE_COLORS  # noqa: F401 (colour-blind-safe base colours, defined with the logo letters)
+
 STATIC_FORMATS = ("png", "svg", "pdf")
-# colour-blind-safe base colours (Okabe-Ito): A green, C blue, G orange, T vermillion
-BASE_COLORS = {"A": "#009E73", "C": "#0072B2", "G": "#E69F00", "T": "#D55E00"}
 SEQ_CMAP = "viridis"  # sequential, perceptually uniform, colour-blind safe
 DIV_CMAP = "RdBu_r"  # diverging, centred at 0
 

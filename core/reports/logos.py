@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .figures import BASE_COLORS
-
+# colour-blind-safe base colours (Okabe-Ito): A green, C blue, G orange, T vermillion
+BASE_COLORS = {"A": "#009E73", "C": "#0072B2", "G": "#E69F00", "T": "#D55E00"}
 LETTER_WIDTH = 0.95  # logomaker's Glyph default: a letter fills 95 % of its column
 FONT = {"family": "DejaVu Sans Mono", "weight": "bold"}
 MODES = {"information": ("bits", 2.0), "probability": ("probability", 1.0)}
@@ -195,10 +195,11 @@ def write_logo_pngs(
                 frames[key] = _Frame(len(heights), mode, width_per_col, dpi)
             paths.append(Path(path))
             image = frames[key].paint(heights, title)
-            if image is None:
-                from .figures import save_figure
-
-                save_figure(logo_figure(ppm, mode, title, width_per_col), paths[-1], dpi)
+            if image is None:  # drawn whole, as figures.save_figure draws it
+                paths[-1].parent.mkdir(parents=True, exist_ok=True)
+                logo_figure(ppm, mode, title, width_per_col).savefig(
+                    paths[-1], format="png", dpi=dpi, bbox_inches="tight"
+                )
             else:
                 jobs.append(pool.submit(_write_png, image, paths[-1], dpi))
         for job in jobs:
@@ -218,16 +219,13 @@ def _logo_process(conn, width: int | None, dpi: float, width_per_col: float) -> 
 
 
 def _stop_helper(process, conn) -> None:
+    """End the helper: at once when it has nothing to write (no waiting for its imports), else it has already
+    sent its result and is returning."""
     if process is None:
         return
     if process.is_alive():
-        try:
-            conn.send(None)  # nothing (more) to write: the helper returns
-        except OSError:
-            pass
+        process.terminate()
         process.join(timeout=5)
-        if process.is_alive():
-            process.terminate()
     conn.close()
 
 
@@ -266,6 +264,7 @@ class LogoWorker:
         if self.process is not None and self.logos is not None:
             try:
                 status, paths = self.conn.recv()
+                self.process.join(timeout=2)  # it returns once it has sent the result
             except (EOFError, OSError):
                 status = "broken"
         self.close()
@@ -274,7 +273,7 @@ class LogoWorker:
         return write_logo_pngs(self.logos or [], self.dpi, self.width_per_col)
 
     def close(self) -> None:
-        """Stop the helper (it returns by itself once it has written the logos)."""
+        """Stop the helper (it returns by itself once it has written the logos; an idle one is terminated)."""
         self._stop()
         self.process = None
 
@@ -283,3 +282,17 @@ class LogoWorker:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def start_logo_worker(formats: tuple[str, ...], width: int) -> LogoWorker | None:
+    """A :class:`LogoWorker` for PNG logos when a CPU is free to run it (two or more CPUs, and the last minute's
+    load leaves one idle), else None: on a busy machine a helper only competes with this process. Start it early
+    (this module imports nothing heavy) and hand it to ``motifs_report``."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    try:
+        busy = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        busy = 0.0
+    if "png" not in formats or cpus < 2 or busy > cpus - 0.5:
+        return None
+    return LogoWorker(width)

@@ -101,25 +101,13 @@ def _write_logos(motifs: list, folder, formats: tuple[str, ...], worker=None) ->
         for mode in ("information", "probability")
     ]
     pngs = [(ppm, mode, title, f"{stem}.png") for ppm, mode, title, stem in logos] if "png" in formats else []
-    if worker is not None:
+    if worker is not None and pngs:
         worker.start(pngs)
     files = []
     for fmt in (f for f in formats if f != "png"):
         files += [save_figure(logo_figure(ppm, mode, title), f"{stem}.{fmt}") for ppm, mode, title, stem in logos]
     files += worker.finish() if worker is not None else write_logo_pngs(pngs)
     return [str(f) for f in files]
-
-
-def _logo_worker(formats: tuple[str, ...], width: int):
-    """A helper process for the PNG logos when a second CPU is free to run it (see LogoWorker), else None."""
-    import os
-
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    if "png" not in formats or cpus < 2:
-        return None
-    from .logos import LogoWorker
-
-    return LogoWorker(width)
 
 
 def motifs_report(
@@ -139,6 +127,7 @@ def motifs_report(
     announce=None,
     extra: dict | None = None,
     logo_formats: tuple[str, ...] = ("png",),
+    logo_worker=None,
 ):
     """The whole ``dnalens motifs`` run: tracks of the positives under ``lens`` (unless ``scores`` are given),
     the background (``negatives`` or dinucleotide-shuffled positives), discovery, JASPAR matches, and the output
@@ -152,8 +141,12 @@ def motifs_report(
     from ..motifs.jaspar import match_jaspar
 
     params = params or MotifParams()
-    # with given scores, the logo helper starts now: its imports overlap discovery (see LogoWorker)
-    worker = _logo_worker(tuple(logo_formats), params.window_size) if scores is not None else None
+    # with given scores, the logo helper starts now (unless the caller started it): its imports overlap discovery
+    worker = logo_worker
+    if worker is None and scores is not None:
+        from .logos import start_logo_worker
+
+        worker = start_logo_worker(tuple(logo_formats), params.window_size)
     if negatives is None:
         neg = shuffled_background([s.seq for s in positives], copies=shuffle_copies, seed=seed)
         background = f"dinucleotide-shuffled positives ({shuffle_copies} per positive, seed {seed})"
