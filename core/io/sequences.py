@@ -243,8 +243,12 @@ def read_fasta(path: str | os.PathLike, source: str | None = None) -> list[Seque
 
 def count_fasta_records(path: str | os.PathLike) -> int:
     """Number of '>' header lines (cheap; used for progress bars)."""
+    n, at_start = 0, True
     with _open_text(os.fspath(path)) as fh:
-        return sum(1 for line in fh if line.startswith(">"))
+        for piece in _bounded_lines(fh):  # a line longer than the bound comes in pieces; only a line start counts
+            n += at_start and piece.startswith(">")
+            at_start = piece.endswith("\n")
+    return n
 
 
 def parse_fasta_text(text: str, source: str = "pasted text") -> list[Sequence]:
@@ -367,7 +371,7 @@ def is_table(path: str | os.PathLike) -> bool:
     if os.fspath(path) == "-":
         return False
     with open_text(path) as fh:
-        for line in fh:
+        for line in _bounded_lines(fh):
             if line.strip():
                 cols = [c.strip().lower() for c in re.split(r"[\t,]", line)]
                 return not line.startswith(">") and ("sequence" in cols or "seq" in cols)
