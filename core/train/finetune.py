@@ -131,10 +131,17 @@ def _from_base(
     """``(model, tokenizer, family, k, description, base folder)`` for fine-tuning a checkpoint."""
     from transformers import AutoModelForSequenceClassification
 
-    from ..model.loading import _check_weights, _load_hf_tokenizer, _materialise_alibi, _resolve_path, build_tokenizer
+    from ..model.loading import (
+        _check_weights,
+        _load_hf_tokenizer,
+        _materialise_alibi,
+        _resolve_path,
+        build_tokenizer,
+        check_model_folder,
+    )
 
     name, path = _resolve_path(base, allow_download=False)
-    base_cfg = json.loads((path / "config.json").read_text())
+    base_cfg = check_model_folder(name, path, trust_remote_code)  # regular files, a JSON config, a vocabulary
     hf_tok = _load_hf_tokenizer(path, trust_remote_code, base_cfg.get("model_type", "bert"))
     n_vocab = len([t for t in hf_tok.get_vocab() if t.strip()])  # DNABERT-6's vocab.txt ends with ""
     if base_cfg.get("vocab_size") is not None and base_cfg["vocab_size"] != n_vocab:
