@@ -22,8 +22,13 @@ def test_labels_from_table_fasta_headers_and_two_files(tmp_path, sample):
     "text,msg",
     [
         ("sequence\tlabel\nACGTACGT\t\n", r"t.tsv, line 2: the label is missing"),
-        ("sequence\tlabel\nACGTACGT\tyes\n", r"line 2: the label 'yes' is not a number"),
-        ("sequence\tlabel\nACGTACGT\t0.5\n", r"line 2: the label '0.5' is not a class index"),
+        (
+            "sequence\tlabel\nACGTACGT\tyes\n",
+            r"line 2: the label \(a class index 0, 1, 2, ...\) must be a whole number, found 'yes'",
+        ),
+        ("sequence\tlabel\nACGTACGT\t0.5\n", r"line 2: the label .* must be a whole number, found '0.5'"),
+        ("sequence\tlabel\nACGTACGT\tinf\n", r"line 2: the label .* must be a whole number, found 'inf'"),
+        ("sequence\tlabel\nACGTACGT\t-1\n", r"line 2: the label .* must be between 0 and 999, found -1"),
         ("seq\tclass\nACGT\t1\n", r"needs a header with 'sequence' and 'label'"),
         ("sequence\tlabel\nACGTXCGT\t1\n", r"line 2: the sequence has characters other than"),
     ],
