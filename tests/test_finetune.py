@@ -74,7 +74,7 @@ def test_base_model_vocabulary_must_match_k(tmp_path):
     (base / "config.json").write_text(
         (base / "config.json").read_text().replace('"vocab_size": 4101', '"vocab_size": 1029')
     )
-    with pytest.raises(ModelError, match="vocab_size 1029 but its vocabulary has 4101 tokens"):
+    with pytest.raises(ModelError, match=r"holds 6-mers \(4101 tokens\) but its weights were trained on 5-mers"):
         finetune(data, tmp_path / "o", base=str(base))
 
 
