@@ -119,6 +119,20 @@ def test_fast_pngs_are_the_full_rendering(tmp_path):
         assert Image.open(path).info["dpi"] == pytest.approx((200, 200), abs=0.01)
 
 
+def test_png_bytes_decode_to_the_same_pixels():
+    import io
+
+    from PIL import Image
+
+    from core.reports.logos import png_bytes
+
+    for channels, mode in ((3, "RGB"), (4, "RGBA")):
+        pixels = np.random.default_rng(channels).integers(0, 256, size=(37, 53, channels), dtype=np.uint8)
+        image = Image.open(io.BytesIO(png_bytes(pixels, 200)))
+        assert image.mode == mode and np.array_equal(np.asarray(image), pixels)
+        assert image.info["dpi"] == pytest.approx((200, 200), abs=0.01)
+
+
 def test_jaspar_cache_is_pyjaspars_matrices_and_rebuilds(tmp_path, monkeypatch):
     from core.motifs import jaspar
 

@@ -4,8 +4,9 @@ paths, and many PNG logos written at once.
 logomaker builds one ``TextPath`` and one patch per letter and validates every call, about 0.3 s per logo; here the
 four letter outlines are made once, each logo is four compound paths (one per base), and :func:`write_logo_pngs`
 draws the axes, ticks and labels of a logo size once, puts only letters and title on a copy of them per logo, and
-encodes the PNGs on worker threads (Pillow releases the GIL while it writes to a file). ``tests/test_fast_paths.py``
-checks letter heights against logomaker's glyphs and the fast PNGs against full renderings of :func:`logo_figure`.
+encodes the PNGs on worker threads (unfiltered rows deflated by zlib, which releases the GIL).
+``tests/test_fast_paths.py`` checks letter heights against logomaker's glyphs and the fast PNGs against full
+renderings of :func:`logo_figure`.
 """
 
 from __future__ import annotations
@@ -135,10 +136,9 @@ class _Frame:
         self.box = self.fig.get_tightbbox(canvas.get_renderer()).transformed(self.fig.dpi_scale_trans)
 
     def paint(self, heights: np.ndarray, title: str):
-        """The logo as a PIL RGB image, cropped as ``savefig(bbox_inches="tight")`` crops (white beyond the canvas;
-        the size is the padded box's width and height truncated); None when the title does not fit the figure."""
+        """The logo as an RGBA array ``[H, W, 4]``, cropped as ``savefig(bbox_inches="tight")`` crops (white beyond
+        the canvas; the size is the padded box's width and height truncated); None when the title does not fit."""
         from matplotlib.transforms import Bbox
-        from PIL import Image
 
         canvas, ax = self.fig.canvas, self.ax
         canvas.restore_region(self.background)
@@ -159,16 +159,42 @@ class _Frame:
         box = drawn.padded(0.1 * self.fig.dpi)
         w, h = int(box.width), int(box.height)
         left, top = int(round(box.x0)), int(round(height - box.y1))
-        inside = (max(0, left), max(0, top), min(width, left + w), min(height, top + h))
-        full = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
-        out = Image.new("RGB", (w, h), "white")
-        out.paste(full.crop(inside).convert("RGB"), (inside[0] - left, inside[1] - top))
+        out = np.full((h, w, 4), 255, dtype=np.uint8)  # opaque white where the padded box leaves the canvas
+        x0, x1, y0, y1 = max(0, left), min(width, left + w), max(0, top), min(height, top + h)
+        out[y0 - top : y1 - top, x0 - left : x1 - left] = np.asarray(canvas.buffer_rgba())[y0:y1, x0:x1]
         return out
 
 
-def _write_png(image, path: Path, dpi: float) -> None:
+def png_bytes(pixels: np.ndarray, dpi: float) -> bytes:
+    """An RGB or RGBA array ``[H, W, 3 or 4]`` uint8 as PNG (8 bits per channel, the resolution in pHYs; RGBA as
+    matplotlib writes it). Rows are stored unfiltered and
+    deflated at level 3: on logos (mostly white) that is ~2.5x faster than Pillow's adaptively filtered PNG and the
+    file is smaller; zlib releases the GIL, so several logos compress at once on threads."""
+    import struct
+    import zlib
+
+    h, w, channels = pixels.shape
+    rows = np.zeros((h, 1 + channels * w), dtype=np.uint8)  # a 0 byte before each row: filter type "None"
+    rows[:, 1:] = pixels.reshape(h, channels * w)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    per_metre = round(dpi / 0.0254)
+    return b"".join(
+        [
+            b"\x89PNG\r\n\x1a\n",
+            chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, {3: 2, 4: 6}[channels], 0, 0, 0)),
+            chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)),
+            chunk(b"IDAT", zlib.compress(rows.tobytes(), 3)),
+            chunk(b"IEND", b""),
+        ]
+    )
+
+
+def _write_png(pixels: np.ndarray, path: Path, dpi: float) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    image.save(path, format="png", dpi=(dpi, dpi), compress_level=3)  # level 3: twice as fast as 6, files ~9 % larger
+    path.write_bytes(png_bytes(pixels, dpi))
 
 
 def write_logo_pngs(
@@ -288,11 +314,12 @@ def start_logo_worker(formats: tuple[str, ...], width: int) -> LogoWorker | None
     """A :class:`LogoWorker` for PNG logos when a CPU is free to run it (two or more CPUs, and the last minute's
     load leaves one idle), else None: on a busy machine a helper only competes with this process. Start it early
     (this module imports nothing heavy) and hand it to ``motifs_report``."""
+    choice = os.environ.get("DNALENS_LOGO_HELPER", "auto")  # "on" / "off" override the guess (benchmarks, tests)
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     try:
         busy = os.getloadavg()[0]
     except (AttributeError, OSError):
         busy = 0.0
-    if "png" not in formats or cpus < 2 or busy > cpus - 0.5:
+    if "png" not in formats or choice == "off" or (choice != "on" and (cpus < 2 or busy > cpus - 0.5)):
         return None
     return LogoWorker(width)
