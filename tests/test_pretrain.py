@@ -152,3 +152,22 @@ def test_pretrain_cli_and_finetuning_from_the_pretrained_mlm(tmp_path):
     m = finetune(labelled, tmp_path / "ft", base=str(out), config=FinetuneConfig(epochs=1, batch_size=16))
     ft = load_model(str(tmp_path / "ft"), device="cpu")
     assert ft.has_classifier and m["base"] == "cli_mlm"
+
+
+@pytest.mark.slow
+def test_the_demo_recipe_is_the_documented_pretrain_command(tmp_path):
+    """``pretrain_demo`` (scaled down) and ``dnalens pretrain`` on the sequences it writes, with the flags its
+    docstring and the README give, produce the same weights."""
+    from safetensors.numpy import load_file
+
+    from core.cli.main import main
+    from core.train.pretrain import pretrain_demo
+
+    data = tmp_path / "data"
+    m = pretrain_demo(tmp_path / "a", write_data=data, recipe={"train_sequences": 192, "dev_sequences": 32}, log=None)
+    assert m["recipe"]["config"] == {"num_hidden_layers": 1} and "lens_check" in m
+    args = ["pretrain", "--train", str(data / "mlm_train.fa.gz"), "--dev", str(data / "mlm_dev.fa.gz")]
+    args += ["--config", str(data / "one_layer.json"), "--epochs", "1", "--batch-size", "64", "--lr", "4e-3"]
+    assert main(args + ["--seed", "0", "--threads", "1", "--out", str(tmp_path / "b")]) == 0
+    a, b = load_file(tmp_path / "a" / "model.safetensors"), load_file(tmp_path / "b" / "model.safetensors")
+    assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)

@@ -435,7 +435,7 @@ def draw_mlm_sequences(
 
 
 DEMO_MLM_RECIPE = {
-    "train_sequences": 25_600,
+    "train_sequences": 51_200,
     "dev_sequences": 300,
     "batch_size": 64,
     "lr": 4e-3,
@@ -443,6 +443,7 @@ DEMO_MLM_RECIPE = {
     "seed": 0,
     "lengths": list(DEMO_MLM_LENGTHS),
     "motifs_per_100bp": DEMO_MOTIFS_PER_100BP,
+    "config": {"num_hidden_layers": 1},  # the demo configuration with one layer (see pretrain_demo)
 }
 
 
@@ -522,18 +523,30 @@ def pretrain_demo(
     recipe: dict | None = None,
 ) -> dict:
     """Train the demo MLM (:data:`DEMO_MLM_RECIPE`): ``train_sequences`` fresh draws of
-    :func:`draw_mlm_sequences` (seed), one pass over them with :func:`pretrain` from the demo configuration,
-    held-out masked-token metrics on ``dev_sequences`` more (seed + 10000), and :func:`demo_mlm_checks` on the
-    saved model. ``write_data``: also write those sequences (``mlm_train.fa.gz``, ``mlm_dev.fa.gz``) so that
-    ``dnalens pretrain --train mlm_train.fa.gz --dev mlm_dev.fa.gz --epochs 1 --batch-size 64 --lr 4e-3 --seed 0
-    --threads 1`` gives the same model."""
+    :func:`draw_mlm_sequences` (seed 0; 100/150/200 bp, two planted TBP/CTCF instances per 100 bp), one pass over
+    them with :func:`pretrain` from the demo configuration with **one** transformer layer (hidden 64, 4 heads,
+    intermediate 256, DNABERT-6 vocabulary), AdamW lr 4e-3 with 10 % warm-up and linear decay, batch 64, one
+    thread (deterministic); held-out masked-token metrics on ``dev_sequences`` more (seed 10000) and
+    :func:`demo_mlm_checks` on the saved model.
+
+    Why one layer: measured on this synthetic world, a two-layer model reached the same held-out masked-token
+    loss and accuracy and the same lens results after the same steps, at 2.5x the training time, and a
+    dependency map costs about 3L² masked forward passes, which one layer makes about 5x cheaper (the lens runs
+    the last layer only for the masked rows).
+
+    ``write_data``: also write those sequences (``mlm_train.fa.gz``, ``mlm_dev.fa.gz``) so that
+    ``dnalens pretrain --train mlm_train.fa.gz --dev mlm_dev.fa.gz --config one_layer.json --epochs 1
+    --batch-size 64 --lr 4e-3 --seed 0 --threads 1`` (``one_layer.json``: ``{"num_hidden_layers": 1}``, also
+    written) gives the same model."""
     r = {**DEMO_MLM_RECIPE, **(recipe or {})}
-    train, _ = draw_mlm_sequences(r["train_sequences"], seed=r["seed"], lengths=tuple(r["lengths"]))
-    dev, _ = draw_mlm_sequences(r["dev_sequences"], seed=r["seed"] + 10_000, lengths=tuple(r["lengths"]))
+    draw = {"lengths": tuple(r["lengths"]), "motifs_per_100bp": r["motifs_per_100bp"]}
+    train, _ = draw_mlm_sequences(r["train_sequences"], seed=r["seed"], **draw)
+    dev, _ = draw_mlm_sequences(r["dev_sequences"], seed=r["seed"] + 10_000, **draw)
     if write_data:
         Path(write_data).mkdir(parents=True, exist_ok=True)
         _write_fasta_gz(Path(write_data) / "mlm_train.fa.gz", train)
         _write_fasta_gz(Path(write_data) / "mlm_dev.fa.gz", dev)
+        (Path(write_data) / "one_layer.json").write_text(json.dumps(r["config"]) + "\n")
 
     def checks(folder: Path) -> dict:
         from ..model.loading import load_model
@@ -541,7 +554,10 @@ def pretrain_demo(
         return demo_mlm_checks(load_model(str(folder), device="cpu"))
 
     config = PretrainConfig(epochs=r["epochs"], batch_size=r["batch_size"], lr=r["lr"], seed=r["seed"], threads=threads)
-    metrics = pretrain(train, out_dir, dev=dev, config=config, log=log, extra_metrics=checks)
+    metrics = pretrain(
+        train, out_dir, dev=dev, config=config, scratch_config=r["config"], log=log, extra_metrics=checks
+    )
+    metrics["recipe"] = r
     if log:
         c = metrics["lens_check"]
         log(
