@@ -21,6 +21,7 @@ BENCHMARKS = [
     "bench_long_records",
     "bench_attributions",
     "bench_mlm",
+    "bench_variants",
 ]
 
 
