@@ -93,6 +93,36 @@ with st.sidebar:
     elif card.get("metrics"):
         m = card["metrics"]
         st.caption(f"held-out accuracy {m.get('accuracy')} · AUROC {m.get('auroc')}")
-    st.caption(f"{len(state.seqs())} sequences loaded: {ss.get('source_label', '')}")
+    loaded = st.empty()  # filled after the page ran, so it counts what the page just loaded
+    session_box = st.expander("Session: save or open")
+    with session_box:
+        opened = st.file_uploader("Open session", type=["zip"], key="session_up")
+        if opened is not None and st.button("Restore this session", key="session_restore", width="stretch"):
+            try:
+                what = state.open_session(opened.getvalue(), opened.name)
+                ss.session_note = f"Restored {opened.name}: {what}"
+                st.rerun()
+            except Exception as exc:  # the current session stays as it was
+                state.show_error(exc)
+        if ss.get("session_note"):
+            st.success(ss.pop("session_note"))
 
-nav.run()
+try:
+    nav.run()
+finally:  # also after st.stop() in a page: what the page just did is in the count and in the saved session
+    loaded.caption(f"{len(state.seqs())} sequences loaded: {ss.get('source_label', '')}")
+    with session_box:
+        from core.reports.session import session_bytes
+
+        snapshot = state.session_snapshot()
+        st.download_button(
+            "Save session",
+            lambda: session_bytes(snapshot),  # built on click from this run's snapshot (no session access)
+            file_name="dnalens_session.zip",
+            mime="application/zip",
+            key="dl_session",
+            on_click="ignore",
+            help="one file: sequences and input files, settings, model choice, the shown tracks, predictions "
+            "and result tables (JSON, NumPy and Parquet in a zip; no pickle)",
+            width="stretch",
+        )

@@ -15,6 +15,43 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
 # ------------------------------------------------------------------------------------------------ session state
+# Widget settings that are kept across pages and saved in a session file (fixed options only: values that depend
+# on the loaded data or model, such as a chosen sequence or layer, are not restored into widgets).
+SETTINGS_KEYS = (
+    "att_recipe",
+    "att_strand",
+    "att_hagg",
+    "att_lagg",
+    "att_norm",
+    "land_sort",
+    "land_align",
+    "mt_pos",
+    "mt_thr",
+    "mt_bg",
+    "mt_w",
+    "mt_minlen",
+    "mt_cut",
+    "mt_minn",
+    "mt_parity",
+    "mt_rule",
+    "mt_release",
+    "mt_logo",
+    "nv_thr",
+    "bv_kind",
+    "exp_html",
+)
+
+
+def sample_label(name: str, items) -> str:
+    """What a sample set is, from what was read: ``demo.fa: 200 sequences (100 labelled 1, 100 labelled 0)``."""
+    from collections import Counter
+
+    counts = Counter(s.label for s in items)
+    parts = [f"{n} labelled {lab}" for lab, n in sorted(counts.items(), key=lambda x: (x[0] is None, -(x[0] or 0)))]
+    parts = [p.replace("labelled None", "unlabelled") for p in parts]
+    return f"{name}: {len(items)} sequences ({', '.join(parts)})"
+
+
 def init() -> None:
     """Defaults for a new browser session: the demo model and the sample data, already loaded."""
     ss = st.session_state
@@ -22,30 +59,55 @@ def init() -> None:
         from core.io.sequences import read_fasta
 
         ss.seqs = read_fasta(SAMPLE / "demo.fa")
-        ss.source_label = "sample data (demo.fa)"
+        ss.source_label = sample_label("sample demo.fa", ss.seqs)
         ss.inputs = {"demo.fa": (SAMPLE / "demo.fa").read_bytes()}
     ss.setdefault("model_name", "demo")
     ss.setdefault("device", "auto")
     ss.setdefault("dtype", "float32")
     ss.setdefault("trust_remote_code", False)
     ss.setdefault("selected", ss.seqs[0].id if ss.seqs else None)
-    ss.setdefault("exports", {})  # name -> (bytes, mime) collected for the Export page
+    ss.setdefault("exports", {})  # figure name -> (matplotlib builder, plotly figure), for the Export page
     ss.setdefault("params", {})
+    ss.setdefault("settings", {})  # SETTINGS_KEYS values, kept when a page's widgets are not on screen
+    ss.setdefault("restored", None)  # results from an opened session file (see tracks_for)
+    for key, value in ss.settings.items():  # widgets of the page about to be drawn start where they were left
+        if key not in ss:
+            ss[key] = value
+
+
+def keep_settings() -> None:
+    """Remember the settings widgets hold (called at the end of every run)."""
+    ss = st.session_state
+    ss.settings.update({k: ss[k] for k in SETTINGS_KEYS if k in ss})
 
 
 def seqs():
     return st.session_state.seqs
 
 
-def select_sequence(label: str = "sequence", key: str = "select_seq"):
+def _pick(key: str) -> None:
+    st.session_state.selected = st.session_state[key]
+
+
+def select_sequence(label: str = "sequence", key: str | None = None):
+    """The selected sequence, shared by every page (and set by a click on the landscape). Each page has its own
+    widget (``select_seq_<page>``), set from the shared selection before it is drawn, so a value another page's
+    widget left behind in the browser never overrides it."""
+    import sys
+    from pathlib import Path
+
+    ss = st.session_state
+    key = key or f"select_seq_{Path(sys._getframe(1).f_code.co_filename).stem}"
     ids = [s.id for s in seqs()]
     if not ids:
         st.info("No sequences loaded: add some on the Sequences page.")
         st.stop()
-    cur = st.session_state.get("selected")
-    idx = ids.index(cur) if cur in ids else 0
-    sid = st.selectbox(label, ids, index=idx, key=key)
-    st.session_state.selected = sid
+    if ss.get("selected") not in ids:
+        ss.selected = ids[0]
+    if ss.get(key) != ss.selected:
+        ss[key] = ss.selected
+    sid = st.selectbox(label, ids, key=key, on_change=_pick, args=(key,))
+    ss.selected = sid
     return next(s for s in seqs() if s.id == sid)
 
 
@@ -139,7 +201,9 @@ def predictions() -> dict:
     lm = model()
     if not lm.has_classifier:
         return {}
-    return _predictions(model_key(), seq_key(seqs()))
+    out = _predictions(model_key(), seq_key(seqs()))
+    st.session_state.shown_preds = (model_key(), seq_key(seqs()), out)
+    return out
 
 
 # ------------------------------------------------------------------------------------------------ output helpers
@@ -271,10 +335,76 @@ def lens_controls(lm, prefix: str = "att"):
 
 
 def tracks_for(lens, items=None) -> list[np.ndarray]:
-    """The score arrays of ``items`` (default: every loaded sequence) under ``lens``."""
+    """The score arrays of ``items`` (default: every loaded sequence) under ``lens``. An opened session file's saved
+    tracks are used when model, sequences and lens are the ones it was saved with (nothing is recomputed)."""
+    ss = st.session_state
+    every = items is None
     items = seqs() if items is None else items
+    saved = ss.get("restored")
+    if saved and saved["model"] == model_key() and saved["lens"] == lens and saved["seq_key"] == seq_key(seqs()):
+        return [saved["tracks"][s.id] for s in items]
     try:
-        return lens_tracks(model_key(), seq_key(items), lens).scores
+        out = lens_tracks(model_key(), seq_key(items), lens).scores
     except DnalensError as exc:
         st.error(str(exc))
         st.stop()
+    if every:  # what a saved session keeps to redraw
+        ss.shown = {"model": model_key(), "seq_key": seq_key(items), "lens": lens, "tracks": out}
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ session files
+def session_snapshot():
+    """This session as a :class:`core.reports.session.Session` (references only, nothing is computed): inputs,
+    settings, model, the tracks last shown for every loaded sequence and their predictions, the result tables."""
+    from core.reports.session import Session
+
+    ss = st.session_state
+    keep_settings()
+    shown = ss.get("shown")
+    if not shown or shown["model"] != model_key() or shown["seq_key"] != seq_key(seqs()):
+        shown = None
+    preds = ss.get("shown_preds")
+    preds = preds[2] if preds and preds[:2] == (model_key(), seq_key(seqs())) else None
+    return Session(
+        sequences=list(seqs()),
+        model={"name": ss.model_name, "device": ss.device, "dtype": ss.dtype, "trust": ss.trust_remote_code},
+        settings=dict(ss.settings),
+        selected=ss.get("selected"),
+        source_label=ss.get("source_label", ""),
+        inputs=dict(ss.get("inputs", {})),
+        lens=shown["lens"].params() if shown else None,
+        tracks=shown["tracks"] if shown else None,
+        predictions=np.stack([preds[s.id] for s in seqs()]) if preds and seqs() else None,
+        tables=dict(ss.get("tables", {})),
+    )
+
+
+def open_session(data: bytes, name: str) -> str:
+    """Restore a session file into this browser session; returns what was restored (raises DnalensError)."""
+    from core.reports.session import lens_of, read_session
+
+    ss = st.session_state
+    saved = read_session(data, source=name)
+    m = saved.model
+    mkey = (m.get("name", "demo"), m.get("device", "auto"), m.get("dtype", "float32"), bool(m.get("trust", False)))
+    load_model_cached(*mkey)  # refuses a model that is not here before anything changes
+    ss.model_name, ss.device, ss.dtype, ss.trust_remote_code = mkey
+    ss.seqs, ss.inputs = saved.sequences, saved.inputs
+    ss.source_label = saved.source_label or name
+    ss.selected = saved.selected
+    ss.tables = dict(saved.tables)
+    ss.exports, ss.params = {}, {}
+    for key in [k for k in ss.settings if k in ss]:  # the saved values replace what the widgets hold
+        del ss[key]
+    ss.settings = {k: (tuple(v) if isinstance(v, list) else v) for k, v in saved.settings.items() if k in SETTINGS_KEYS}
+    ss.restored = None
+    lens = lens_of(saved.lens)
+    if lens is not None and saved.tracks is not None:
+        ss.restored = {
+            "model": mkey,
+            "lens": lens,
+            "seq_key": seq_key(saved.sequences),
+            "tracks": {s.id: t for s, t in zip(saved.sequences, saved.tracks)},
+        }
+    return f"{len(saved.sequences)} sequences, model {mkey[0]}, {len(ss.settings)} settings, {len(saved.tables)} tables"

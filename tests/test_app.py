@@ -111,7 +111,7 @@ def test_heads_and_export_pages(at):
     )
     at.switch_page("views/export.py").run()
     assert not at.exception
-    assert any(b.proto.label == "Download all (zip)" for b in at.get("download_button"))
+    assert any(b.proto.label == "Build the zip" for b in at.button)
 
 
 def test_sessions_do_not_share_data():
@@ -154,3 +154,120 @@ def test_dnabert2_layout_needs_the_trust_box_then_shows_heads(at, tmp_path):
     assert not at.exception and not at.error and at.get("iframe")  # bertviz from recomputed matrices
     at.switch_page("views/attention.py").run()
     assert not at.exception and not at.error and charts(at)
+
+
+# ------------------------------------------------------------------------------ issue 14: what the buttons give
+@pytest.mark.slow
+def test_export_zip_holds_every_listed_figure_and_table(at):
+    """Built in the page's own run (it used to fail outside the session): every figure shown so far in PNG, SVG
+    and PDF, every table in CSV and Parquet, none empty; HTML only on request, sharing one plotly.js."""
+    import io
+    import zipfile
+
+    at.switch_page("views/export.py").run()
+    at.button(key="exp_build").click().run()
+    assert not at.exception and not at.error
+    built = at.session_state.export_zip
+    z = zipfile.ZipFile(io.BytesIO(built["data"]))
+    names = set(z.namelist())
+    figures = list(at.session_state.exports)
+    assert len(figures) >= 4  # the attention page's track, landscape, grid and matrix
+    for name in figures:
+        for fmt in ("png", "svg", "pdf"):
+            assert f"figures/{name}.{fmt}" in names, (name, fmt)
+    for table in ("attention", "predictions"):
+        assert {f"tables/{table}.csv", f"tables/{table}.parquet"} <= names
+    assert "provenance.json" in names and not any(n.endswith((".html", ".js")) for n in names)
+    assert all(z.getinfo(n).file_size > 0 for n in names)
+    assert any(b.proto.label.startswith("Download all (zip") for b in at.get("download_button"))
+    shown = frame_with(at, "bytes")  # the listing on the page is what the zip holds
+    assert set(shown["file"]) == names
+    at.checkbox(key="exp_html").check().run()
+    at.button(key="exp_build").click().run()
+    z = zipfile.ZipFile(io.BytesIO(at.session_state.export_zip["data"]))
+    htmls = [n for n in z.namelist() if n.endswith(".html")]
+    assert len(htmls) == len(figures) and "figures/plotly.min.js" in z.namelist()
+    page = z.read(htmls[0]).decode()
+    assert 'src="plotly.min.js"' in page and len(page) < 200_000  # plotly.js is shared, not inlined
+
+
+def test_sidebar_count_is_current_and_sample_label_matches(at):
+    at.switch_page("views/sequences.py").run()
+    at.text_area(key="paste_text").set_value(">a\nACGTACGTACGTACGT\n>b\nGGGGCCCCAAAATTTT\n").run()
+    at.button(key="load_paste").click().run()
+    assert any(c.value.startswith("2 sequences loaded: pasted text") for c in at.sidebar.caption)
+    choice = at.selectbox(key="sample_choice")
+    assert choice.options[0].startswith("demo.fa (200 labelled")
+    at.button(key="load_sample").click().run()
+    n = len(at.session_state.seqs)
+    assert n == 200 and any(
+        c.value.startswith("200 sequences loaded: sample demo.fa: 200 sequences") for c in at.sidebar.caption
+    )
+    assert "100 labelled 1, 100 labelled 0" in at.session_state.source_label
+
+
+@pytest.mark.slow
+def test_token_crop_is_in_tokens_and_never_empty(at):
+    fig = charts(at)[3]
+    assert fig["layout"]["title"]["text"].endswith("tokens 0–63 of 97 (forward; 0 = [CLS])")
+    size = next(s for s in at.slider if s.label == "crop: tokens shown")
+    assert size.max == 97  # 95 k-mers of a 100-bp sequence + [CLS] + [SEP], counted in tokens
+    size.set_value(97).run()
+    fig = charts(at)[3]
+    assert len(values(fig["data"][0]["x"])) == 97 and fig["layout"]["title"]["text"].endswith(
+        "tokens 0–96 of 97 (forward; 0 = [CLS])"
+    )
+    size = next(s for s in at.slider if s.label == "crop: tokens shown")
+    size.set_value(10).run()
+    first = next(s for s in at.slider if s.label == "crop: first token")
+    assert first.max == 87
+    first.set_value(87).run()
+    fig = charts(at)[3]
+    assert values(fig["data"][0]["x"]) == list(range(87, 97))
+
+
+def _axis_titles(fig):
+    return {
+        k: (v.get("title") or {}).get("text", "") for k, v in fig["layout"].items() if k.startswith(("xaxis", "yaxis"))
+    }
+
+
+@pytest.mark.slow
+def test_every_figure_names_lens_orientation_and_axis_units(at):
+    """Every chart title says what produced it (lens/recipe or layer/head) and the orientation; every axis that
+    shows ticks has a title, and position axes say bp and 0-based."""
+    pages = [("views/attention.py", 4), ("views/heads.py", 1), ("views/mutations.py", 1)]
+    at.selectbox(key="att_recipe").set_value("custom").run()
+    for page, n in pages:
+        at.switch_page(page).run()
+        assert not at.exception
+        figs = charts(at)
+        assert len(figs) >= n
+        for f in figs:
+            title = f["layout"]["title"]["text"]
+            assert any(w in title for w in ("forward", "reverse", "both")), title
+            assert any(w in title for w in ("attention (", "layer", "mutagenesis")), title
+            for name, text in _axis_titles(f).items():
+                ax = f["layout"][name]
+                if ax.get("visible") is False or ax.get("showticklabels") is False:
+                    continue
+                assert text, (title, name)
+                if "position" in text:
+                    assert "bp" in text and "0-based" in text, (title, text)
+    at.switch_page("views/attention.py").run()
+    track = charts(at)[0]
+    assert "attention (custom: layers 1, all heads sum, layers mean), forward" in track["layout"]["title"]["text"]
+    assert _axis_titles(track)["yaxis2"].startswith("attention (custom, l2-normalised)")
+
+
+def test_upload_reads_a_dnabert_dev_tsv(at):
+    seqs = ["ACGTACGTTTGACCATATAAAAGG", "GGGCCCAAATTTACGGTACCAGTT"]
+    rows = ["sequence\tlabel"] + [
+        " ".join(s[i : i + 6] for i in range(len(s) - 5)) + f"\t{y}" for s, y in zip(seqs, (1, 0))
+    ]
+    at.switch_page("views/sequences.py").run()
+    at.file_uploader(key="fasta_up").set_value(("dev.tsv", ("\n".join(rows) + "\n").encode(), "text/plain")).run()
+    at.button(key="load_fasta").click().run()
+    assert not at.exception and not at.error
+    assert [(s.seq, s.label) for s in at.session_state.seqs] == [(seqs[0], 1), (seqs[1], 0)]
+    assert any(c.value.startswith("2 sequences loaded: dev.tsv") for c in at.sidebar.caption)

@@ -181,5 +181,252 @@ def test_mutations_page_map(browser_page, server):
 def test_export_page(browser_page, server):
     page, _ = browser_page
     _goto(page, server + "/export")
-    page.wait_for_selector("text=Download all (zip)")
+    page.wait_for_selector("text=Build the zip")
     page.screenshot(path=str(SHOTS / "export.png"), full_page=True)
+
+
+# ------------------------------------------------------------------------------ issue 14: what the buttons give
+def _settle(page, rounds: int = 6):
+    """Wait until the app stopped running and nothing is still loading."""
+    calm = 0
+    for _ in range(600):
+        busy = page.evaluate(
+            "() => !!document.querySelector('[data-testid=\"stStatusWidget\"]') || "
+            "document.querySelectorAll('[data-testid=\"stSkeleton\"]').length > 0"
+        )
+        calm = 0 if busy else calm + 1
+        if calm >= rounds:
+            return
+        time.sleep(0.25)
+
+
+def _check_file(name: str, data: bytes) -> str:
+    """What a downloaded file must be, by its extension; returns the kind checked."""
+    import io
+    import zipfile
+
+    assert data, f"{name} is empty"
+    ext = name.rsplit(".", 1)[-1].lower()
+    if ext == "png":
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 2000, name
+    elif ext == "svg":
+        assert b"<svg" in data[:2000], name
+    elif ext == "pdf":
+        assert data[:5] == b"%PDF-", name
+    elif ext == "html":
+        assert b"<html" in data[:500].lower() and (b"plotly" in data or b"bertviz" in data or b"d3" in data), name
+    elif ext in ("csv", "bedgraph"):
+        lines = data.decode().splitlines()
+        assert len(lines) >= 2 and lines[0].strip(), name
+    elif ext == "parquet":
+        import pandas as pd
+
+        assert data[:4] == b"PAR1" and len(pd.read_parquet(io.BytesIO(data))) > 0, name
+    elif ext == "meme":
+        assert data.startswith(b"MEME version"), name
+    elif ext == "zip":
+        z = zipfile.ZipFile(io.BytesIO(data))
+        for member in z.namelist():
+            _check_file(member, z.read(member))
+    else:
+        raise AssertionError(f"unexpected download {name}")
+    return ext
+
+
+def _download_every_button(page) -> dict[str, str]:
+    """Click every download button in the page's main area and check what each gives: ``{file: kind}``."""
+    got = {}
+    buttons = page.locator('[data-testid="stMain"] [data-testid="stDownloadButton"] button')
+    n = buttons.count()
+    assert n > 0
+    for i in range(n):
+        button = page.locator('[data-testid="stMain"] [data-testid="stDownloadButton"] button').nth(i)
+        button.scroll_into_view_if_needed()
+        with page.expect_download(timeout=180_000) as dl:
+            button.click()
+        name = dl.value.suggested_filename
+        got[name] = _check_file(name, Path(dl.value.path()).read_bytes())
+    return got
+
+
+def _nav(page, title: str, ready: str | None = None):
+    """Go to another page of the same session (a new URL would start a new session)."""
+    page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()
+    if ready:
+        page.wait_for_selector(f"text={ready}", timeout=240_000)
+    _settle(page)
+
+
+def _selectbox(page, label: str) -> str:
+    """The text a selectbox (found by its label) shows."""
+    return page.locator('[data-testid="stMain"]').get_by_role("combobox", name=label, exact=True).input_value()
+
+
+def _plot_data(page, chart: int, trace: int) -> list:
+    return page.evaluate(
+        "([c, t]) => Array.from(document.querySelectorAll('[data-testid=\"stPlotlyChart\"] .js-plotly-plot')[c]"
+        "._fullData[t].y)",
+        [chart, trace],
+    )
+
+
+def _chart_title(page, chart: int) -> str:
+    return page.locator('[data-testid="stPlotlyChart"]').nth(chart).locator(".gtitle").text_content()
+
+
+def test_every_download_button_gives_its_file(browser_page, server):
+    page, _ = browser_page
+    kinds = {}
+    _goto(page, server)  # one session from here on: the zip holds what this session showed
+    for title, ready in (("Attention", "Token × token attention"), ("Heads", "bertviz"), ("Sequences", "Loaded:")):
+        _nav(page, title, ready)
+        kinds.update(_download_every_button(page))
+    _nav(page, "Motifs", "Find motifs")
+    page.get_by_role("button", name="Find motifs").click()
+    page.wait_for_selector("text=Instances on their sequences", timeout=240_000)
+    _settle(page)
+    kinds.update(_download_every_button(page))
+    _nav(page, "Mutations", "attention–ISM Spearman")
+    page.get_by_role("button", name="Score variants").click()
+    page.wait_for_selector("text=attention before/after for", timeout=180_000)
+    _settle(page)
+    kinds.update(_download_every_button(page))
+    assert {"png", "svg", "pdf", "html", "csv", "parquet", "meme"} <= set(kinds.values())
+    # the zip: built on the page with a progress bar, then every listed figure and table is inside, none empty
+    _nav(page, "Export", "Build the zip")
+    page.get_by_role("button", name="Build the zip").click()
+    page.wait_for_selector("text=Download all (zip", timeout=300_000)
+    _settle(page)
+    listed = page.locator('[data-testid="stMarkdownContainer"]', has_text="figures shown this session").inner_text()
+    figures = listed.split("shown this session:")[1].split("\n")[0].strip().split(", ")
+    with page.expect_download(timeout=180_000) as dl:
+        page.get_by_role("button", name="Download all (zip").click()
+    import io
+    import zipfile
+
+    data = Path(dl.value.path()).read_bytes()
+    _check_file("dnalens_export.zip", data)
+    names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
+    assert len(figures) >= 8
+    for fig in figures:
+        assert {f"figures/{fig}.png", f"figures/{fig}.svg", f"figures/{fig}.pdf"} <= names, fig
+    for table in ("attention", "predictions", "motifs", "instances", "variants"):
+        assert {f"tables/{table}.csv", f"tables/{table}.parquet"} <= names, table
+    assert {"motifs.meme", "provenance.json"} <= names
+    assert len(data) < 8 * 2**20  # lean: no inlined plotly.js per figure
+    kinds.update(_download_every_button(page))
+    page.screenshot(path=str(SHOTS / "export_built.png"), full_page=True)
+
+
+def test_landscape_row_click_selects_the_sequence_everywhere(browser_page, server):
+    page, _ = browser_page
+    page.set_viewport_size({"width": 1500, "height": 2400})
+    _goto(page, server)
+    page.wait_for_selector("text=Landscape")
+    _settle(page)
+    before_title, before = _chart_title(page, 0), _plot_data(page, 0, 1)
+    land = page.locator('[data-testid="stPlotlyChart"]').nth(1)
+    land.scroll_into_view_if_needed()
+    box = land.locator(".nsewdrag").first.bounding_box()
+    x, y = box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.35
+    page.mouse.move(x, y)
+    import re
+
+    hover = page.locator(".hovertext").first.text_content()
+    clicked = re.search(r"demo_(pos|neg)_\d+", hover).group(0)
+    assert "click: select" in hover and not before_title.startswith(clicked + " ")
+    page.mouse.click(x, y)
+    page.wait_for_function(
+        "(id) => document.querySelector('[data-testid=\"stPlotlyChart\"] .gtitle')?.textContent.startsWith(id + ' ')",
+        arg=clicked,
+        timeout=120_000,
+    )
+    _settle(page)
+    after = _plot_data(page, 0, 1)
+    assert after != before and len(after) == 100
+    assert clicked in _selectbox(page, "sequence")
+    _nav(page, "Heads", "Native head view")
+    assert clicked in _selectbox(page, "sequence")
+    assert clicked in _chart_title(page, 0)
+    page.set_viewport_size({"width": 1500, "height": 1100})
+
+
+def test_native_head_view_is_legible_and_bertviz_frames_fit(browser_page, server):
+    page, _ = browser_page
+    page.set_viewport_size({"width": 1500, "height": 3400})
+    _goto(page, server + "/heads")
+    page.wait_for_selector("text=Native head view")
+    frame = page.frame_locator("iframe").first
+    frame.locator("svg line").first.wait_for(state="attached", timeout=60_000)
+    _settle(page)
+    native = page.locator('[data-testid="stPlotlyChart"]').first
+    native.screenshot(path=str(SHOTS / "heads_native.png"))
+    sizes = page.evaluate(
+        "() => Array.from(document.querySelectorAll('[data-testid=\"stPlotlyChart\"] .textpoint text'))"
+        ".map(t => parseFloat(getComputedStyle(t).fontSize))"
+    )
+    assert sizes and min(sizes) >= 12  # token labels at 12 px or more
+    box = native.bounding_box()
+    assert box["height"] >= 18 * 57  # 57 tokens, one 18-px row each
+    for view in ("head view", "model view"):
+        page.get_by_text(view, exact=True).click()
+        _settle(page)
+        frame = page.frame_locator("iframe").first
+        frame.locator("svg").first.wait_for(state="attached", timeout=60_000)
+        time.sleep(1)
+        inner = page.evaluate(
+            "() => { const f = document.querySelector('iframe'); const d = f.contentDocument;"
+            " return [d.documentElement.scrollHeight, f.getBoundingClientRect().height]; }"
+        )
+        assert inner[0] <= inner[1] + 2, (view, inner)  # nothing cut off
+        assert inner[1] - inner[0] < 300, (view, inner)  # and no large empty band
+        page.screenshot(path=str(SHOTS / f"heads_{view.split()[0]}_view.png"), full_page=True)
+    page.set_viewport_size({"width": 1500, "height": 1100})
+
+
+def test_session_save_then_restore(browser_page, server, tmp_path):
+    """A DNABERT dev.tsv uploaded and a setting changed, saved to one file, opened in a fresh browser session:
+    the same sequences, setting and track come back."""
+    page, _ = browser_page
+    rows = ["sequence\tlabel"]
+    import numpy as np
+
+    rng = np.random.default_rng(4)
+    for i in range(12):
+        s = "".join(rng.choice(list("ACGT"), 80))
+        rows.append(" ".join(s[j : j + 6] for j in range(75)) + f"\t{i % 2}")
+    dev = tmp_path / "dev.tsv"
+    dev.write_text("\n".join(rows) + "\n")
+    _goto(page, server + "/sequences")
+    page.get_by_role("tab", name="Upload a file").click()
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(dev))
+    page.get_by_role("button", name="Load file").click()
+    page.wait_for_selector("text=Loaded 12 sequences from dev.tsv")
+    _nav(page, "Attention", "Landscape")
+    page.locator('[data-testid="stMain"]').get_by_role("combobox", name="sort rows by", exact=True).click()
+    page.get_by_role("option", name="peak", exact=True).click()
+    _settle(page)
+    track = _plot_data(page, 0, 1)
+    title = _chart_title(page, 0)
+    assert title.startswith("row2 ") and len(track) == 80
+    page.get_by_text("Session: save or open").click()
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Save session").click()
+    saved = tmp_path / dl.value.suggested_filename
+    dl.value.save_as(saved)
+    _check_file(saved.name, saved.read_bytes())
+    fresh = page.context.browser.new_context(viewport={"width": 1500, "height": 1100})
+    other = fresh.new_page()
+    other.set_default_timeout(120_000)
+    _goto(other, server)
+    other.wait_for_selector("text=200 sequences loaded")
+    other.get_by_text("Session: save or open").click()
+    other.locator('[data-testid="stSidebar"] [data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(saved))
+    other.get_by_role("button", name="Restore this session").click()
+    other.wait_for_selector("text=12 sequences loaded: dev.tsv")
+    _nav(other, "Attention", "Landscape")
+    assert _chart_title(other, 0) == title
+    assert np.allclose(_plot_data(other, 0, 1), track)
+    assert "peak" in _selectbox(other, "sort rows by")
+    other.screenshot(path=str(SHOTS / "session_restored.png"), full_page=True)
+    fresh.close()

@@ -393,8 +393,28 @@ def plotly_landscape(
             y=ids,
             colorscale="Viridis",
             colorbar=dict(title=dict(text=_wrap(score_name, 16).replace("\n", "<br>"), side="right")),
-            customdata=np.dstack([pos, base]),
-            hovertemplate="%{y}<br>position %{customdata[0]}<br>base %{customdata[1]}<br>score %{z:.4f}<extra></extra>",
+            hoverinfo="skip",  # the overlay below answers hovers and clicks
+        )
+    )
+    # heatmaps cannot be selected in plotly: invisible markers over the cells (every `step`-th column) carry the
+    # hover text, and a click on one selects its row
+    step = max(1, int(np.ceil(n * L / 20_000)))
+    cols = np.arange(0, L, step)
+    rr, cc = np.meshgrid(np.arange(n), cols, indexing="ij")
+    rr, cc = rr.ravel(), cc.ravel()
+    z = matrix[rr, cc]
+    fig.add_trace(
+        go.Scatter(
+            x=cc,
+            y=np.asarray(ids, dtype=object)[rr],
+            mode="markers",
+            marker=dict(size=max(4, min(14, 900 // max(1, n))), opacity=0, symbol="square"),
+            customdata=np.stack([pos[rr, cc], base[rr, cc], np.where(np.isfinite(z), np.round(z, 4), np.nan)], 1),
+            hovertemplate="%{y}<br>position %{customdata[0]}<br>base %{customdata[1]}<br>score %{customdata[2]}"
+            "<extra>click: select</extra>",
+            showlegend=False,
+            selected=dict(marker=dict(opacity=0)),
+            unselected=dict(marker=dict(opacity=0)),
         )
     )
     fig.update_layout(
@@ -419,9 +439,10 @@ def plotly_grid(grid: np.ndarray, title: str = ""):
         cols=nh,
         shared_xaxes=True,
         horizontal_spacing=0.02,
-        vertical_spacing=0.04,
-        subplot_titles=[f"L{l} H{h}" for l in range(nl) for h in range(nh)],
+        vertical_spacing=min(0.12, 0.6 / nl),
+        subplot_titles=[f"layer {l}, head {h}" for l in range(nl) for h in range(nh)],
     )
+    fig.update_annotations(font_size=11)
     for l in range(nl):
         for h in range(nh):
             fig.add_trace(
@@ -434,7 +455,7 @@ def plotly_grid(grid: np.ndarray, title: str = ""):
                 row=l + 1,
                 col=h + 1,
             )
-    fig.update_layout(title=title, height=120 * nl + 110, showlegend=False, margin=dict(l=60, r=10, t=70, b=50))
+    fig.update_layout(title=title, height=150 * nl + 110, showlegend=False, margin=dict(l=60, r=10, t=80, b=50))
     fig.update_yaxes(showticklabels=False)
     for l in range(nl):
         fig.update_yaxes(title_text=f"layer {l}<br>[CLS] weight", title_font=dict(size=10), row=l + 1, col=1)
@@ -545,64 +566,67 @@ def plotly_mutation_map(
     return fig
 
 
+HEAD_COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#8C6D00", "#000000"]
+
+
 def plotly_head_lines(
     att: np.ndarray, tokens: list[str], token: int, heads: list[int], threshold: float, title: str = ""
 ):
-    """Native head view: lines from the selected query token to every key token whose attention in a head exceeds
-    ``threshold``, coloured by head (the DNABERT paper's Fig. 4e). ``att``: ``[n_heads, T, T]`` of one layer."""
+    """Native head view: lines from the selected query token (left column) to every key token (right column) whose
+    attention in a head is at least ``threshold``, coloured by head, wider and darker with the weight (the DNABERT
+    paper's Fig. 4e). ``att``: ``[n_heads, T, T]`` of one layer. Sized to be read at its natural size: 18 px per
+    token row, 12 px monospace tokens, the query token in bold."""
     import plotly.graph_objects as go
 
-    palette = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
     n = len(tokens)
     fig = go.Figure()
-    for h in heads:
+    top = max((float(att[h, token].max()) for h in heads), default=1.0) or 1.0
+    for rank, h in enumerate(heads):
         w = att[h, token]
+        color = HEAD_COLORS[h % len(HEAD_COLORS)]
+        dy = (rank - (len(heads) - 1) / 2) * 0.12  # heads that agree stay side by side, not on top of each other
         for j in np.flatnonzero(w >= threshold):
+            rel = float(w[j]) / top
             fig.add_trace(
                 go.Scatter(
-                    x=[0, 1],
-                    y=[token, j],
+                    x=[0.03, 0.97],
+                    y=[token + dy, j + dy],
                     mode="lines",
                     showlegend=False,
-                    line=dict(color=palette[h % len(palette)], width=1 + 6 * float(w[j])),
-                    opacity=min(1.0, 0.55 + float(w[j])),
-                    hovertemplate=f"head {h}: {tokens[token]} → {tokens[j]}: {w[j]:.3f}<extra></extra>",
+                    line=dict(color=color, width=1 + 5 * rel),
+                    opacity=0.35 + 0.65 * rel,
+                    hovertemplate=f"head {h}: {tokens[token]} → {tokens[j]} (token {j}): {w[j]:.3f}<extra></extra>",
                 )
             )
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", line=dict(color=color, width=3), name=f"head {h}"))
+    labels = [f"<b>{t}</b>" if i == token else t for i, t in enumerate(tokens)]
+    for x, pos in ((0, "middle left"), (1, "middle right")):
         fig.add_trace(
-            go.Scatter(x=[None], y=[None], mode="lines", line=dict(color=palette[h % len(palette)]), name=f"head {h}")
+            go.Scatter(
+                x=[x] * n,
+                y=list(range(n)),
+                mode="text",
+                text=[f"{lab} {i:>3}" if x == 0 else f"{i:<3} {lab}" for i, lab in enumerate(labels)],
+                textposition=pos,
+                showlegend=False,
+                hoverinfo="skip",
+                textfont=dict(family="DejaVu Sans Mono, monospace", size=12, color="#222"),
+            )
         )
-    fig.add_trace(
-        go.Scatter(
-            x=[0] * n,
-            y=list(range(n)),
-            mode="text",
-            text=tokens,
-            textposition="middle left",
-            showlegend=False,
-            hoverinfo="skip",
-            textfont=dict(family="monospace", size=10),
-        )
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=[1] * n,
-            y=list(range(n)),
-            mode="text",
-            text=tokens,
-            textposition="middle right",
-            showlegend=False,
-            hoverinfo="skip",
-            textfont=dict(family="monospace", size=10),
-        )
-    )
     fig.update_layout(
-        title=title,
-        height=max(400, 14 * n + 100),
-        xaxis=dict(visible=False, range=[-0.6, 1.6]),
-        yaxis=dict(visible=False, autorange="reversed"),
-        margin=dict(l=10, r=10, t=50, b=10),
+        title=dict(text=title, font=dict(size=14)),
+        width=760,
+        height=max(420, 18 * n + 130),
+        xaxis=dict(visible=False, range=[-0.55, 1.55], fixedrange=True),
+        yaxis=dict(visible=False, range=[n - 0.5, -1.0], fixedrange=True),
+        legend=dict(orientation="h", x=0.5, xanchor="center", y=1.0, yanchor="bottom", font=dict(size=12)),
+        margin=dict(l=10, r=10, t=90, b=10),
+        plot_bgcolor="white",
     )
+    fig.add_annotation(
+        x=0, y=-1.0, text="query", showarrow=False, xanchor="right", yanchor="bottom", font=dict(size=11)
+    )
+    fig.add_annotation(x=1, y=-1.0, text="key", showarrow=False, xanchor="left", yanchor="bottom", font=dict(size=11))
     return fig
 
 
@@ -611,7 +635,7 @@ def head_lines_figure(
 ):
     """Static version of :func:`plotly_head_lines`."""
     plt = _mpl()
-    palette = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
+    palette = HEAD_COLORS
     n = len(tokens)
     fig, ax = plt.subplots(figsize=(5, max(4, n * 0.16)))
     for h in heads:

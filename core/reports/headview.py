@@ -40,6 +40,18 @@ def offline_scripts(root: Path = JS_ROOT) -> str:
     )
 
 
+def frame_height(kind: str, n_tokens: int, n_layers: int, n_heads: int) -> int:
+    """Pixels an iframe needs to show bertviz's ``head`` or ``model`` view of ``n_tokens`` tokens whole (the sizes
+    are bertviz's own constants: 22.5 px per token row in the head view, 18 px per row in the model view's detail
+    panel and 7 * 12 / n_heads px per row in its thumbnails), plus its controls and the page margins."""
+    controls = 110
+    if kind == "head":
+        return int(np.ceil(n_tokens * 22.5 + 30 + controls))
+    thumb = n_tokens * 7 * 12 / max(1, n_heads) + 10
+    detail = n_tokens * 18 + 2 * 15 + 25
+    return int(np.ceil(max(n_layers * thumb + 38, detail) + controls))
+
+
 def bertviz_html(
     att: np.ndarray, tokens: list[str], kind: str = "head", layer: int | None = None, js_root: Path = JS_ROOT
 ) -> str:

@@ -1,24 +1,23 @@
-"""Export page: tables (CSV/Parquet), bedGraph of BED-derived sequences, MEME, and a zip of everything with
-provenance (model, config hash, parameters, package versions, input checksums)."""
-
-import io
-import json
+"""Export page: tables (CSV/Parquet), bedGraph of BED-derived sequences, and a zip of everything (figures shown this
+session, tables, MEME, bedGraph, provenance), built here with a progress bar."""
 
 import pandas as pd
 import streamlit as st
 
 from core.io.tables import bedgraph_lines, provenance, tracks_frame, zip_bundle
 from core.lenses import Attention
-from core.reports.figures import close, figure_bytes
+from core.reports.export import export_files
 from dashboard import state
 
+ss = st.session_state
 st.title("Export")
 lm = state.model()
 seqs = state.seqs()
 lens = Attention()
-tracks = state.tracks_for(lens)
+tracks = state.tracks_for(lens, seqs)
 att_table = tracks_frame(seqs, tracks)
-st.subheader("Attention (DNABERT-viz recipe), one row per base")
+st.subheader(f"Track table: {lens.describe()}, one row per base")
+st.caption(f"columns id, position (0-based), base, score ({lens.score_name}); BED input adds chrom, genomic_position")
 state.table_downloads(att_table, "attention", key="exp_att")
 if lm.has_classifier:
     preds = state.predictions()
@@ -37,17 +36,13 @@ if lm.has_classifier:
     state.table_downloads(ptab, "predictions", key="exp_pred")
 
 bed_seqs = [(s, t) for s, t in zip(seqs, tracks) if s.has_coordinates]
+bedgraph = None
 st.subheader("bedGraph (genome browser)")
 if bed_seqs:
-
-    def bedgraph():
-        lines = [
-            f'track type=bedGraph name="dnalens attention" description="DNABERT-viz recipe, {lm.name}" visibility=full'
-        ]
-        for s, t in sorted(bed_seqs, key=lambda x: (x[0].chrom, x[0].start)):
-            lines += bedgraph_lines(s, t)
-        return "\n".join(lines) + "\n"
-
+    lines = [f'track type=bedGraph name="dnalens attention" description="{lens.describe()}, {lm.name}" visibility=full']
+    for s, t in sorted(bed_seqs, key=lambda x: (x[0].chrom, x[0].start)):
+        lines += bedgraph_lines(s, t)  # each base at its forward-strand genomic position (- strand reads too)
+    bedgraph = "\n".join(lines) + "\n"
     st.download_button(
         "bedGraph", bedgraph, file_name="attention.bedGraph", mime="text/plain", key="dl_bedgraph", on_click="ignore"
     )
@@ -55,48 +50,52 @@ if bed_seqs:
 else:
     st.info("No BED-derived sequences loaded (load BED + reference on the Sequences page for a bedGraph).")
 
+# ---- everything, built here (progress) and then downloaded
+st.subheader("Everything (zip)")
+figures = dict(ss.exports)
+tables = {"attention": att_table, **dict(ss.get("tables", {}))}
+texts = dict(ss.get("texts", {}))
+if bedgraph:
+    texts["attention.bedGraph"] = bedgraph
+c1, c2 = st.columns([2, 1])
+formats = c1.multiselect("figure formats", ["png", "svg", "pdf"], default=["png", "svg", "pdf"], key="exp_formats")
+html = c2.checkbox(
+    "interactive HTML figures",
+    key="exp_html",
+    help="each plotly figure as HTML; the zip then carries plotly.js once (4.7 MB), shared by every page",
+)
+st.markdown(
+    f"**{len(figures)} figures** shown this session: {', '.join(figures) or 'none yet (visit the other pages)'}  \n"
+    f"**{len(tables)} tables**: {', '.join(tables)}  \n"
+    f"**texts**: {', '.join(texts) or 'none'}; and provenance.json"
+)
+signature = (state.model_key(), state.seq_key(seqs), tuple(figures), tuple(tables), tuple(texts), tuple(formats), html)
+if st.button("Build the zip", key="exp_build", type="primary"):
+    bar = st.progress(0.0, text="Drawing figures ...")
 
-def everything() -> bytes:
-    files = {}
-    for name, (builder, pfig) in st.session_state.exports.items():
-        if builder is not None:
-            fig = builder()
-            try:
-                for fmt in ("png", "svg", "pdf"):
-                    files[f"figures/{name}.{fmt}"] = figure_bytes(fig, fmt)
-            finally:
-                close(fig)
-        if pfig is not None:
-            files[f"figures/{name}.html"] = pfig.to_html(include_plotlyjs=True, full_html=True)
-    tables = dict(st.session_state.get("tables", {}))
-    tables["attention"] = att_table
-    for name, df in tables.items():
-        files[f"tables/{name}.csv"] = df.to_csv(index=False)
-        buf = io.BytesIO()
-        df.to_parquet(buf, index=False)
-        files[f"tables/{name}.parquet"] = buf.getvalue()
-    for name, text in st.session_state.get("texts", {}).items():
-        files[name] = text
-    if bed_seqs:
-        files["attention.bedGraph"] = bedgraph()
-    prov = provenance(
-        lm.card(), {"attention": lens.params(), **st.session_state.params}, st.session_state.get("inputs", {})
+    def progress(done, total, what):
+        bar.progress(done / total, text=f"{done}/{total}: {what}")
+
+    prov = provenance(lm.card(), {"attention": lens.params(), **ss.params}, ss.get("inputs", {}))
+    try:
+        files = export_files(figures, tables, texts, prov, tuple(formats), html, progress)
+    except Exception as exc:
+        state.show_error(exc)
+        st.stop()
+    bar.empty()
+    ss.export_zip = {"signature": signature, "data": zip_bundle(files), "sizes": {k: len(v) for k, v in files.items()}}
+built = ss.get("export_zip")
+if built and built["signature"] == signature:
+    st.download_button(
+        f"Download all (zip, {len(built['data']) / 2**20:.1f} MB)",
+        built["data"],
+        file_name="dnalens_export.zip",
+        mime="application/zip",
+        key="dl_zip",
+        on_click="ignore",
+        type="primary",
     )
-    files["provenance.json"] = json.dumps(prov, indent=2, default=str)
-    return zip_bundle(files)
-
-
-st.subheader("Everything")
-st.caption(
-    f"{len(st.session_state.exports)} figures shown so far this session (PNG/SVG/PDF, HTML for interactive "
-    "ones), every table, motifs (MEME) when computed, bedGraph, and provenance.json."
-)
-st.download_button(
-    "Download all (zip)",
-    everything,
-    file_name="dnalens_export.zip",
-    mime="application/zip",
-    key="dl_zip",
-    on_click="ignore",
-    type="primary",
-)
+    sizes = pd.DataFrame({"file": list(built["sizes"]), "bytes": list(built["sizes"].values())})
+    st.dataframe(sizes, hide_index=True, width="stretch", key="zip_contents")
+elif built:
+    st.info("What is shown changed since the zip was built: build it again.")

@@ -5,7 +5,7 @@ import streamlit as st
 from core.lenses import Attention
 from core.model.inference import token_matrices
 from core.reports import figures as plots
-from core.reports.headview import MAX_TOKENS, MissingJavaScript, bertviz_html
+from core.reports.headview import MAX_TOKENS, MissingJavaScript, bertviz_html, frame_height
 from dashboard import state
 
 st.title("Heads")
@@ -48,7 +48,9 @@ st.subheader("Native head view")
 c1, c2, c3, c4 = st.columns(4)
 layer = c1.selectbox("layer", list(range(lm.n_layers)), index=lm.n_layers - 1, key="nv_layer")
 heads = c2.multiselect("heads", list(range(lm.n_heads)), default=list(range(lm.n_heads)), key="nv_heads")
-token = c3.selectbox("query token", list(range(len(toks))), format_func=lambda j: f"{j}: {toks[j]}", key="nv_tok")
+token = c3.selectbox(
+    "query token", list(range(len(toks))), format_func=lambda j: f"{j}: {toks[j]}", key=f"nv_tok_{len(toks)}"
+)
 thr = c4.slider(
     "threshold",
     0.0,
@@ -58,13 +60,16 @@ thr = c4.slider(
     key="nv_thr",
     help="draw a line only where attention is at least this (the DNABERT paper's Fig. 4e)",
 )
-hfig = plots.plotly_head_lines(
-    att[layer], toks, token, heads, thr, f"{seq.id}: layer {layer}, attention from token {token} ({toks[token]})"
+head_txt = "all heads" if sorted(heads) == list(range(lm.n_heads)) else f"heads {', '.join(map(str, heads))}"
+hv_title = (
+    f"{seq.id} bases {start}–{start + width - 1}: layer {layer}, {head_txt}, attention from token {token} "
+    f"({toks[token]}) ≥ {thr:.2f}, forward"
 )
-st.plotly_chart(hfig, width="stretch", key="native_head_chart")
+hfig = plots.plotly_head_lines(att[layer], toks, token, heads, thr, hv_title)
+st.plotly_chart(hfig, width="content", key="native_head_chart")
 state.downloads(
     f"headview_{seq.id}_L{layer}_t{token}",
-    lambda: plots.head_lines_figure(att[layer], toks, token, heads, thr, f"{seq.id} layer {layer}"),
+    lambda: plots.head_lines_figure(att[layer], toks, token, heads, thr, hv_title),
     hfig,
     key="native_head",
 )
@@ -72,8 +77,9 @@ state.downloads(
 st.subheader("bertviz")
 kind = st.radio("view", ["head view", "model view"], horizontal=True, key="bv_kind")
 try:
-    html = bertviz_html(att, toks, "head" if kind == "head view" else "model", layer=layer)
-    st.iframe(html, height=900 if kind == "model view" else 650)
+    view = "head" if kind == "head view" else "model"
+    html = bertviz_html(att, toks, view, layer=layer)
+    st.iframe(html, height=frame_height(view, len(toks), lm.n_layers, lm.n_heads))  # sized to its content
     st.download_button(
         "HTML",
         html,

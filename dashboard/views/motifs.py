@@ -5,6 +5,8 @@ import html
 import streamlit as st
 
 from core import motifs as mt
+from core.lenses import Attention
+from core.motifs.discover import SUPPORT_RULE
 from core.motifs.jaspar import meme_text
 from core.reports import figures as plots
 from core.reports.motifs import motif_summary
@@ -117,9 +119,21 @@ if st.button("Find motifs", type="primary", key="mt_run") or st.session_state.ge
     if not res.motifs:
         st.warning(f"No motifs: {res.explanation}")
         st.stop()
-    summary = motif_summary(res, tomtom)
+    summary = motif_summary(res, tomtom)  # supported motifs first
+    n_low = int(summary["low_support"].sum())
+    st.caption(
+        f"{len(summary) - n_low} supported, {n_low} with low support ({SUPPORT_RULE}). A motif is named after a "
+        "JASPAR matrix (label, jaspar_match) only when the match's q < 0.01; consensus: the informative core."
+    )
     st.dataframe(
-        summary, width="stretch", hide_index=True, key="motif_table", column_config=state.pvalue_columns(summary)
+        summary,
+        width="stretch",
+        hide_index=True,
+        key="motif_table",
+        column_config={
+            **state.pvalue_columns(summary),
+            "low_support": st.column_config.CheckboxColumn("low support", help=SUPPORT_RULE),
+        },
     )
     state.table_downloads(summary, "motifs", key="motifs_tbl")
     inst = res.instances()
@@ -132,15 +146,19 @@ if st.button("Find motifs", type="primary", key="mt_run") or st.session_state.ge
     if tomtom is not None:
         st.session_state.tables["tomtom"] = tomtom
 
-    names = [m.name for m in res.motifs]
+    by_name = {m.name: m for m in res.motifs}
+    shown = {r.name: f"{r.label}{' (low support)' if r.low_support else ''}" for r in summary.itertuples()}
     c1, c2 = st.columns([2, 1])
-    pick = c1.selectbox("motif", names, key="mt_pick")
+    pick = c1.selectbox("motif", list(shown), format_func=shown.get, key="mt_pick")
     mode = c2.radio("logo", ["information", "probability"], horizontal=True, key="mt_logo")
-    m = res.motifs[names.index(pick)]
-    fig = plots.logo_figure(m.ppm, mode, title=f"{m.name} ({m.n_instances} instances)")
+    m = by_name[pick]
+    logo_title = (
+        f"{shown[pick]}: {m.n_instances} instances in {m.n_sequences} sequences · regions from {Attention().describe()}"
+    )
+    fig = plots.logo_figure(m.ppm, mode, title=logo_title)
     st.pyplot(fig)
     plots.close(fig)
-    state.downloads(f"logo_{m.name}_{mode}", lambda: plots.logo_figure(m.ppm, mode, title=m.name), None, key="logo")
+    state.downloads(f"logo_{m.name}_{mode}", lambda: plots.logo_figure(m.ppm, mode, title=logo_title), None, key="logo")
     if tomtom is not None:
         st.dataframe(
             tomtom[tomtom["Query_ID"] == m.name],

@@ -50,9 +50,10 @@ def before_after(mkey, key, variant):
     return mu.tracks_before_after(lm_, state.from_key(key)[0], variant)
 
 
+att_lens = Attention()
 try:
     res = ism(state.model_key(), state.seq_key([seq]), a, b, target)
-    track = state.tracks_for(Attention(), [seq])[0][a:b]
+    track = state.tracks_for(att_lens, [seq])[0][a:b]
 except Exception as exc:
     state.show_error(exc)
     st.stop()
@@ -70,13 +71,15 @@ c3.metric(
     f"{ag['top_k_overlap']} / {ag['top_k']}",
     help=f"random rankings would share {ag['expected_overlap_random']:.1f} on average",
 )
-title = f"{seq.id}: in-silico mutagenesis ({target}), bases {a}–{b - 1}"
-fig = plots.plotly_mutation_map(res.effect, res.ref_seq, a, track, summary, title)
+title = f"{seq.id}: in-silico mutagenesis (Δp of {target}), bases {a}–{b - 1}, forward; above: {att_lens.describe()}"
+fig = plots.plotly_mutation_map(res.effect, res.ref_seq, a, track, summary, title, score_name=att_lens.score_name)
 st.plotly_chart(fig, width="stretch", key="ism_chart")
 genomic = seq.genomic_positions() if seq.has_coordinates else None
 state.downloads(
     f"ism_{seq.id}_{a}_{b}",
-    lambda: plots.mutation_map_figure(res.effect, res.ref_seq, a, track, summary, title, genomic, seq.chrom),
+    lambda: plots.mutation_map_figure(
+        res.effect, res.ref_seq, a, track, summary, title, genomic, seq.chrom, score_name=att_lens.score_name
+    ),
     fig,
     key="ism",
 )
@@ -119,7 +122,10 @@ if st.button("Score variants", key="var_run") or st.session_state.get("var_done"
     v = variants[k]
     by_id = {s.id: s for s in state.seqs()}
     ba = before_after(state.model_key(), state.seq_key([by_id[v.seq_id]]), v)
-    bfig = plots.before_after_figure(ba.ref_track, ba.alt_on_ref, v.offset, labels[k], len(v.ref))
+    ba_title = f"{labels[k]}: {att_lens.describe()}, reference vs mutant on reference positions"
+    bfig = plots.before_after_figure(
+        ba.ref_track, ba.alt_on_ref, v.offset, ba_title, len(v.ref), score_name=att_lens.score_name
+    )
     st.pyplot(bfig)
     plots.close(bfig)
     if len(ba.inserted):
@@ -129,7 +135,9 @@ if st.button("Score variants", key="var_run") or st.session_state.get("var_done"
         )
     state.downloads(
         f"before_after_{k + 1}",
-        lambda: plots.before_after_figure(ba.ref_track, ba.alt_on_ref, v.offset, labels[k], len(v.ref)),
+        lambda: plots.before_after_figure(
+            ba.ref_track, ba.alt_on_ref, v.offset, ba_title, len(v.ref), score_name=att_lens.score_name
+        ),
         None,
         key="ba",
     )

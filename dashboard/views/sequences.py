@@ -9,6 +9,7 @@ from core.io.files import check_regular_file
 from core.io.sequences import (
     bed_on_uploaded_reference,
     bed_sequences,
+    count_fasta_records,
     parse_bed,
     parse_text,
     read_bed,
@@ -46,7 +47,7 @@ def commit(new, label, raw: dict):
     st.success(f"Loaded {len(new)} sequences from {label}.")
 
 
-tab_paste, tab_fasta, tab_bed, tab_sample = st.tabs(["Paste", "Upload FASTA", "BED + reference", "Sample data"])
+tab_paste, tab_fasta, tab_bed, tab_sample = st.tabs(["Paste", "Upload a file", "BED + reference", "Sample data"])
 with tab_paste:
     text = st.text_area(
         "raw sequence(s) or FASTA",
@@ -61,12 +62,14 @@ with tab_paste:
             state.show_error(exc)
 with tab_fasta:
     up = st.file_uploader(
-        "FASTA (.fa, .fasta, .fna, .gz)", type=["fa", "fasta", "fna", "fas", "gz", "txt"], key="fasta_up"
+        "FASTA (.fa, .fasta, .fna, .gz) or DNABERT train.tsv / dev.tsv (sequence label, k-mer text)",
+        type=["fa", "fasta", "fna", "fas", "gz", "txt", "tsv", "csv"],
+        key="fasta_up",
     )
     label = st.number_input(
         "label for these sequences (optional, -1 = keep labels from headers)", -1, 99, -1, key="fasta_label"
     )
-    if up is not None and st.button("Load FASTA", key="load_fasta"):
+    if up is not None and st.button("Load file", key="load_fasta"):
         try:
             new = read_upload(up.getvalue(), up.name)  # FASTA (plain or gzip) or a DNABERT table, from the bytes
             if label >= 0:
@@ -96,25 +99,33 @@ with tab_bed:
 with tab_sample:
     choice = st.selectbox(
         "sample set",
-        ["demo.fa (60 mixed)", "held-out positives + negatives (600)", "BED intervals on reference.fa (9)"],
+        [
+            f"demo.fa ({count_fasta_records(state.SAMPLE / 'demo.fa')} labelled, positives and negatives)",
+            "held-out positives + negatives "
+            f"({sum(count_fasta_records(state.SAMPLE / f) for f in ('demo_positives.fa', 'demo_negatives.fa'))})",
+            "BED intervals on reference.fa "
+            f"({len(parse_bed((state.SAMPLE / 'intervals.bed').read_text().splitlines()))})",
+        ],
         key="sample_choice",
     )
     if st.button("Load sample data", key="load_sample"):
         S = state.SAMPLE
         try:
             if choice.startswith("demo"):
-                commit(read_fasta(S / "demo.fa"), "sample demo.fa", {"demo.fa": (S / "demo.fa").read_bytes()})
+                new = read_fasta(S / "demo.fa")
+                commit(new, state.sample_label("sample demo.fa", new), {"demo.fa": (S / "demo.fa").read_bytes()})
             elif choice.startswith("held"):
                 new = read_fasta(S / "demo_positives.fa") + read_fasta(S / "demo_negatives.fa")
                 commit(
                     new,
-                    "sample held-out sets",
+                    state.sample_label("sample held-out sets", new),
                     {f: (S / f).read_bytes() for f in ("demo_positives.fa", "demo_negatives.fa")},
                 )
             else:
+                new = read_bed(S / "intervals.bed", S / "reference.fa")
                 commit(
-                    read_bed(S / "intervals.bed", S / "reference.fa"),
-                    "sample BED intervals",
+                    new,
+                    state.sample_label("sample BED intervals", new),
                     {"intervals.bed": (S / "intervals.bed").read_bytes()},
                 )
         except Exception as exc:
