@@ -4,6 +4,7 @@ Baseline: a literal transcription of DNABERT-viz's motif_analysis (tests/dnabert
 with set-based counting, scipy, statsmodels, Biopython PairwiseAligner), measured in the same run. (DNABERT-viz's
 own count_motif_instances also scans a Python list on every match, about 12 s on such input per the spec; the
 baseline here is already faster than that.) Target: the whole discovery under 1 s on this 2-core machine.
+In-process only: bench_cli.py times both as whole processes, as users run them (imports, files, logos).
 """
 
 from __future__ import annotations
