@@ -176,5 +176,6 @@ def test_genome_view_offline_with_tracks_motifs_variants_and_selection(page, app
     )
     page.wait_for_selector(f"text=Selected sequence: {target}")
     _nav(page, "Attention")
-    box = page.locator('[data-testid="stMainBlockContainer"] [data-testid="stSelectbox"]').first
-    assert target in box.inner_text()
+    # the Attention page's sequence picker shows it
+    page.wait_for_selector(f'[data-testid="stMainBlockContainer"] [data-testid="stSelectbox"]:has-text("{target}")')
+    page.screenshot(path=str(SHOTS / "genome_selected_attention.png"), full_page=True)

@@ -245,3 +245,25 @@ def test_zero_shot_llr_in_genome_mode(genome, model_dir, tmp_path):
         assert r.llr == pytest.approx(want, rel=1e-5, abs=1e-6)
     assert df.llr.notna().sum() > 10
     assert "LLR=" in __import__("gzip").open(out / "variants.vcf.gz", "rt").read()
+
+
+def test_bcf_and_plain_vcf_give_the_same_table(genome, model_dir, tmp_path):
+    import gzip
+
+    import pysam
+
+    _, ref, seqs = genome
+    gz = make_vcf(tmp_path, seqs, n_records=25, seed=13, name="few")[0]
+    plain = tmp_path / "plain.vcf"
+    plain.write_bytes(gzip.decompress(gz.read_bytes()))
+    bcf = tmp_path / "few.bcf"
+    with pysam.VariantFile(str(gz)) as src, pysam.VariantFile(str(bcf), "wb", header=src.header) as dst:
+        for rec in src:
+            dst.write(rec)
+    tables = []
+    for name, path in (("gz", gz), ("plain", plain), ("bcf", bcf)):
+        assert _run(path, ref, model_dir, tmp_path / name, "--export", "none") == 0
+        tables.append(read_variants(tmp_path / name))
+    assert len(tables[0]) > 20
+    pd.testing.assert_frame_equal(tables[0], tables[1])
+    pd.testing.assert_frame_equal(tables[0], tables[2])
