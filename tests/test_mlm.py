@@ -261,6 +261,22 @@ def test_dependency_map_equals_substituting_and_masking_by_hand(tiny_mlm):
     assert np.allclose(rev.matrix, rc.matrix[::-1, ::-1])
 
 
+def test_dependency_map_of_a_non_overlapping_6mer_model(tmp_path):
+    """Nucleotide-Transformer tokens: a substitution anywhere in a 6-mer changes the candidates of the whole
+    6-mer, which the map must follow (compared with substituting and masking by hand)."""
+    from core.lenses.dependency import _logit2, dependency_map
+
+    lm = load_model(str(make_nt_checkpoint(tmp_path / "nt")), device="cpu")
+    seq = "ACGTTGCAACGTAGGCTA"
+    dm = dependency_map(lm, Sequence("s", seq))
+    ref = base_probabilities(lm, seq)
+    for j, b in ((2, "A"), (7, "G"), (13, "C")):
+        mp = base_probabilities(lm, seq[:j] + b + seq[j + 1 :])
+        assert np.allclose(dm.alt_probs[:, j, "ACGT".index(b)][np.arange(len(seq)) != j], np.delete(mp, j, axis=0))
+    assert np.allclose(dm.ref_probs, ref)
+    assert np.isfinite(_logit2(dm.alt_probs[0, 1, 0])).all()
+
+
 def test_dependency_refuses_sequences_longer_than_one_window(tmp_path):
     from core.lenses.dependency import dependency_map
 

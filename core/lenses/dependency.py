@@ -103,7 +103,8 @@ def _forward_map(lm, seq: str, batch_size: int, rule: str, progress) -> tuple[np
     L = len(seq)
     muts = _mutants(seq)
     muts_j = np.array([j for j, _ in muts])
-    reach = int(mask_plan(lm.tokenizer, seq[: min(L, 64)]).cover.shape[1])  # tokens covering one base
+    spans = lm.tokenizer.encode(seq).spans
+    reach = int((spans[:, 1] - spans[:, 0]).max())  # a substitution changes the candidates of targets this near
     ref, ids, patch = _mutant_tables(lm, seq, muts, reach)
     mid = mask_token_id(lm)
     ref_probs = np.full((L, 4), np.nan)
