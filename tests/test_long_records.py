@@ -1,13 +1,14 @@
 """Long records are streamed: windows run batch by batch, the track is stitched into a disk-backed array, the writer
 takes it in pieces. The numbers equal the in-memory path, and memory does not grow with the record's length."""
 
+import os
 import tracemalloc
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from core.io.ondisk import release, scratch_array
+from core.io.ondisk import Behind, release, scratch_array
 from core.io.sequences import Sequence
 from core.io.tables import TrackWriter
 from core.lenses import iter_tracks
@@ -106,3 +107,33 @@ def test_memory_does_not_grow_with_the_record(tiny_model, tmp_path):
     small = _peak_bytes(tiny_model, 4000, tmp_path)
     big = _peak_bytes(tiny_model, 16_000, tmp_path)
     assert big < 1.3 * small, (small, big)
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/smaps"), reason="reads /proc (Linux)")
+def test_release_keeps_a_scratch_track_out_of_resident_memory():
+    """Written in window-sized pieces (smaller than a page pair) and released behind, a 40-MB scratch track stays
+    out of resident memory, and every value reads back."""
+
+    def resident_kib(arr):
+        start = arr.ctypes.data
+        total, inside = 0, False
+        for line in open("/proc/self/smaps"):
+            head = line.split()[0]
+            if "-" in head and not line.startswith(("Rss", "Size")) and ":" not in head:
+                lo, hi = (int(x, 16) for x in head.split("-"))
+                inside = lo <= start < hi
+            elif inside and line.startswith("Rss:"):
+                total += int(line.split()[1])
+        return total
+
+    arr, rev = scratch_array(5_000_000), scratch_array(5_000_000)
+    forward, backward = Behind(arr), Behind(rev)
+    for a in range(0, len(arr), 385):
+        b = min(len(arr), a + 385)
+        arr[a:b] = np.arange(a, b)
+        forward.passed(a, b)
+        rev[len(rev) - b : len(rev) - a] = -1.0  # a reverse reading is written from the end
+        backward.passed(len(rev) - b, len(rev) - a)
+    assert resident_kib(arr) < 4096 and resident_kib(rev) < 4096, (resident_kib(arr), resident_kib(rev))
+    forward.flush()
+    assert arr[4_321_000] == 4_321_000 and (np.diff(np.asarray(arr[:200_000])) == 1).all()

@@ -75,7 +75,7 @@ class TrackWriter:
             flat = self._mm.reshape(-1)
             for a, b in pieces(len(flat), chunk_rows):  # NaN past each row's end; pages released behind
                 flat[a:b] = np.nan
-                release(self._mm, a, b)
+                release(self._mm, 0, b)
 
     def _add(self, name: str, values: np.ndarray) -> None:
         self._cols.setdefault(name, []).append(values)
@@ -86,14 +86,14 @@ class TrackWriter:
         for a in range(0, max(len(scores), 1), self.chunk_rows):
             b = min(len(scores), a + self.chunk_rows)
             self._write_part(seq, scores, a, b)
-            release(scores, a, b)
+            release(scores, 0, b)
         self._n += 1
 
     def _write_part(self, seq: Sequence, scores: np.ndarray, a: int, b: int) -> None:
         if self.fmt == "npy":
             self._mm[self._n, a:b] = scores[a:b]
             width = self._mm.shape[1]
-            release(self._mm, self._n * width + a, self._n * width + b)
+            release(self._mm, self._n * width, self._n * width + b)
             return
         n = b - a
         self._add("id", np.full(n, seq.id, dtype=object))

@@ -303,10 +303,11 @@ def nucleotide_scores(
 def _streamed_reading(so: StreamedOrientation, spec: Attention, n_model_layers: int | None, reverse: bool):
     """One reading of a long sequence, stitched while its windows stream past and written to a scratch array on
     disk at the sequence's own positions (unnormalised). Memory: a batch of windows."""
-    from ..io.ondisk import release, scratch_array
+    from ..io.ondisk import Behind, scratch_array
 
     L = so.length
     out = scratch_array(L)
+    behind = Behind(out)
 
     def window_tracks():
         for w in so.windows:
@@ -320,7 +321,8 @@ def _streamed_reading(so: StreamedOrientation, spec: Attention, n_model_layers: 
         if reverse:  # the reading's position p is the sequence's position L - 1 - p
             a, b, vals = L - b, L - a, vals[::-1]
         out[a:b] = vals
-        release(out, a, b)
+        behind.passed(a, b)
+    behind.flush()
     return out
 
 
@@ -343,8 +345,8 @@ def _streamed_scores(rec: RecordOutput, spec: Attention, want: list[str], norm: 
     fwd, rev = tracks
     for a, b in ondisk.pieces(len(fwd)):
         fwd[a:b] = (fwd[a:b] + rev[a:b]) / 2
-        ondisk.release(fwd, a, b)
-        ondisk.release(rev, a, b)
+        ondisk.release(fwd, 0, b)
+        ondisk.release(rev, 0, b)
     _normalise_on_disk(fwd, norm)
     return fwd
 
