@@ -23,10 +23,14 @@ import pandas as pd
 
 @dataclass
 class AgreementResult:
+    """The tables written, the verdict, and every lens's tracks (``tracks[name]``; the reference under ``ism``), so a
+    view can stack them beside the numbers without computing them again."""
+
     per_sequence: pd.DataFrame
     summary: pd.DataFrame
     verdict: str
     provenance: dict
+    tracks: dict
 
 
 def lenses_for(model, names: list[str] | None = None, build=None, *, orientation: str = "forward", target=None):
@@ -121,6 +125,7 @@ def agreement_report(
         seconds[name] = round(time.time() - t0, 2)
     reference = result_tracks.pop("ism")
     per_seq = per_sequence_agreement(result_tracks, reference, sites, top_k)
+    all_tracks = {**result_tracks, "ism": reference}
     descriptions = {n: t.lens.describe() for n, t in result_tracks.items()} | {"ism": reference_lens.describe()}
     summary = summarize_agreement(per_seq, result_tracks, reference, descriptions)
     line = verdict(summary)
@@ -142,4 +147,4 @@ def agreement_report(
         if hits is not None:
             hits.to_csv(tmp / "sites.csv", index=False)
         (tmp / "provenance.json").write_text(json.dumps(prov, indent=2, default=str) + "\n")
-    return AgreementResult(per_seq, summary, line, prov)
+    return AgreementResult(per_seq, summary, line, prov, all_tracks)
