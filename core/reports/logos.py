@@ -272,7 +272,7 @@ class LogoWorker:
         self.process = ctx.Process(target=_logo_process, args=(child, width, dpi, width_per_col), daemon=True)
         try:
             self.process.start()
-        except OSError:
+        except Exception:  # no interpreter to start, or this process may not have children (a daemon): no helper
             self.process = None
         child.close()
         self._stop = weakref.finalize(self, _stop_helper, self.process, self.conn)
@@ -289,8 +289,9 @@ class LogoWorker:
         status, paths = "none", None
         if self.process is not None and self.logos is not None:
             try:
-                status, paths = self.conn.recv()
-                self.process.join(timeout=2)  # it returns once it has sent the result
+                if self.conn.poll(60 + 2 * len(self.logos)):  # a helper that hangs is given up on
+                    status, paths = self.conn.recv()
+                    self.process.join(timeout=2)  # it returns once it has sent the result
             except (EOFError, OSError):
                 status = "broken"
         self.close()
