@@ -224,6 +224,18 @@ def _check_file(name: str, data: bytes) -> str:
         assert data[:4] == b"PAR1" and len(pd.read_parquet(io.BytesIO(data))) > 0, name
     elif ext == "meme":
         assert data.startswith(b"MEME version"), name
+    elif ext == "json":
+        import json
+
+        assert json.loads(data), name
+    elif ext == "npy":
+        import numpy as np
+
+        assert np.load(io.BytesIO(data), allow_pickle=False).size > 0, name
+    elif ext == "js":
+        assert b"plotly" in data[:5000].lower(), name
+    elif name.startswith("inputs/"):  # a session's input files, kept as their bytes
+        pass
     elif ext == "zip":
         z = zipfile.ZipFile(io.BytesIO(data))
         for member in z.namelist():
@@ -399,7 +411,7 @@ def test_session_save_then_restore(browser_page, server, tmp_path):
     dev.write_text("\n".join(rows) + "\n")
     _goto(page, server + "/sequences")
     page.get_by_role("tab", name="Upload a file").click()
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(dev))
+    page.locator('[data-testid="stMain"] [data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(dev))
     page.get_by_role("button", name="Load file").click()
     page.wait_for_selector("text=Loaded 12 sequences from dev.tsv")
     _nav(page, "Attention", "Landscape")
