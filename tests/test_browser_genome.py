@@ -177,5 +177,9 @@ def test_genome_view_offline_with_tracks_motifs_variants_and_selection(page, app
     page.wait_for_selector(f"text=Selected sequence: {target}")
     _nav(page, "Attention")
     # the Attention page's sequence picker shows it
-    page.wait_for_selector(f'[data-testid="stMainBlockContainer"] [data-testid="stSelectbox"]:has-text("{target}")')
+    page.wait_for_function(
+        '(id) => [...document.querySelectorAll(\'[data-testid="stMainBlockContainer"] [data-testid="stSelectbox"]\')]'
+        ".some(b => b.innerText.includes(id) || [...b.querySelectorAll('input')].some(i => i.value === id))",
+        arg=target,
+    )
     page.screenshot(path=str(SHOTS / "genome_selected_attention.png"), full_page=True)

@@ -183,12 +183,11 @@ def build_genome_view(
         write_variants_vcf(variants, folder / "variants.vcf", folder / "reference.fa")
         items.append({"name": "scored variants", "type": "variant", "format": "vcf", "url": url + "variants.vcf"})
         items[-1].update(indexed=False, displayMode="EXPANDED")
-    first = seqs_g[0]
     options = {
         "loadDefaultGenomes": False,
         "search": False,
         "showSampleNames": False,
-        "locus": f"{first.chrom}:{first.start + 1}-{first.end}",
+        "locus": locus(seqs_g, None),
         "reference": {
             "id": "dnalens",
             "name": "loaded reference",
@@ -198,6 +197,13 @@ def build_genome_view(
         "tracks": items,
     }
     return GenomeView(options, variants, skipped)
+
+
+def locus(seqs: list[Sequence], seq_id: str | None) -> str:
+    """igv.js locus of a loaded sequence (the first when ``seq_id`` is not loaded)."""
+    seqs_g = placed(seqs)
+    s = next((q for q in seqs_g if q.id == seq_id), seqs_g[0])
+    return f"{s.chrom}:{s.start + 1}-{s.end}"
 
 
 def _feature_track(name: str, url: str, color: str) -> dict:

@@ -131,14 +131,18 @@ except Exception as exc:
     st.stop()
 if instances is None:
     st.caption("Motif instances appear here after a run on the Motifs page.")
+from core.reports.genome_view import locus  # noqa: E402
+
+here = locus(seqs, ss.get("selected"))  # opens on the selected sequence
 result = IGV(
-    data={"options": view.options, "ids": [s.id for s in seqs], "build": ss.genome_view_key},
+    data={"options": {**view.options, "locus": here}, "ids": [s.id for s in seqs], "build": ss.genome_view_key + here},
     key="igv_view",
     height=560,
     on_selected_change=lambda: None,
 )
 if result.selected and result.selected != ss.get("selected"):
     ss.selected = result.selected
+    st.rerun()  # the other pages, and this view, now open on it
 st.markdown(f"Selected sequence: **{ss.get('selected')}** (click a sequence or motif instance to select it)")
 if view.variants is not None:
     st.markdown(f"**Scored variants**: {len(view.variants)} alleles; {len(view.skipped)} skipped")
