@@ -551,13 +551,16 @@ def pretrain_demo(
     def checks(folder: Path) -> dict:
         from ..model.loading import load_model
 
-        return demo_mlm_checks(load_model(str(folder), device="cpu"))
+        return {
+            **demo_mlm_checks(load_model(str(folder), device="cpu")),
+            "recipe": r,
+            "rebuild": "dnalens pretrain-demo --out DIR (core/train/pretrain.py: pretrain_demo)",
+        }
 
     config = PretrainConfig(epochs=r["epochs"], batch_size=r["batch_size"], lr=r["lr"], seed=r["seed"], threads=threads)
     metrics = pretrain(
         train, out_dir, dev=dev, config=config, scratch_config=r["config"], log=log, extra_metrics=checks
     )
-    metrics["recipe"] = r
     if log:
         c = metrics["lens_check"]
         log(
