@@ -163,10 +163,11 @@ def cmd_motifs(args) -> int:
                 f"JASPAR release '{release}' does not exist here; available: " + ", ".join(jaspar_releases())
             )
     params = _motif_params(args)
-    from ..reports.motifs import labelled_split, motif_summary, motifs_report
-
     records = read_records(args.input)
-    pos, neg, rows = labelled_split(records, read_records(args.negatives) if args.negatives else None)
+    negatives = read_records(args.negatives) if args.negatives else None
+    from ..reports.motifs import labelled_split, motif_summary, motifs_report  # pandas: after the first work
+
+    pos, neg, rows = labelled_split(records, negatives)
     if len(pos) < len(records):
         say(f"positives: the {len(pos)} rows labelled 1; background: the {len(neg)} rows labelled 0")
     scores, model, lens, source = _motif_scores_and_lens(args, records, rows)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence as SeqType
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from .seqcode import codes as _codes
 from .seqcode import kmer_code as _kmer_code
 from .seqcode import rc as _rc
+
+if TYPE_CHECKING:
+    import pandas as pd  # imported where used: pandas costs ~0.3 s at start-up
 
 
 def containment_counts(
@@ -146,6 +149,8 @@ def enrichment(
 ) -> pd.DataFrame:
     """Hypergeometric enrichment of each candidate among the positives: one row per candidate, in input order,
     with ``x`` (positives containing it), ``n`` (all sequences containing it), ``N``, ``K``, ``p``, ``q`` (BH)."""
+    import pandas as pd
+
     allseqs = list(pos_seqs) + list(neg_seqs)
     N, K = len(allseqs), len(pos_seqs)
     n, x = containment_counts(allseqs, list(candidates), both_strands, split=K)
