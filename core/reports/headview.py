@@ -73,3 +73,13 @@ def bertviz_html(
     if CDN_TAG not in html:
         raise DnalensError("this bertviz version renders differently than expected; cannot make it offline")
     return html.replace(CDN_TAG, inline)
+
+
+def standalone_html(fragment: str, title: str = "bertviz") -> str:
+    """A bertviz fragment (scripts and a div) as a whole HTML document, for a download that opens by itself."""
+    import html
+
+    return (
+        f'<!doctype html>\n<html>\n<head>\n<meta charset="utf-8">\n<title>{html.escape(title)}</title>\n</head>\n'
+        f"<body>\n{fragment}\n</body>\n</html>\n"
+    )

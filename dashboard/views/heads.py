@@ -5,7 +5,7 @@ import streamlit as st
 from core.lenses import Attention
 from core.model.inference import token_matrices
 from core.reports import figures as plots
-from core.reports.headview import MAX_TOKENS, MissingJavaScript, bertviz_html, frame_height
+from core.reports.headview import MAX_TOKENS, MissingJavaScript, bertviz_html, frame_height, standalone_html
 from dashboard import state
 
 st.title("Heads")
@@ -82,7 +82,7 @@ try:
     st.iframe(html, height=frame_height(view, len(toks), lm.n_layers, lm.n_heads))  # sized to its content
     st.download_button(
         "HTML",
-        html,
+        standalone_html(html, f"bertviz {kind}: {seq.id}, bases {start}–{start + width - 1}"),
         file_name=f"bertviz_{kind.split()[0]}_{seq.id}.html",
         mime="text/html",
         key="dl_bertviz_html",
