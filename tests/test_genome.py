@@ -247,6 +247,7 @@ def test_zero_shot_llr_in_genome_mode(genome, model_dir, tmp_path):
     assert "LLR=" in __import__("gzip").open(out / "variants.vcf.gz", "rt").read()
 
 
+@pytest.mark.slow
 def test_bcf_and_plain_vcf_give_the_same_table(genome, model_dir, tmp_path):
     import gzip
 
