@@ -87,10 +87,17 @@ def corpus(tmp_path_factory):
     put("config_heads.json", '{"num_attention_heads": 5}')
     put("config_nan.json", '{"hidden_dropout_prob": NaN}')
     put("config_unknown.json", '{"hidden_sise": 64}')
-    # model folders
-    from checkpoints import make_dnabert_checkpoint
+    # model folders (the checks run before any weights are read, so the weights file is a placeholder)
+    import json
 
-    good = make_dnabert_checkpoint(d / "models" / "k6", k=6, layers=1, hidden=16, heads=2)
+    good = d / "models" / "k6"
+    good.mkdir(parents=True)
+    config = {"model_type": "bert", "architectures": ["BertForSequenceClassification"], "vocab_size": 4101}
+    config.update(hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64)
+    (good / "config.json").write_text(json.dumps(config))
+    (good / "vocab.txt").write_text("\n".join(dnabert_vocab(6)) + "\n\n")
+    (good / "tokenizer_config.json").write_text('{"do_lower_case": false}')
+    (good / "model.safetensors").write_bytes(b"placeholder")
     for name, change in {
         "k3_vocab": lambda p: (p / "vocab.txt").write_text("\n".join(dnabert_vocab(3)) + "\n"),
         "empty_vocab": lambda p: (p / "vocab.txt").write_text(""),

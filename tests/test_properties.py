@@ -166,7 +166,7 @@ def test_score_arrays_never_crash(tmp_path_factory, kind, shape, values):
     flat = np.resize(np.array(values, dtype=np.float64), size)
     arr = {
         "float": flat,
-        "int": np.nan_to_num(flat, posinf=0, neginf=0).astype(np.int64),
+        "int": np.clip(np.nan_to_num(flat, posinf=0, neginf=0), -1e9, 1e9).astype(np.int64),
         "bool": flat > 0,
         "complex": flat.astype(np.complex128),
         "str": flat.astype(str),
