@@ -145,3 +145,19 @@ def test_broken_model_folder_is_listed_as_broken_and_the_app_works(tmp_path):
     assert "config.json of" in warnings and "is not valid JSON" in warnings
     assert str(broken) not in at.selectbox(key="model_pick").options
     assert at.title[0].value == "Attention" and at.get("plotly_chart")  # the demo model still works
+
+
+def test_bed_on_an_uploaded_reference_leaves_nothing_behind(tmp_path, monkeypatch):
+    """An uploaded reference (gzip here) is written only to a private temporary folder, which is removed."""
+    import gzip
+    import tempfile
+
+    from core.io.sequences import bed_on_uploaded_reference, parse_bed, read_upload
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    ref = b">chr1\n" + b"ACGTTGCATGCATTTATAAAAGGCATGCATGCCACCAGGG\n"
+    seqs = bed_on_uploaded_reference(parse_bed(["chr1\t2\t12\tx\t0\t-\n"]), gzip.compress(ref), "genome.fa.gz", "x.bed")
+    assert [(s.id, s.seq, s.strand) for s in seqs] == [("x", "TGCATGCAAC", "-")]
+    assert list(tmp_path.iterdir()) == []  # the private copy and its .fai are gone
+    table = read_upload(b"\xef\xbb\xbfid,sequence,label\nr1,ACGTACGT,1\n", "t.csv")
+    assert [(s.id, s.seq, s.label) for s in table] == [("r1", "ACGTACGT", 1)]
