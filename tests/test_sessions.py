@@ -161,3 +161,44 @@ def test_bed_on_an_uploaded_reference_leaves_nothing_behind(tmp_path, monkeypatc
     assert list(tmp_path.iterdir()) == []  # the private copy and its .fai are gone
     table = read_upload(b"\xef\xbb\xbfid,sequence,label\nr1,ACGTACGT,1\n", "t.csv")
     assert [(s.id, s.seq, s.label) for s in table] == [("r1", "ACGTACGT", 1)]
+
+
+@pytest.mark.slow
+def test_vcf_upload_on_the_mutations_page_scores_and_lists_skipped_alleles():
+    import pysam
+
+    from core.io.sequences import parse_fasta_text
+
+    at = _app("A")
+    seq = parse_fasta_text(FEW)[0].seq
+    hdr = pysam.VariantHeader()
+    hdr.contigs.add("few1", length=len(seq))
+    rows = [
+        f"few1\t5\tv1\t{seq[4]}\t{'A' if seq[4] != 'A' else 'C'}\t.\tPASS\t.",
+        f"few1\t9\tv2\t{seq[8]}\t.\t.\tPASS\t.",
+    ]
+    vcf = tempfile_bgzip(str(hdr) + "\n".join(rows) + "\n")
+    at.run()
+    at.switch_page("views/mutations.py").run()
+    at.file_uploader(key="var_up").set_value(("calls.vcf.gz", vcf, "application/gzip")).run()
+    at.button(key="var_run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = next(d.value for d in at.dataframe if "logOR" in d.value.columns)
+    assert list(table["variant_id"]) == ["v1"]
+    assert any("Skipped 1 alleles (ALT is '.': 1)" in i.value for i in at.info)
+
+
+def tempfile_bgzip(text: str) -> bytes:
+    """``text`` bgzip-compressed, as bcftools writes VCF."""
+    import os
+    import tempfile
+
+    import pysam
+
+    with tempfile.TemporaryDirectory() as tmp:
+        plain = os.path.join(tmp, "x.vcf")
+        with open(plain, "w") as fh:
+            fh.write(text)
+        pysam.tabix_compress(plain, plain + ".gz")
+        with open(plain + ".gz", "rb") as fh:
+            return fh.read()

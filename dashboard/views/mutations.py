@@ -109,6 +109,10 @@ if st.button("Score variants", key="var_run") or st.session_state.get("var_done"
         state.show_error(exc)
         st.stop()
     st.dataframe(df, hide_index=True, width="stretch", key="variants_table")
+    if getattr(variants, "skipped", None):  # VCF alleles that could not be scored, and why
+        counts = ", ".join(f"{why}: {n}" for why, n in variants.skip_counts().items())
+        st.info(f"Skipped {len(variants.skipped)} alleles ({counts}).")
+        state.table_downloads(variants.skipped_frame(), "skipped_variants", key="var_skipped")
     st.caption(
         "delta = p_alt − p_ref · diff = (p_alt − p_ref)·max(p_ref, p_alt) (> 0 raises the prediction) · "
         "logOR = log2 odds(ref) − log2 odds(alt) (> 0 lowers the prediction); probabilities clipped to "
