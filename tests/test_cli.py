@@ -315,9 +315,16 @@ def test_dnabert2_layout_from_the_cli(tmp_path, sample, capsys):
                 "--trust-remote-code",
                 "--id",
                 "demo_pos_0001",
+                "--start",
+                "40",
+                "--end",
+                "70",
                 "--out",
                 str(tmp_path / "ism"),
             ]
         )
         == 0
     )
+    sat = pd.read_csv(tmp_path / "ism" / "saturation.csv")
+    assert sorted(set(sat["position"])) == list(range(40, 70)) and len(sat) == 90  # 3 substitutions per base
+    assert (tmp_path / "ism" / "maps" / "demo_pos_0001.png").stat().st_size > 1000
