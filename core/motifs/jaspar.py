@@ -50,7 +50,7 @@ def _numba_cache_dir() -> None:
         spec = importlib.util.find_spec("memelite")
         pkg = Path(spec.origin).parent if spec and spec.origin else None
         if pkg is not None and not os.access(pkg, os.W_OK):
-            os.environ.setdefault("NUMBA_CACHE_DIR", str(Path.home() / ".cache" / "dnalens" / "numba"))
+            os.environ.setdefault("NUMBA_CACHE_DIR", str(cache_dir() / "numba"))
     except Exception:
         pass
 
