@@ -175,7 +175,7 @@ def _fasta_records(handle: Iterable[str], source: str, relocate) -> Iterator[Seq
                 line=line,
             )
         seen_ids[rec_id] = index
-        seq = raw.upper()
+        seq = raw if raw.isupper() else raw.upper()  # no second copy of a long upper-case record
         if not seq:
             line, _ = _locate_header(relocate(), index)
             raise InputError("record has no sequence", source=source, record=rec_id, line=line)
