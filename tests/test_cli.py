@@ -199,10 +199,9 @@ def test_motifs_command_writes_every_output(tmp_path, sample, capsys):
 
     assert len(read_meme(str(out / "motifs.meme"))) == len(motifs)
     stages = json.loads((out / "stages.json").read_text())
-    assert stages["stages"]["kept"] == len(motifs) and stages["background"].startswith("negatives")
-    for name in motifs["name"]:
-        for ext in ("png", "svg", "pdf"):
-            assert (out / "logos" / f"{name}_information.{ext}").stat().st_size > 1000
+    assert stages["stages"]["kept"] == len(motifs) and stages["background"] == "300 negatives"
+    for name in motifs["name"]:  # PNG logos by default (--logo-formats adds svg/pdf)
+        assert (out / "logos" / f"{name}_information.png").stat().st_size > 1000
 
 
 def test_motifs_command_scores_npy_parity_and_errors(tmp_path, sample, capsys):
