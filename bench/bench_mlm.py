@@ -48,8 +48,11 @@ def _lens_rows(lm, quick: bool) -> list[Row]:
     tensors = [torch.from_numpy(ids) for ids, _, _ in prepared]
 
     def plain():
+        shape = None
         with torch.inference_mode():
-            return [lm.model(input_ids=x).logits for x in tensors][-1].shape
+            for x in tensors:
+                shape = lm.model(input_ids=x).logits.shape  # each batch's logits are dropped before the next
+        return shape
 
     def reduced():
         for ids, cover, cand in prepared:

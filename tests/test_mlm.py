@@ -237,6 +237,7 @@ def test_demo_mlm_is_loaded_by_name():
 # dependency maps
 
 
+@pytest.mark.slow
 def test_dependency_map_equals_substituting_and_masking_by_hand(tiny_mlm):
     from core.lenses.dependency import _logit2, dependency_map
 
@@ -335,6 +336,7 @@ def test_cli_zero_shot_beside_a_classifier_and_the_default_mlm(tmp_path, tiny_mo
     assert pd.read_csv(tmp_path / "demo" / "variants.csv").loc[0, "mlm_model"] == "demo-mlm"
 
 
+@pytest.mark.slow
 def test_cli_dependency_as_a_subprocess(tmp_path, tiny_mlm):
     import subprocess
     import sys
