@@ -21,6 +21,12 @@ def read_sites(path: str | os.PathLike) -> Sites:
 
     with open_text(path, "truth table") as fh:
         text = fh.read()
+    return parse_sites(text, str(path))
+
+
+def parse_sites(text: str, source: str = "truth table") -> Sites:
+    """Sites from the text of a truth table (an upload: parsed as text, never opened as a path); see
+    :func:`read_sites`. ``source`` names it in messages."""
     first = text.split("\n", 1)[0]
     sep = "\t" if "\t" in first else ","
     import io
@@ -28,12 +34,12 @@ def read_sites(path: str | os.PathLike) -> Sites:
     try:
         df = pd.read_csv(io.StringIO(text), sep=sep, dtype={"id": str})
     except (ValueError, pd.errors.ParserError) as exc:
-        raise InputError(f"cannot read the table: {exc}", source=str(path)) from None
+        raise InputError(f"cannot read the table: {exc}", source=source) from None
     missing = [c for c in ("id", "start", "end") if c not in df.columns]
     if missing:
         raise InputError(
             f"the truth table needs columns id, start, end (0-based, half-open); missing: {', '.join(missing)}",
-            source=str(path),
+            source=source,
         )
     df = df[df["start"].notna() & df["end"].notna()]
     sites: Sites = {}
@@ -42,10 +48,10 @@ def read_sites(path: str | os.PathLike) -> Sites:
             s, e = int(r.start), int(r.end)
         except (TypeError, ValueError):
             raise InputError(
-                f"start/end must be whole numbers, not {r.start!r}/{r.end!r}", source=str(path), line=i + 2
+                f"start/end must be whole numbers, not {r.start!r}/{r.end!r}", source=source, line=i + 2
             ) from None
         if not 0 <= s < e:
-            raise InputError(f"a site needs 0 <= start < end, not {s}-{e}", source=str(path), line=i + 2)
+            raise InputError(f"a site needs 0 <= start < end, not {s}-{e}", source=source, line=i + 2)
         sites.setdefault(str(r.id), []).append((s, e))
     return sites
 

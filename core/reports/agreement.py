@@ -82,6 +82,61 @@ def _sites(sequences, truth, jaspar_ids, release, threshold):
     return None, None, None
 
 
+def measure_agreement(
+    model,
+    sequences: list,
+    *,
+    lenses: list[str] | None = None,
+    build=None,
+    orientation: str = "forward",
+    target=None,
+    ism_summary: str = "maxabs",
+    sites: dict | None = None,
+    site_source: str | None = None,
+    top_k: int = 10,
+    batch_size: int = 32,
+    progress=None,
+) -> AgreementResult:
+    """Compare lenses with ISM on ``sequences`` and return the tables, verdict and tracks (nothing is written; the
+    dashboard's Lenses page and :func:`agreement_report` share it). ``sites``: ``{id: [(start, end), ...]}`` known
+    sites (:mod:`core.motifs.sites`), ``site_source`` says where they came from. ``progress(lens name, done,
+    total)``."""
+    from ..errors import InputError
+    from ..lenses import ISM, tracks
+    from ..lenses.agreement import per_sequence_agreement, summarize_agreement, verdict
+    from ..lenses.base import provenance
+
+    if not model.has_classifier:
+        raise InputError(f"agreement is measured against ISM, which needs a classifier; model '{model.name}' has none")
+    if not sequences:
+        raise InputError("no sequences to compare the lenses on")
+    chosen, skipped = lenses_for(model, lenses, build, orientation=orientation, target=target)
+    reference_lens = ISM(orientation=orientation, summary=ism_summary, target=target)
+    result_tracks, seconds = {}, {}
+    for name, lens in [*chosen.items(), ("ism", reference_lens)]:
+        t0 = time.time()
+        step = (lambda done, name=name: progress(name, done, len(sequences))) if progress else None
+        result_tracks[name] = tracks(model, sequences, lens, batch_size=batch_size, progress=step)
+        seconds[name] = round(time.time() - t0, 2)
+    reference = result_tracks.pop("ism")
+    per_seq = per_sequence_agreement(result_tracks, reference, sites, top_k)
+    descriptions = {n: t.lens.describe() for n, t in result_tracks.items()} | {"ism": reference_lens.describe()}
+    summary = summarize_agreement(per_seq, result_tracks, reference, descriptions)
+    line = verdict(summary)
+    prov = {
+        "model": model.card(),
+        "lenses": {n: provenance(model, t.lens) for n, t in result_tracks.items()},
+        "reference": provenance(model, reference_lens),
+        "skipped_lenses": skipped,
+        "sites": site_source,
+        "top_k": top_k,
+        "seconds": seconds,
+        "verdict": line,
+        "n_sequences": len(sequences),
+    }
+    return AgreementResult(per_seq, summary, line, prov, {**result_tracks, "ism": reference})
+
+
 def agreement_report(
     model,
     sequences: list,
@@ -101,50 +156,36 @@ def agreement_report(
     progress=None,
     announce=None,
 ) -> AgreementResult:
-    """Compare lenses with ISM on ``sequences`` and write the folder (see the module docstring). ``lenses``/``build``:
-    see :func:`lenses_for`; the reference is ``ISM(orientation, ism_summary, target)``. ``progress(stage, done,
-    total)``; the folder appears only when everything succeeded."""
+    """Compare lenses with ISM on ``sequences`` (:func:`measure_agreement`) and write the folder (see the module
+    docstring). ``lenses``/``build``: see :func:`lenses_for`; the reference is ``ISM(orientation, ism_summary,
+    target)``. ``progress(stage, done, total)``; the folder appears only when everything succeeded."""
     from ..errors import InputError
     from ..io.atomic import atomic_dir
-    from ..lenses import ISM, tracks
-    from ..lenses.agreement import per_sequence_agreement, summarize_agreement, verdict
-    from ..lenses.base import provenance
 
     if not model.has_classifier:
         raise InputError(f"agreement is measured against ISM, which needs a classifier; model '{model.name}' has none")
     if not sequences:
         raise InputError("no sequences to compare the lenses on")
     sites, hits, site_source = _sites(sequences, truth, jaspar_ids, jaspar_release, fimo_threshold)
-    chosen, skipped = lenses_for(model, lenses, build, orientation=orientation, target=target)
-    reference_lens = ISM(orientation=orientation, summary=ism_summary, target=target)
-    result_tracks, seconds = {}, {}
-    for name, lens in [*chosen.items(), ("ism", reference_lens)]:
-        t0 = time.time()
-        step = (lambda done, name=name: progress(name, done, len(sequences))) if progress else None
-        result_tracks[name] = tracks(model, sequences, lens, batch_size=batch_size, progress=step)
-        seconds[name] = round(time.time() - t0, 2)
-    reference = result_tracks.pop("ism")
-    per_seq = per_sequence_agreement(result_tracks, reference, sites, top_k)
-    all_tracks = {**result_tracks, "ism": reference}
-    descriptions = {n: t.lens.describe() for n, t in result_tracks.items()} | {"ism": reference_lens.describe()}
-    summary = summarize_agreement(per_seq, result_tracks, reference, descriptions)
-    line = verdict(summary)
-    prov = {
-        "model": model.card(),
-        "lenses": {n: provenance(model, t.lens) for n, t in result_tracks.items()},
-        "reference": provenance(model, reference_lens),
-        "skipped_lenses": skipped,
-        "sites": site_source,
-        "top_k": top_k,
-        "seconds": seconds,
-        "verdict": line,
-        "n_sequences": len(sequences),
-    }
+    result = measure_agreement(
+        model,
+        sequences,
+        lenses=lenses,
+        build=build,
+        orientation=orientation,
+        target=target,
+        ism_summary=ism_summary,
+        sites=sites,
+        site_source=site_source,
+        top_k=top_k,
+        batch_size=batch_size,
+        progress=progress,
+    )
     with atomic_dir(out_dir, announce) as tmp:
-        per_seq.to_csv(tmp / "per_sequence.csv", index=False)
-        summary.to_csv(tmp / "summary.csv", index=False)
-        (tmp / "verdict.txt").write_text(line + "\n")
+        result.per_sequence.to_csv(tmp / "per_sequence.csv", index=False)
+        result.summary.to_csv(tmp / "summary.csv", index=False)
+        (tmp / "verdict.txt").write_text(result.verdict + "\n")
         if hits is not None:
             hits.to_csv(tmp / "sites.csv", index=False)
-        (tmp / "provenance.json").write_text(json.dumps(prov, indent=2, default=str) + "\n")
-    return AgreementResult(per_seq, summary, line, prov, all_tracks)
+        (tmp / "provenance.json").write_text(json.dumps(result.provenance, indent=2, default=str) + "\n")
+    return result
