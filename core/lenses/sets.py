@@ -14,6 +14,9 @@ DataFrames and arrays, for the CLI, reports and the dashboard to lay out.
   the nucleotide tokens (special tokens and padding left out); windows and orientations averaged.
 * :func:`kmer_embedding_table`: the model's input embedding of every nucleotide token (e.g. every 6-mer).
 * :func:`pca`: principal components (numpy SVD) for a projector.
+* :func:`project`: a projector's two axes: :func:`pca` (default) or :func:`umap_coordinates` (optional extra
+  umap-learn; its first fit per process compiles for 15-20 s, :func:`warm_umap`); :func:`kmeans_clusters` colours
+  points by cluster.
 """
 
 from __future__ import annotations
@@ -260,3 +263,76 @@ def pca(X: np.ndarray, n_components: int = 2) -> tuple[np.ndarray, np.ndarray]:
     U, Vt = U * signs, Vt * signs[:, None]
     var = S**2
     return U[:, :n] * S[:n], var[:n] / var.sum() if var.sum() > 0 else np.zeros(n)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# projector: PCA by default, UMAP optionally (optional extra ``.[umap]``), k-means clusters
+
+PROJECTIONS = ("pca", "umap")
+
+
+def umap_available() -> bool:
+    """Whether umap-learn is installed (the optional extra ``pip install -e ".[umap]"``)."""
+    import importlib.util
+
+    return importlib.util.find_spec("umap") is not None
+
+
+def warm_umap() -> None:
+    """Fit UMAP once on a small random set: its first fit per process compiles (numba) for 15-20 s; later fits of a
+    few hundred points take seconds. The dashboard runs this once per server (``st.cache_resource``)."""
+    umap_coordinates(np.random.default_rng(0).normal(size=(40, 8)), n_neighbors=5)
+
+
+def umap_coordinates(
+    X: np.ndarray, n_neighbors: int = 15, min_dist: float = 0.1, metric: str = "cosine", seed: int = 42
+) -> np.ndarray:
+    """UMAP coordinates ``[N, 2]`` (umap-learn; ``seed`` makes it reproducible and single-threaded).
+    ``n_neighbors`` is capped at N - 1."""
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2 or len(X) < 4:
+        raise InputError("UMAP needs at least four vectors")
+    if not umap_available():
+        raise InputError('UMAP needs the optional extra umap-learn: pip install -e ".[umap]" (PCA needs nothing)')
+    import warnings
+
+    import umap
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "n_jobs overridden by random_state", spectral-init notes
+        model = umap.UMAP(
+            n_components=2,
+            n_neighbors=int(min(n_neighbors, len(X) - 1)),
+            min_dist=min_dist,
+            metric=metric,
+            random_state=seed,
+        )
+        return np.asarray(model.fit_transform(X), dtype=np.float64)
+
+
+def project(X: np.ndarray, method: str = "pca", **options) -> tuple[np.ndarray, dict]:
+    """``(coordinates [N, 2], what they are)``: :func:`pca` (the info holds the explained variance ratio of each
+    axis) or :func:`umap_coordinates` (``options`` go to it)."""
+    if method == "pca":
+        coords, ratio = pca(X, 2)
+        return coords, {"method": "pca", "axes": [f"PC{i + 1} ({r:.0%} of variance)" for i, r in enumerate(ratio)]}
+    if method == "umap":
+        return umap_coordinates(X, **options), {"method": "umap", "axes": ["UMAP 1", "UMAP 2"]}
+    raise InputError(f"unknown projection '{method}' (use {' or '.join(PROJECTIONS)})")
+
+
+def kmeans_clusters(X: np.ndarray, k: int, seed: int = 0) -> np.ndarray:
+    """Cluster numbers ``[N]`` (0 … k-1, by decreasing size) from k-means (scipy's ``kmeans2``, k-means++ start,
+    fixed seed) on the standardised vectors."""
+    from scipy.cluster.vq import kmeans2
+
+    X = np.asarray(X, dtype=np.float64)
+    if not 1 <= k <= len(X):
+        raise InputError(f"k-means needs 1 <= k <= the number of vectors ({len(X)}), not {k}")
+    sd = X.std(axis=0)
+    Z = (X - X.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+    _, labels = kmeans2(Z, k, minit="++", seed=seed)
+    sizes = np.bincount(labels, minlength=k)
+    rank = np.empty(k, dtype=np.int64)
+    rank[np.argsort(-sizes, kind="stable")] = np.arange(k)
+    return rank[labels]

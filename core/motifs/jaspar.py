@@ -293,6 +293,44 @@ def match_jaspar(
     return tomtom_table(query_matrices(result), targets, n_best=n_best)
 
 
+@dataclass(frozen=True)
+class MatchAlignment:
+    """A query motif and its TOMTOM match drawn in one column frame (0 … ``width`` - 1).
+
+    query: the query's ``[Wq, 4]`` matrix as given, its column 0 at frame column ``query_start``.
+    target: the target's ``[Wt, 4]`` matrix **in the orientation that matched** (reverse-complemented when TOMTOM's
+    orientation is ``-``), its column 0 at frame column ``target_start``.
+    """
+
+    query: np.ndarray
+    target: np.ndarray
+    query_start: int
+    target_start: int
+    width: int
+    orientation: str
+
+
+def match_alignment(
+    query: np.ndarray, target: np.ndarray, offset: int, orientation: str, query_core_start: int = 0
+) -> MatchAlignment:
+    """Place a query ``[Wq, 4]`` and a known motif ``[Wt, 4]`` (A, C, G, T) as TOMTOM aligned them.
+
+    TOMTOM's (memelite's) ``Optimal_offset`` is the column of the target, read in the matched orientation (its
+    reverse complement for ``-``), where column 0 of the compared query matrix lies; ``tests/test_lens_views.py``
+    checks this on slices of a JASPAR matrix. ``query_core_start``: where the compared matrix starts inside ``query``
+    (:func:`query_matrices` compares a motif's informative core, ``Motif.core``)."""
+    q = np.asarray(query, dtype=np.float64)
+    t = np.asarray(target, dtype=np.float64)
+    if orientation not in ("+", "-"):
+        raise InputError(f"unknown TOMTOM orientation '{orientation}' (use + or -)")
+    if orientation == "-":
+        t = t[::-1, ::-1]
+    shift = int(query_core_start) - int(offset)  # the target's column 0 in query columns
+    first = min(0, shift)
+    width = max(len(q), shift + len(t)) - first
+    return MatchAlignment(q, t, -first, shift - first, width, orientation)
+
+
 if __name__ == "__main__":
     if "--warm" in sys.argv:
         import time

@@ -117,7 +117,8 @@ def saturation_report(
 
 
 def _with_zero_shot(df, mlm, seqs, variants, orientation: str, progress) -> pd.DataFrame:
-    """The zero-shot columns of :func:`core.variants.zero_shot.zero_shot_scores`, alone or beside ``df``."""
+    """The zero-shot columns of :func:`core.variants.zero_shot.zero_shot_scores`, alone or beside ``df`` (``llr``
+    right after ``delta``, the other zero-shot columns at the end)."""
     from ..variants.zero_shot import zero_shot_scores
 
     n = len({v.seq_id for v in variants})
@@ -131,7 +132,48 @@ def _with_zero_shot(df, mlm, seqs, variants, orientation: str, progress) -> pd.D
     if df is None:
         return zs
     cols = ["mlm_p_ref", "mlm_p_alt", "llr", "llr_note", "mlm_model"]
-    return df.assign(**{c: zs[c].to_numpy() for c in cols})
+    out = df.assign(**{c: zs[c].to_numpy() for c in cols})
+    if "delta" in out.columns:
+        order = [c for c in out.columns if c != "llr"]
+        order.insert(order.index("delta") + 1, "llr")
+        out = out[order]
+    return out
+
+
+def variant_table(
+    model,
+    seqs: list[Sequence],
+    variants: list,
+    *,
+    zero_shot=None,
+    orientation: str = "forward",
+    target=None,
+    batch_size: int = 64,
+    progress: Progress | None = None,
+) -> pd.DataFrame:
+    """The scored variants (nothing written): the classifier's columns (``p_ref``, ``p_alt``, ``delta`` = Δp, ``diff``,
+    ``logOR``; :func:`core.variants.variants.score_variants`) when ``model`` is given, and the zero-shot columns
+    (``llr`` beside ``delta``; :mod:`core.variants.zero_shot`) when ``zero_shot`` (a masked LM) is; at least one."""
+    from ..errors import InputError
+    from ..variants.variants import score_variants
+
+    if model is None and zero_shot is None:
+        raise InputError("scoring variants needs a classifier or a masked LM (zero-shot)")
+    total = len(variants) + len({v.seq_id for v in variants})
+    df = None
+    if model is not None:
+        df = score_variants(
+            model,
+            seqs,
+            variants,
+            batch_size=batch_size,
+            orientation=orientation,
+            target=target,
+            progress=(lambda k: progress("variants", k, total)) if progress else None,
+        )
+    if zero_shot is not None:
+        df = _with_zero_shot(df, zero_shot, seqs, variants, orientation, progress)
+    return df
 
 
 def variants_report(
@@ -154,23 +196,19 @@ def variants_report(
     ...; :mod:`core.variants.zero_shot`) are added; ``model`` may then be None (no classifier columns, no
     before/after figures)."""
     from ..lenses import Attention
-    from ..variants.variants import score_variants, tracks_before_after
+    from ..variants.variants import tracks_before_after
     from .figures import before_after_figure
 
-    total = len(variants) + len({v.seq_id for v in variants})
-    df = None
-    if model is not None:
-        df = score_variants(
-            model,
-            seqs,
-            variants,
-            batch_size=batch_size,
-            orientation=orientation,
-            target=target,
-            progress=(lambda k: progress("variants", k, total)) if progress else None,
-        )
-    if zero_shot is not None:
-        df = _with_zero_shot(df, zero_shot, seqs, variants, orientation, progress)
+    df = variant_table(
+        model,
+        seqs,
+        variants,
+        zero_shot=zero_shot,
+        orientation=orientation,
+        target=target,
+        batch_size=batch_size,
+        progress=progress,
+    )
     by_id = {s.id: s for s in seqs}
     lens = Attention(orientation=orientation)
     with atomic_dir(out, announce) as tmp:
