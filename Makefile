@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: app test test-fast install js browser lint ray warm
+.PHONY: app test test-fast install js browser lint ray umap warm
 
 # Python environment (re-installs only when requirements.txt or pyproject.toml change)
 $(STAMP): requirements.txt pyproject.toml
@@ -31,6 +31,14 @@ $(RAY_STAMP): $(STAMP) pyproject.toml
 
 ray: $(RAY_STAMP)
 
+# the optional UMAP extra (the Sets page's projector; PCA needs nothing); CI tests it, so `make test` installs it
+UMAP_STAMP := $(VENV)/.installed-umap
+$(UMAP_STAMP): $(STAMP) pyproject.toml
+	$(PY) -m pip install -q -e ".[umap]"
+	touch $(UMAP_STAMP)
+
+umap: $(UMAP_STAMP)
+
 # Debian's Chromium: browser tests and static export of plotly figures (kaleido)
 browser:
 	bash scripts/install_chromium.sh
@@ -38,7 +46,7 @@ browser:
 app: install
 	$(VENV)/bin/dnalens app
 
-test: install browser ray
+test: install browser ray umap
 	$(PY) -m pytest -m "" -q
 
 test-fast: $(STAMP)
