@@ -408,3 +408,22 @@ def open_session(data: bytes, name: str) -> str:
             "tracks": {s.id: t for s, t in zip(saved.sequences, saved.tracks)},
         }
     return f"{len(saved.sequences)} sequences, model {mkey[0]}, {len(ss.settings)} settings, {len(saved.tables)} tables"
+
+
+# ------------------------------------------------------------------------------------------------ masked LM
+def mlm_key() -> tuple:
+    """The model key of the masked LM behind the masked-LM features (zero-shot llr, dependency maps, the mlm track
+    beside a classifier's lenses): the loaded model when it has a masked-LM head, else the shipped demo MLM."""
+    ss = st.session_state
+    if model().is_masked_lm:
+        return model_key()
+    return ("demo-mlm", ss.device, ss.dtype, False)
+
+
+def mlm_model():
+    """The masked LM of :func:`mlm_key`, loaded once per server."""
+    try:
+        return load_model_cached(*mlm_key())
+    except DnalensError as exc:
+        st.error(f"Cannot load the masked LM: {exc}")
+        st.stop()
