@@ -93,6 +93,8 @@ with st.sidebar:
     elif card.get("metrics"):
         m = card["metrics"]
         st.caption(f"held-out accuracy {m.get('accuracy')} · AUROC {m.get('auroc')}")
+    st.markdown("### Lens")
+    state.lens_picker(lm)  # every page's per-nucleotide scores: state.current_lens()
     loaded = st.empty()  # filled after the page ran, so it counts what the page just loaded
     session_box = st.expander("Session: save or open")
     with session_box:

@@ -23,6 +23,15 @@ SETTINGS_KEYS = (
     "att_hagg",
     "att_lagg",
     "att_norm",
+    "lens_name",
+    "ism_summary",
+    "attr_output",
+    "ig_steps",
+    "ig_baseline",
+    "eg_steps",
+    "eg_shuffles",
+    "mlm_score",
+    "mlm_combine",
     "land_sort",
     "land_align",
     "mt_pos",
@@ -294,44 +303,135 @@ def table_downloads(df, name: str, key: str | None = None) -> None:
     st.session_state.setdefault("tables", {})[name] = df
 
 
-def lens_controls(lm, prefix: str = "att"):
-    """Recipe / layers / heads / aggregation / orientation controls; returns an attention lens."""
-    from core.lenses import Attention
+LENS_HELP = {
+    "attention": "what the model attends to from [CLS] (not an explanation: compare with ISM on the Mutations page)",
+    "ism": "in-silico mutagenesis: 3 model calls per base, the prediction change of every substitution",
+    "grad-input": "gradient × input on the token embeddings, spread to bases",
+    "ig": "integrated gradients from a neutral baseline (n steps forward+backward per sequence)",
+    "expected-gradients": "integrated gradients averaged over dinucleotide-shuffled references",
+    "mlm": "masked-LM probability of each base (every token covering it masked)",
+}
+LENS_KEYS = ("lens_name", "att_recipe", "att_strand", "att_layers", "att_heads", "att_hagg", "att_lagg", "att_norm")
+LENS_KEYS += ("lens_target", "ism_summary", "attr_output", "ig_steps", "ig_baseline", "eg_steps", "eg_shuffles")
+LENS_KEYS += ("mlm_score", "mlm_combine")
 
-    c1, c2, c3 = st.columns(3)
-    recipe = c1.selectbox(
+
+def lens_choices(lm) -> list[str]:
+    """The registered lenses (:data:`core.lenses.LENSES`) that apply to ``lm``: attribution lenses and ISM need a
+    classification head, ``mlm`` a masked-LM head."""
+    from core.lenses import LENSES
+
+    out = []
+    for name, cls in LENSES.items():
+        if (cls.needs_classifier and not lm.has_classifier) or (cls.needs_masked_lm and not lm.is_masked_lm):
+            continue
+        why = getattr(cls, "applies_to", None)
+        if why is not None and why(cls(), lm):
+            continue
+        out.append(name)
+    return out
+
+
+def _attention_options(lm, box) -> dict:
+    recipe = box.selectbox(
         "recipe",
         ["dnabert-viz", "custom", "rollout"],
-        key=f"{prefix}_recipe",
-        help="dnabert-viz: last layer [CLS] row, heads summed, k-mer mean, L2 (DNABERT-viz)",
+        key="att_recipe",
+        help="dnabert-viz: last layer [CLS] row, heads summed, k-mer mean, L2 (DNABERT-viz); custom: layers, heads "
+        "and aggregation; rollout: attention rollout (Abnar & Zuidema)",
     )
-    orientation = c2.selectbox(
+    opts = {"recipe": recipe}
+    if recipe == "custom":
+        layers = box.multiselect("layers", list(range(lm.n_layers)), default=[lm.n_layers - 1], key="att_layers")
+        opts["layers"] = tuple(layers) or (lm.n_layers - 1,)
+        opts["heads"] = tuple(box.multiselect("heads (empty = all)", list(range(lm.n_heads)), key="att_heads")) or None
+        opts["head_agg"] = box.selectbox("head aggregation", ["sum", "mean", "max"], key="att_hagg")
+        opts["layer_agg"] = box.selectbox("layer aggregation", ["mean", "sum", "max"], key="att_lagg")
+    if recipe != "dnabert-viz":
+        opts["normalize"] = box.selectbox("normalisation", ["l2", "max", "sum", "none"], key="att_norm")
+    return opts
+
+
+def _target(lm, box) -> dict:
+    names = lm.label_names
+    pick = box.selectbox(
+        "scored class",
+        ["default"] + names,
+        key="lens_target",
+        help="default: the positive (last) class of a binary model, else each sequence's predicted class",
+    )
+    return {} if pick == "default" else {"target": pick}
+
+
+def _lens_options(name: str, lm, box) -> dict:
+    """The main options of lens ``name`` as widgets in ``box``; returns the lens's keyword arguments."""
+    from core.lenses.attribution import BASELINES, OUTPUTS
+    from core.lenses.ism import SUMMARIES
+    from core.lenses.mlm import COMBINE, SCORES
+
+    if name == "attention":
+        return _attention_options(lm, box)
+    if name == "mlm":
+        return {
+            "score": box.selectbox("score", list(SCORES), key="mlm_score"),
+            "combine": box.selectbox("covering k-mers combined by", list(COMBINE), key="mlm_combine"),
+        }
+    opts = _target(lm, box)
+    if name == "ism":
+        opts["summary"] = box.selectbox(
+            "per-position summary", list(SUMMARIES), key="ism_summary", help="maxabs: max |Δp| over the 3 substitutions"
+        )
+        return opts
+    if name in ("grad-input", "ig", "expected-gradients"):
+        opts["output"] = box.selectbox("scored output", list(OUTPUTS), key="attr_output")
+    if name == "ig":
+        opts["n_steps"] = int(box.number_input("IG steps", 1, 512, 32, key="ig_steps"))
+        opts["baseline"] = box.selectbox(
+            "baseline", list(BASELINES), key="ig_baseline", help="pad: all-[PAD] embeddings inside [CLS]/[SEP]"
+        )
+    if name == "expected-gradients":
+        opts["n_steps"] = int(box.number_input("steps per reference", 1, 256, 16, key="eg_steps"))
+        opts["shuffles"] = int(box.number_input("shuffled references", 1, 64, 8, key="eg_shuffles"))
+    return opts
+
+
+def lens_picker(lm) -> None:
+    """The sidebar's lens picker: every registered lens that applies to the loaded model, its main options and the
+    orientation. Sets what :func:`current_lens` returns (one source of truth for every page)."""
+    from core.errors import InputError
+    from core.lenses import make_lens
+
+    ss = st.session_state
+    names = lens_choices(lm)
+    if ss.get("lens_name") not in names:
+        ss.lens_name = "attention"
+    name = st.selectbox("lens", names, key="lens_name", help="; ".join(f"{n}: {LENS_HELP.get(n, n)}" for n in names))
+    orientation = st.selectbox(
         "orientation",
         ["forward", "reverse", "both"],
-        key=f"{prefix}_strand",
-        help="reverse: the model reads the reverse complement; scores shown at the "
-        "sequence's own positions; both: the two readings averaged",
+        key="att_strand",
+        help="reverse: the model reads the reverse complement; scores shown at the sequence's own positions; "
+        "both: the two readings combined",
     )
-    layers = heads = None
-    head_agg, layer_agg, norm = "sum", "mean", "l2"
-    if recipe == "custom":
-        layers = tuple(
-            c1.multiselect("layers", list(range(lm.n_layers)), default=[lm.n_layers - 1], key=f"{prefix}_layers")
-        ) or (lm.n_layers - 1,)
-        heads = tuple(c2.multiselect("heads (empty = all)", list(range(lm.n_heads)), key=f"{prefix}_heads")) or None
-        head_agg = c3.selectbox("head aggregation", ["sum", "mean", "max"], key=f"{prefix}_hagg")
-        layer_agg = c3.selectbox("layer aggregation", ["mean", "sum", "max"], key=f"{prefix}_lagg")
-    if recipe != "dnabert-viz":
-        norm = c3.selectbox("normalisation", ["l2", "max", "sum", "none"], key=f"{prefix}_norm")
-    return Attention(
-        recipe=recipe,
-        layers=layers,
-        heads=heads,
-        head_agg=head_agg,
-        layer_agg=layer_agg,
-        normalize=norm,
-        orientation=orientation,
-    )
+    with st.expander("lens options", expanded=False):
+        opts = _lens_options(name, lm, st)
+    try:
+        ss.lens = make_lens(name, orientation=orientation, **opts)
+    except InputError as exc:
+        st.error(str(exc))
+        ss.lens = make_lens("attention", orientation=orientation)
+    st.caption(f"**{ss.lens.describe()}** · {LENS_HELP.get(name, '')}")
+
+
+def current_lens():
+    """The lens chosen in the sidebar (a frozen dataclass from :mod:`core.lenses`: hashable, a cache key); the
+    default attention lens before the sidebar ran."""
+    lens = st.session_state.get("lens")
+    if lens is None:
+        from core.lenses import Attention
+
+        lens = Attention()
+    return lens
 
 
 def tracks_for(lens, items=None) -> list[np.ndarray]:

@@ -16,12 +16,8 @@ seqs = state.seqs()
 if not seqs:
     st.info("No sequences loaded: add some on the Sequences page.")
     st.stop()
-with st.expander("How attention becomes a track (recipe, layers, heads, orientation)", expanded=False):
-    lens = state.lens_controls(lm)
-    st.caption(
-        "dnabert-viz: last layer, [CLS] row, summed over heads, each k-mer's score spread over its bases "
-        "and averaged, L2-normalised (without DNABERT-viz's [SEP]/padding dilution of the last bases)."
-    )
+lens = state.current_lens()  # the sidebar's lens picker: one source of truth for every page
+st.caption(f"Track and landscape: **{lens.describe()}** (change the lens and its options in the sidebar).")
 try:
     tracks = state.tracks_for(lens)
 except Exception as exc:
