@@ -26,6 +26,8 @@ pages = [
     ),
     st.Page(str(VIEWS / "heads.py"), title="Heads", icon=":material/hub:", url_path="heads"),
     st.Page(str(VIEWS / "motifs.py"), title="Motifs", icon=":material/text_fields:", url_path="motifs"),
+    st.Page(str(VIEWS / "lenses.py"), title="Lenses", icon=":material/stacked_line_chart:", url_path="lenses"),
+    st.Page(str(VIEWS / "sets.py"), title="Sets", icon=":material/scatter_plot:", url_path="sets"),
     st.Page(str(VIEWS / "mutations.py"), title="Mutations", icon=":material/science:", url_path="mutations"),
     st.Page(str(VIEWS / "genome.py"), title="Genome", icon=":material/genetics:", url_path="genome"),
     st.Page(str(VIEWS / "export.py"), title="Export", icon=":material/download:", url_path="export"),

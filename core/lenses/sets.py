@@ -336,3 +336,8 @@ def kmeans_clusters(X: np.ndarray, k: int, seed: int = 0) -> np.ndarray:
     rank = np.empty(k, dtype=np.int64)
     rank[np.argsort(-sizes, kind="stable")] = np.arange(k)
     return rank[labels]
+
+
+def gc_fraction(seqs: Iterable[str]) -> np.ndarray:
+    """G+C fraction of each string (e.g. the k-mers of :func:`kmer_embedding_table`, to colour them)."""
+    return np.array([(s.count("G") + s.count("C")) / max(1, len(s)) for s in seqs], dtype=np.float64)

@@ -279,10 +279,25 @@ def query_matrices(result, trim: bool = True) -> dict[str, np.ndarray]:
     between the first and last such column), or the whole window when no column is informative."""
     out = {}
     for m in result.motifs:
-        ppm = m.ppm
-        a, b = m.core if trim else (0, len(ppm))
-        out[m.name] = ppm[a:b] if b - a >= 4 else ppm
+        a, b = compared_columns(m, trim)
+        out[m.name] = m.ppm[a:b]
     return out
+
+
+def compared_columns(motif, trim: bool = True) -> tuple[int, int]:
+    """``(start, end)``: the columns of ``motif.ppm`` that :func:`query_matrices` compares with known motifs (the
+    informative core when it has at least 4 columns, else the whole window)."""
+    W = len(motif.ppm)
+    a, b = motif.core if trim else (0, W)
+    return (a, b) if b - a >= 4 else (0, W)
+
+
+def motif_alignment(motif, match: dict, known: KnownMotif, trim: bool = True) -> MatchAlignment:
+    """A discovered motif's whole window beside the known motif of one TOMTOM row (``match``: a row of
+    :func:`tomtom_table` as a dict, whose offset refers to the compared columns)."""
+    return match_alignment(
+        motif.ppm, known.ppm, int(match["Optimal_offset"]), str(match["Orientation"]), compared_columns(motif, trim)[0]
+    )
 
 
 def match_jaspar(

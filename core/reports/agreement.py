@@ -103,8 +103,6 @@ def measure_agreement(
     total)``."""
     from ..errors import InputError
     from ..lenses import ISM, tracks
-    from ..lenses.agreement import per_sequence_agreement, summarize_agreement, verdict
-    from ..lenses.base import provenance
 
     if not model.has_classifier:
         raise InputError(f"agreement is measured against ISM, which needs a classifier; model '{model.name}' has none")
@@ -119,22 +117,51 @@ def measure_agreement(
         result_tracks[name] = tracks(model, sequences, lens, batch_size=batch_size, progress=step)
         seconds[name] = round(time.time() - t0, 2)
     reference = result_tracks.pop("ism")
-    per_seq = per_sequence_agreement(result_tracks, reference, sites, top_k)
-    descriptions = {n: t.lens.describe() for n, t in result_tracks.items()} | {"ism": reference_lens.describe()}
-    summary = summarize_agreement(per_seq, result_tracks, reference, descriptions)
+    return agreement_from_tracks(
+        result_tracks,
+        reference,
+        sites=sites,
+        site_source=site_source,
+        top_k=top_k,
+        model=model,
+        skipped=skipped,
+        seconds=seconds,
+    )
+
+
+def agreement_from_tracks(
+    lens_tracks: dict,
+    reference,
+    *,
+    sites: dict | None = None,
+    site_source: str | None = None,
+    top_k: int = 10,
+    model=None,
+    skipped: dict | None = None,
+    seconds: dict | None = None,
+) -> AgreementResult:
+    """The tables, verdict and provenance from tracks already computed (``lens_tracks``: ``{name: Tracks}``;
+    ``reference``: ISM's :class:`~core.lenses.base.Tracks` of the same sequences), e.g. the dashboard's cached
+    tracks. ``model`` only goes into the provenance."""
+    from ..lenses.agreement import per_sequence_agreement, summarize_agreement, verdict
+    from ..lenses.base import provenance
+
+    per_seq = per_sequence_agreement(lens_tracks, reference, sites, top_k)
+    descriptions = {n: t.lens.describe() for n, t in lens_tracks.items()} | {"ism": reference.lens.describe()}
+    summary = summarize_agreement(per_seq, lens_tracks, reference, descriptions)
     line = verdict(summary)
     prov = {
-        "model": model.card(),
-        "lenses": {n: provenance(model, t.lens) for n, t in result_tracks.items()},
-        "reference": provenance(model, reference_lens),
-        "skipped_lenses": skipped,
+        "model": model.card() if model is not None else None,
+        "lenses": {n: provenance(model, t.lens) if model is not None else t.provenance for n, t in lens_tracks.items()},
+        "reference": provenance(model, reference.lens) if model is not None else reference.provenance,
+        "skipped_lenses": skipped or {},
         "sites": site_source,
         "top_k": top_k,
-        "seconds": seconds,
+        "seconds": seconds or {},
         "verdict": line,
-        "n_sequences": len(sequences),
+        "n_sequences": len(reference),
     }
-    return AgreementResult(per_seq, summary, line, prov, {**result_tracks, "ism": reference})
+    return AgreementResult(per_seq, summary, line, prov, {**lens_tracks, "ism": reference})
 
 
 def agreement_report(

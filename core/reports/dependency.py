@@ -20,19 +20,21 @@ README = (
 )
 
 
-def dependency_figure(matrix: np.ndarray, seq: str, title: str = ""):
-    """Heatmap of a dependency map ``[L, L]`` (rows: target i, columns: substituted j), viridis, bits."""
+def dependency_figure(matrix: np.ndarray, seq: str, title: str = "", first: int = 0):
+    """Heatmap of a dependency map ``[L, L]`` (rows: target i, columns: substituted j), viridis, bits; ``first``:
+    the position of the map's first base in its sequence (a window's start), so the axes read sequence positions."""
     from .figures import SEQ_CMAP, _mpl
 
     plt = _mpl()
     L = len(matrix)
     size = max(4.5, min(12.0, L / 18))
     fig, ax = plt.subplots(figsize=(size + 1.2, size))
-    im = ax.imshow(matrix, cmap=SEQ_CMAP, origin="upper", interpolation="nearest", aspect="equal")
+    extent = (first - 0.5, first + L - 0.5, first + L - 0.5, first - 0.5)
+    im = ax.imshow(matrix, cmap=SEQ_CMAP, origin="upper", interpolation="nearest", aspect="equal", extent=extent)
     if L <= 60:
-        ax.set_xticks(range(L))
+        ax.set_xticks(range(first, first + L))
         ax.set_xticklabels([f"{b}" for b in seq], fontsize=5, family="monospace")
-        ax.set_yticks(range(L))
+        ax.set_yticks(range(first, first + L))
         ax.set_yticklabels([f"{b}" for b in seq], fontsize=5, family="monospace")
     ax.set_xlabel("substituted base j: position (bp, 0-based)")
     ax.set_ylabel("predicted base i: position (bp, 0-based)")
@@ -43,8 +45,9 @@ def dependency_figure(matrix: np.ndarray, seq: str, title: str = ""):
     return fig
 
 
-def plotly_dependency(matrix: np.ndarray, seq: str, title: str = ""):
-    """The same map as an interactive plotly heatmap (hover: both positions, their bases, the value)."""
+def plotly_dependency(matrix: np.ndarray, seq: str, title: str = "", first: int = 0):
+    """The same map as an interactive plotly heatmap (hover: both positions, their bases, the value); ``first`` as
+    in :func:`dependency_figure`."""
     import plotly.graph_objects as go
 
     L = len(matrix)
@@ -53,6 +56,8 @@ def plotly_dependency(matrix: np.ndarray, seq: str, title: str = ""):
     fig = go.Figure(
         go.Heatmap(
             z=matrix,
+            x=first + np.arange(L),
+            y=first + np.arange(L),
             colorscale="Viridis",
             customdata=text,
             colorbar=dict(title=dict(text="bits", side="right")),
@@ -62,7 +67,7 @@ def plotly_dependency(matrix: np.ndarray, seq: str, title: str = ""):
     )
     fig.update_layout(
         title=title,
-        xaxis=dict(title="substituted base j: position (bp, 0-based)", range=[-0.5, L - 0.5]),
+        xaxis=dict(title="substituted base j: position (bp, 0-based)", range=[first - 0.5, first + L - 0.5]),
         yaxis=dict(title="predicted base i: position (bp, 0-based)", autorange="reversed", scaleanchor="x"),
         height=min(900, 250 + 4 * L),
     )

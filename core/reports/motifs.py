@@ -110,6 +110,38 @@ def _write_logos(motifs: list, folder, formats: tuple[str, ...], worker=None) ->
     return [str(f) for f in files]
 
 
+def motif_scores(result_tracks) -> tuple[list, dict]:
+    """``(score arrays, what was done)``: the scores motif discovery reads from a lens's
+    :class:`~core.lenses.base.Tracks`: DNABERT-viz's ``atten.npy`` row for the parity recipe, the positive part of
+    signed lenses (see :func:`motifs_report`), the tracks otherwise."""
+    lens = result_tracks.lens
+    scores = result_tracks.scores
+    info = {}
+    if getattr(lens, "recipe", None) == "dnabert-viz-parity":  # find_motifs.py: atten row [0:len(seq)]
+        scores = [t.detail["parity_row"][: len(t.sequence.seq)] for t in result_tracks]
+    if getattr(lens, "signed", False):  # attributions: regions from the part that supports the target class
+        scores = [np.clip(s, 0.0, None) for s in scores]
+        info["signed_scores"] = "positive part used (bases pushing the prediction toward the target class)"
+    info["scores"] = result_tracks.provenance
+    return scores, info
+
+
+def discover_from_tracks(result_tracks, negatives: list[str] | None = None, params=None, jaspar_release=None, seed=0):
+    """``(result, tomtom or None)`` from a lens's tracks of the positives, nothing written (the dashboard's Sets
+    page): :func:`motif_scores`, the background (``negatives``' bases, or one dinucleotide-shuffled copy of each
+    positive), discovery and, with ``jaspar_release``, TOMTOM against JASPAR CORE vertebrates."""
+    from ..motifs import MotifParams, discover_motifs, shuffled_background
+    from ..motifs.jaspar import match_jaspar
+
+    seqs = result_tracks.sequences
+    scores, _ = motif_scores(result_tracks)
+    neg = list(negatives) if negatives is not None else shuffled_background([s.seq for s in seqs], copies=1, seed=seed)
+    result = discover_motifs([s.seq for s in seqs], scores, neg, params or MotifParams(), pos_ids=[s.id for s in seqs])
+    result.background = f"{len(neg)} negatives" if negatives is not None else "dinucleotide-shuffled positives"
+    tomtom = match_jaspar(result, jaspar_release) if (result.motifs and jaspar_release) else None
+    return result, tomtom
+
+
 def motifs_report(
     positives: list,
     out_dir,
@@ -158,13 +190,8 @@ def motifs_report(
 
         lens = lens or Attention()
         result_tracks = tracks(model, positives, lens, batch_size=batch_size, progress=progress)
-        scores = result_tracks.scores
-        if getattr(lens, "recipe", None) == "dnabert-viz-parity":  # find_motifs.py: atten row [0:len(seq)]
-            scores = [t.detail["parity_row"][: len(t.sequence.seq)] for t in result_tracks]
-        if getattr(lens, "signed", False):  # attributions: regions from the part that supports the target class
-            scores = [np.clip(s, 0.0, None) for s in scores]
-            info["signed_scores"] = "positive part used (bases pushing the prediction toward the target class)"
-        info["scores"] = result_tracks.provenance
+        scores, how = motif_scores(result_tracks)
+        info.update(how)
     result = discover_motifs([s.seq for s in positives], scores, neg, params, pos_ids=[s.id for s in positives])
     result.background = background
     tomtom = match_jaspar(result, jaspar_release) if (result.motifs and jaspar_release) else None
