@@ -1,20 +1,25 @@
 """Mutations page: saturation map of the selected sequence, attention beside it, user variants, before/after."""
 
-import numpy as np
-import pandas as pd
 import streamlit as st
 
 from core.lenses import Attention
 from core.lenses.agreement import agreement
 from core.lenses.ism import saturation_mutagenesis
 from core.reports import figures as plots
-from core.variants import variants as mu
 from dashboard import state
+from dashboard.variants_panel import variants_panel
 
 st.title("Mutations")
 lm = state.model()
 if not lm.has_classifier:
-    st.warning("This model has no classification head: mutation effects need predictions.")
+    if not lm.is_masked_lm:
+        st.warning("This model has no classification head: mutation effects need predictions.")
+        st.stop()
+    st.info(
+        "This checkpoint is a masked LM without a classification head: no Δp or saturation map; the variants "
+        "below get its zero-shot llr."
+    )
+    variants_panel(lm, state.select_sequence(), 0, Attention())
     st.stop()
 seq = state.select_sequence()
 L = len(seq.seq)
@@ -34,20 +39,6 @@ def ism(mkey, key, a, b, target):
     )
     bar.empty()
     return res
-
-
-@st.cache_data(show_spinner="Scoring variants ...", max_entries=16)
-def score(mkey, key, data: bytes, source):
-    lm_ = state.load_model_cached(*mkey)
-    items = state.from_key(key)
-    variants = mu.parse_variant_bytes(data, items, source=source)  # a table or VCF (gzip, bgzip, BCF) from bytes
-    return variants, mu.score_variants(lm_, items, variants)
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def before_after(mkey, key, variant):
-    lm_ = state.load_model_cached(*mkey)
-    return mu.tracks_before_after(lm_, state.from_key(key)[0], variant)
 
 
 att_lens = Attention()
@@ -89,59 +80,4 @@ st.caption(
     "> 0 means the substitution lowers the prediction."
 )
 
-st.subheader("Variants")
-st.caption("Table: seq_id (or chrom for BED input), pos (1-based), ref, alt ('-' for none); or a VCF.")
-up = st.file_uploader(
-    "variant table or VCF (.vcf, .vcf.gz, .bcf)", type=["tsv", "csv", "txt", "vcf", "gz", "bcf"], key="var_up"
-)
-default = pd.DataFrame(
-    {"seq_id": [seq.id], "pos": [a + 1], "ref": [seq.seq[a]], "alt": ["A" if seq.seq[a] != "A" else "C"]}
-)
-edited = st.data_editor(default, num_rows="dynamic", key="var_editor", width="stretch")
-if st.button("Score variants", key="var_run") or st.session_state.get("var_done"):
-    try:
-        data = up.getvalue() if up is not None else edited.to_csv(sep="\t", index=False).encode()
-        variants, df = score(
-            state.model_key(), state.seq_key(state.seqs()), data, up.name if up is not None else "typed table"
-        )
-        st.session_state.var_done = True
-    except Exception as exc:
-        state.show_error(exc)
-        st.stop()
-    st.dataframe(df, hide_index=True, width="stretch", key="variants_table")
-    if getattr(variants, "skipped", None):  # VCF alleles that could not be scored, and why
-        counts = ", ".join(f"{why}: {n}" for why, n in variants.skip_counts().items())
-        st.info(f"Skipped {len(variants.skipped)} alleles ({counts}).")
-        state.table_downloads(variants.skipped_frame(), "skipped_variants", key="var_skipped")
-    st.caption(
-        "delta = p_alt − p_ref · diff = (p_alt − p_ref)·max(p_ref, p_alt) (> 0 raises the prediction) · "
-        "logOR = log2 odds(ref) − log2 odds(alt) (> 0 lowers the prediction); probabilities clipped to "
-        "[1e-6, 1 − 1e-6]."
-    )
-    state.table_downloads(df, "variants", key="var_tbl")
-    labels = [
-        f"{i + 1}: {v.seq_id} {v.offset + 1} {v.ref or '-'}>{v.alt or '-'} ({v.kind})" for i, v in enumerate(variants)
-    ]
-    k = labels.index(st.selectbox("attention before/after for", labels, key="var_pick"))
-    v = variants[k]
-    by_id = {s.id: s for s in state.seqs()}
-    ba = before_after(state.model_key(), state.seq_key([by_id[v.seq_id]]), v)
-    ba_title = f"{labels[k]}: {att_lens.describe()}, reference vs mutant on reference positions"
-    bfig = plots.before_after_figure(
-        ba.ref_track, ba.alt_on_ref, v.offset, ba_title, len(v.ref), score_name=att_lens.score_name
-    )
-    st.pyplot(bfig)
-    plots.close(bfig)
-    if len(ba.inserted):
-        st.caption(
-            f"{len(ba.inserted)} inserted bases after reference position {ba.inserted_after} have no "
-            f"reference coordinate; their attention: {np.round(ba.inserted, 4).tolist()}"
-        )
-    state.downloads(
-        f"before_after_{k + 1}",
-        lambda: plots.before_after_figure(
-            ba.ref_track, ba.alt_on_ref, v.offset, ba_title, len(v.ref), score_name=att_lens.score_name
-        ),
-        None,
-        key="ba",
-    )
+variants_panel(lm, seq, a, att_lens)
