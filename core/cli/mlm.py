@@ -58,6 +58,7 @@ def cmd_dependency(args) -> int:
             orientation=args.orientation,
             progress=lambda i, total: bar.update(bar.n + 1),
             announce=say,
+            threads=args.threads,
         )
     i, j = divmod(int(dm.matrix.argmax()), len(dm.seq))
     say(

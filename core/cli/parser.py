@@ -434,6 +434,9 @@ def _mlm_commands(sub) -> None:
     add_model(p)
     add_orientation(p)
     p.add_argument("--id", help="the sequence to map (default: the first)")
+    p.add_argument(
+        "--threads", type=int, default=1, help="torch CPU threads (default 1: fastest for these many small passes)"
+    )
     p.add_argument("--out", required=True, help="output folder")
     p.set_defaults(func=cmd_dependency, batch_size=128)
 

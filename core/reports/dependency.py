@@ -83,6 +83,7 @@ def dependency_report(
     orientation: str = "forward",
     progress=None,
     announce=None,
+    threads: int | None = None,
 ):
     """Compute one sequence's dependency map and write ``dependency.npy``, ``probabilities.npy``,
     ``dependency.{png,svg,pdf}``, ``README.txt`` and ``run.json``. Returns the
@@ -91,7 +92,7 @@ def dependency_report(
     from .figures import close, save_figure
 
     t0 = time.time()
-    dm = dependency_map(model, seq, batch_size=batch_size, orientation=orientation, progress=progress)
+    dm = dependency_map(model, seq, batch_size=batch_size, orientation=orientation, progress=progress, threads=threads)
     seconds = time.time() - t0
     with atomic_dir(out, announce) as tmp:
         np.save(tmp / "dependency.npy", dm.matrix.astype(np.float32))
@@ -110,6 +111,7 @@ def dependency_report(
             "orientation": orientation,
             "combine": dm.combine,
             "masked_forward_passes": dm.passes,
+            "torch_threads": threads,
             "seconds": round(seconds, 1),
             "max_dependency_bits": float(np.max(dm.matrix)) if dm.matrix.size else 0.0,
         }
