@@ -6,7 +6,7 @@
    b. the same reduced forward pass the lens uses (encoder, then the head at the masked rows' four candidates only).
    Ours: ``core.lenses.tracks(lm, seqs, MLM())`` end to end (masking plan, candidates, batches, the combination
    rule, scores). Target: ratio <= 1.2 against both.
-2. Dependency map of one 200-bp sequence: ``dependency_map`` end to end (200 x 598 + 200 = 119 800 masked passes)
+2. Dependency map of one 200-bp sequence: ``dependency_map`` end to end (200 x 598 = 119 600 masked passes)
    with one torch thread, as ``dnalens dependency`` runs it (``--threads 1``: on our 2-core machine one thread ran
    these small passes about 3x faster than two). Target: <= 60 s on 2 cores.
 """
