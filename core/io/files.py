@@ -67,7 +67,8 @@ class GuardedText:
 
     def __iter__(self):
         try:
-            for line in self._fh:  # not ``yield from``: closing this generator must not close the file
+            # not ``yield from``: closing this generator (a reader that stops early) would close the file too
+            for line in self._fh:  # noqa: UP028
                 yield line
         except _READ_ERRORS as exc:
             raise self._fail(exc) from None
