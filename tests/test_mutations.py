@@ -90,8 +90,14 @@ def test_vcf_multiallelic_split_and_sequence_ids():
         ("seq_id\tpos\tref\talt\n", "header but no variants"),
         ("id\tposition\n s1\t4\n", "needs a header with seq_id"),
         ("", "empty"),
-        ("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n", "the VCF has a header but no variant records"),
-        ("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\ns1\t4\t.\tT\tA\n", "the #CHROM line has 5 tab-separated columns"),
+        (
+            "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n",
+            "the VCF has a header but no variant records",
+        ),
+        (
+            "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\ns1\t4\t.\tT\tA\n",
+            "the #CHROM line has 5 tab-separated columns",
+        ),
         (
             "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\ns1\t4\t.\tT\t<DEL>\t.\t.\t.\n",
             r"^x: no variant could be scored: all 1 alleles were skipped \(symbolic allele <DEL>: 1\)",
