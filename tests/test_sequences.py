@@ -146,3 +146,19 @@ def test_sequences_table():
     recs = parse_text(">a label=0\nGGCC\n>b\nATAT\n")
     df = sequences_table(recs)
     assert list(df["gc"]) == [1.0, 0.0] and list(df["length"]) == [4, 4]
+
+
+def test_labelled_fasta_is_read_in_one_pass(tmp_path, monkeypatch):
+    """Header lines are only searched for when there is an error to report: valid labels never rescan the file
+    (a rescan per record made reading train.fa.gz quadratic)."""
+    from core.io import sequences
+
+    calls = []
+    real = sequences._locate_header
+    monkeypatch.setattr(sequences, "_locate_header", lambda *a: calls.append(1) or real(*a))
+    fa = tmp_path / "many.fa"
+    fa.write_text("".join(f">s{i} label={i % 2}\nACGTACGT\n" for i in range(500)))
+    assert [s.label for s in sequences.read_fasta(fa)][:4] == [0, 1, 0, 1] and not calls
+    fa.write_text(">a label=1\nACGT\n>b label=inf\nACGT\n")
+    with pytest.raises(InputError, match="line 3"):
+        sequences.read_fasta(fa)

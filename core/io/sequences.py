@@ -214,7 +214,10 @@ def _fasta_records(handle: Iterable[str], source: str, relocate) -> Iterator[Seq
             )
         label = None
         if "label=" in description:
-            label = _parse_label(description, source, rec_id, _locate_header(relocate(), index)[0])
+            try:
+                label = _parse_label(description, source, rec_id)
+            except InputError:  # find the header's line only when there is something to report (a rescan)
+                label = _parse_label(description, source, rec_id, _locate_header(relocate(), index)[0])
         n += 1
         yield Sequence(id=rec_id, seq=seq, description=description, source=source, label=label)
     if n == 0:
