@@ -118,6 +118,8 @@ def test_parity_recipe_differs_from_default_at_the_end(demo_model):
     )
     assert t.detail["parity_row"].shape == (40,) and np.allclose(t.detail["parity_row"], cut)
     assert t.scores.shape == (L,) and np.isnan(t.scores[40:]).all() and t.sequence.seq == seq.seq
+    with pytest.raises(InputError, match="shorter than the k-mer size 6"):
+        tracks(demo_model, [seq], Attention(recipe="dnabert-viz-parity", max_seq_length=5))
 
 
 def test_bad_spec():

@@ -135,6 +135,27 @@ def test_pretrain_refuses_bad_input(tmp_path):
     assert not (tmp_path / "x").exists()
 
 
+def test_pretrain_checks_the_base_folder_before_reading_it(tmp_path, capsys):
+    """A base whose config.json is a pipe (opening it would wait forever) or not JSON gets a message, not a hang."""
+    import os
+
+    from core.cli.main import main
+
+    fa = tmp_path / "t.fa"
+    fa.write_text(">a\nACGTACGTACGTACGTACGT\n")
+    for bad in ("fifo", "text"):
+        base = tmp_path / bad
+        base.mkdir()
+        (base / "vocab.txt").write_text("[PAD]\n")
+        if bad == "fifo":
+            os.mkfifo(base / "config.json")
+        else:
+            (base / "config.json").write_text("{ not json")
+        assert main(["pretrain", "--train", str(fa), "--base", str(base), "--out", str(tmp_path / "o")]) == 2
+        err = capsys.readouterr().err
+        assert "config.json" in err and "internal error" not in err
+
+
 def test_pretrain_cli_and_finetuning_from_the_pretrained_mlm(tmp_path):
     from core.cli.main import main
     from core.train.finetune import FinetuneConfig, finetune

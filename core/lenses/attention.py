@@ -166,6 +166,11 @@ def _parity_input(seq: Sequence, model, T: int) -> Sequence:
     k-mer list from the right and keeps [SEP]), i.e. the first ``T - 2 + k - 1`` bases."""
     if model.k is None or model.family != "kmer":
         raise InputError("the dnabert-viz-parity recipe applies to DNABERT k-mer models only")
+    if T < model.k:
+        raise InputError(
+            f"--max-seq-length {T} is shorter than the k-mer size {model.k}: DNABERT-viz's row reads tokens "
+            f"1..T-k+1, so T must be at least k (e.g. 100 for 101-bp sequences)"
+        )
     keep = T - 2 + model.k - 1
     if len(seq.seq) <= keep:
         return seq

@@ -158,10 +158,17 @@ def _from_base(base: str, kmer: int | None, trust_remote_code: bool, device: str
     trained MLM head (a classifier) gets a new head; its encoder must be complete."""
     from transformers import AutoModelForMaskedLM
 
-    from ..model.loading import _check_weights, _load_hf_tokenizer, _materialise_alibi, _resolve_path, build_tokenizer
+    from ..model.loading import (
+        _check_weights,
+        _load_hf_tokenizer,
+        _materialise_alibi,
+        _resolve_path,
+        build_tokenizer,
+        check_model_folder,
+    )
 
     name, path = _resolve_path(base, allow_download=False)
-    base_cfg = json.loads((path / "config.json").read_text())
+    base_cfg = check_model_folder(name, path, trust_remote_code)
     hf_tok = _load_hf_tokenizer(path, trust_remote_code, base_cfg.get("model_type", "bert"))
     tok, family, k = build_tokenizer(hf_tok, int(base_cfg.get("max_position_embeddings", 512)), None, kmer)
     try:
