@@ -162,3 +162,18 @@ def test_labelled_fasta_is_read_in_one_pass(tmp_path, monkeypatch):
     fa.write_text(">a label=1\nACGT\n>b label=inf\nACGT\n")
     with pytest.raises(InputError, match="line 3"):
         sequences.read_fasta(fa)
+
+
+def test_an_edited_reference_is_reindexed(tmp_path):
+    """A .fai older than its FASTA (the reference was edited after indexing) is rebuilt, never trusted."""
+    import os
+
+    ref = tmp_path / "ref.fa"
+    ref.write_text(">chr1\nACGTACGTAC\n")
+    bed = tmp_path / "a.bed"
+    bed.write_text("chr1\t0\t4\n")
+    assert read_bed(bed, ref)[0].seq == "ACGT"
+    ref.write_text(">chr2\nGGGGGGGGGG\n>chr1\nTTTTTTTTTTTTTTTTTTTT\n")  # chr1 moved: old offsets read chr2
+    fai = tmp_path / "ref.fa.fai"
+    os.utime(fai, (1, 1))  # the old index is now older than the FASTA
+    assert read_bed(bed, ref)[0].seq == "TTTT"

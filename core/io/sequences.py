@@ -462,14 +462,17 @@ def open_reference(reference: str):
     import pyfaidx
 
     reference = check_regular_file(reference, "reference FASTA")
-    try:
-        return pyfaidx.Fasta(reference, sequence_always_upper=True, as_raw=True, rebuild=False)
+    try:  # rebuild: an index older than its FASTA (the FASTA was edited) is rebuilt, never trusted
+        return pyfaidx.Fasta(reference, sequence_always_upper=True, as_raw=True, rebuild=True)
     except PermissionError:
-        # read-only folder: keep the index beside in a writable temp location
+        # read-only folder: keep the index in a writable temp location, named after this very file
+        import hashlib
         import tempfile
 
-        idx = os.path.join(tempfile.gettempdir(), os.path.basename(reference) + ".fai")
-        return pyfaidx.Fasta(reference, indexname=idx, sequence_always_upper=True, as_raw=True, rebuild=False)
+        st = os.stat(reference)
+        key = hashlib.sha256(f"{os.path.realpath(reference)}:{st.st_size}:{st.st_mtime_ns}".encode()).hexdigest()[:16]
+        idx = os.path.join(tempfile.gettempdir(), f"dnalens-{key}-{os.path.basename(reference)}.fai")
+        return pyfaidx.Fasta(reference, indexname=idx, sequence_always_upper=True, as_raw=True, rebuild=True)
     except Exception as exc:  # pyfaidx raises many kinds for malformed or bgzip-less gzip files
         raise InputError(
             f"cannot index the reference FASTA ({exc}); it must be plain or bgzip-compressed "
