@@ -377,6 +377,14 @@ def _fix_attention_path(model) -> str:
     return path
 
 
+def quiet_transformers() -> None:
+    """transformers' own load reports and progress bars off: dnalens says what matters in its own words."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+
+
 def load_model(
     name_or_path: str | None = None,
     *,
@@ -391,10 +399,7 @@ def load_model(
 ) -> LoadedModel:
     """Load a checkpoint for attention, prediction and the lenses. ``None`` or ``'demo'`` loads the demo model,
     ``'demo-mlm'`` the demo masked LM (the default model of the masked-LM features)."""
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
+    quiet_transformers()
     if dtype not in DTYPES:
         raise ModelError(f"unknown dtype '{dtype}' (use one of {', '.join(DTYPES)})")
     name, path = _resolve_path(name_or_path, allow_download, cache_dir)

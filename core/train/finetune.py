@@ -325,8 +325,10 @@ def finetune(
     import torch
 
     from ..io.atomic import atomic_dir
-    from ..model.loading import resolve_device
+    from ..model.loading import quiet_transformers, resolve_device
     from .common import predict_probs, torch_threads
+
+    quiet_transformers()
 
     n_classes = check_labels(train)
     for extra, what in ((dev, "dev"), (test, "test")):

@@ -346,8 +346,10 @@ def pretrain(
     import torch
 
     from ..io.atomic import atomic_dir
-    from ..model.loading import resolve_device
+    from ..model.loading import quiet_transformers, resolve_device
     from .common import torch_threads
+
+    quiet_transformers()
     from .finetune import _save
 
     if not train:
