@@ -183,15 +183,15 @@ def test_model_free_motifs_never_import_the_model_stack(tmp_path):
         f"rc = main(['motifs', {str(tmp_path / 'pos.fa')!r}, '--scores', {str(tmp_path / 's.npy')!r}, "
         f"'--no-jaspar', '--out', {str(tmp_path / 'out')!r}]); "
         "heavy = [m for m in ('torch', 'transformers', 'scipy.stats', 'statsmodels', 'logomaker', 'memelite', "
-        "'pyjaspar', 'plotly', 'matplotlib.pyplot') if m in sys.modules]; print(rc, ','.join(heavy))"
+        "'pyjaspar', 'plotly', 'matplotlib.pyplot', 'pandas') if m in sys.modules]; print(rc, ','.join(heavy))"
     )
     env = dict(os.environ, DNALENS_LOGO_HELPER="off")  # logos drawn in this process (the helper has its own test)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300, env=env)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split() == ["0"], f"the model-free motifs run imported {out.stdout.split()[1:]}"
     assert (tmp_path / "out" / "motifs.csv").read_text().splitlines()[1].startswith("TATAAAAGGC,")
-    logos = sorted(p.name for p in (tmp_path / "out" / "logos").iterdir())  # PNG only unless asked
-    assert logos == ["TATAAAAGGC_information.png", "TATAAAAGGC_probability.png"]
+    logos = sorted(p.name for p in (tmp_path / "out" / "logos").iterdir())  # one PNG per motif unless asked
+    assert logos == ["TATAAAAGGC_information.png"]
 
 
 @pytest.mark.slow
@@ -216,3 +216,25 @@ def test_logo_worker_writes_the_logos_and_falls_back_when_its_helper_is_gone(tmp
     assert worker.finish() == [p for *_, p in again]
     for (*_, a), (*_, b) in zip(logos, again):
         assert np.array_equal(np.asarray(Image.open(a)), np.asarray(Image.open(b)))
+
+
+def test_logo_modes_on_request(tmp_path, capsys):
+    """One information logo per motif by default (as find_motifs.py draws one); probability logos on request."""
+    from core.cli.main import main
+
+    rng = np.random.default_rng(1)
+    seqs = ["".join(rng.choice(list("ACGT"), 60)) for _ in range(30)]
+    for i in range(0, 30, 2):
+        seqs[i] = seqs[i][:20] + "TATAAAAGGC" + seqs[i][30:]
+    (tmp_path / "pos.fa").write_text("".join(f">p{i}\n{s}\n" for i, s in enumerate(seqs)))
+    scores = rng.random((30, 60)) * 0.1
+    scores[::2, 20:30] += 1
+    np.save(tmp_path / "s.npy", scores)
+    base = ["motifs", str(tmp_path / "pos.fa"), "--scores", str(tmp_path / "s.npy"), "--no-jaspar"]
+    assert main([*base, "--logo-modes", "information,probability", "--out", str(tmp_path / "o")]) == 0
+    assert sorted(p.name for p in (tmp_path / "o" / "logos").iterdir()) == [
+        "TATAAAAGGC_information.png",
+        "TATAAAAGGC_probability.png",
+    ]
+    assert main([*base, "--logo-modes", "bits", "--out", str(tmp_path / "x")]) == 2
+    assert "--logo-modes takes information and/or probability" in capsys.readouterr().err

@@ -275,3 +275,38 @@ def test_demo_planted_motifs_found_and_matched_to_their_jaspar_source(demo_model
             hits = summary[(summary["best_jaspar_id"] == planted) & (summary["best_jaspar_q"] < 0.01)]
             assert len(hits) >= 1, (planted, summary.to_string())
             assert hits["instances"].max() >= 50
+
+
+def test_motif_tables_written_without_pandas_equal_pandas_output(tmp_path):
+    """write_report writes its CSVs with the csv module (the motifs command never imports pandas): byte for byte what
+    pandas' to_csv writes for the same tables, JASPAR columns empty or filled, floats, booleans and quoting."""
+    import pandas as pd
+
+    from core.io.tables import write_csv
+    from core.reports.motifs import SUMMARY_COLUMNS, motif_summary, summary_rows, write_report
+
+    rng = np.random.default_rng(3)
+    pos = [rand_seq(rng, 60) for _ in range(60)]
+    for i in range(0, 60, 2):
+        pos[i] = pos[i][:20] + "TATAAAAGGC" + pos[i][30:]
+    scores = [np.where(np.arange(60) // 10 == 2, 1.0, 0.1) + 0.01 * rng.random(60) for _ in pos]
+    neg = [rand_seq(rng, 60) for _ in range(60)]
+    res = discover_motifs(pos, scores, neg, MotifParams(), pos_ids=[f'id,"{i}"' for i in range(60)])
+    assert res.motifs
+    write_report(res, tmp_path / "o", None, logos=False)
+    assert (tmp_path / "o" / "motifs.csv").read_text() == motif_summary(res, None).to_csv(index=False)
+    assert (tmp_path / "o" / "instances.csv").read_text() == res.instances().to_csv(index=False)
+    assert (tmp_path / "o" / "candidates.csv").read_text() == res.candidates.to_csv(index=False)
+    tomtom = pd.DataFrame(
+        {
+            "Query_ID": [res.motifs[0].name],
+            "Target_ID": ["MA0108.3"],
+            "Target_name": ["TBP"],
+            "p-value": [1.5e-9],
+            "q-value": [3e-7],
+        }
+    )
+    rows = summary_rows(res, tomtom)
+    write_csv(tmp_path / "m.csv", {c: [r[c] for r in rows] for c in SUMMARY_COLUMNS})
+    assert (tmp_path / "m.csv").read_text() == motif_summary(res, tomtom).to_csv(index=False)
+    assert rows[0]["jaspar_match"] == "TBP (MA0108.3)" or rows[0]["low_support"]

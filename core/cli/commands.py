@@ -145,6 +145,13 @@ def _logo_formats(text: str) -> tuple[str, ...]:
     return formats
 
 
+def _logo_modes(text: str) -> tuple[str, ...]:
+    modes = tuple(dict.fromkeys(m.strip().lower() for m in text.split(",") if m.strip()))
+    if not modes or any(m not in ("information", "probability") for m in modes):
+        raise InputError(f"--logo-modes takes information and/or probability separated by commas, not {text!r}")
+    return modes
+
+
 def cmd_motifs(args) -> int:
     from ..io.sequences import read_records
     from ..reports.logos import start_logo_worker
@@ -152,8 +159,9 @@ def cmd_motifs(args) -> int:
     if not args.input:
         raise InputError("no positives: give a FASTA file of positive sequences")
     logo_formats = _logo_formats(args.logo_formats)
+    logo_modes = _logo_modes(args.logo_modes)
     # the logo helper process starts first: its imports overlap ours, reading the inputs and discovery
-    worker = start_logo_worker(logo_formats, args.window_size) if args.scores else None
+    worker = start_logo_worker(logo_formats, args.window_size, logo_modes) if args.scores else None
     release = None if args.no_jaspar else args.jaspar_release
     if release:
         from ..motifs.jaspar import jaspar_releases
@@ -165,7 +173,7 @@ def cmd_motifs(args) -> int:
     params = _motif_params(args)
     records = read_records(args.input)
     negatives = read_records(args.negatives) if args.negatives else None
-    from ..reports.motifs import labelled_split, motif_summary, motifs_report  # pandas: after the first work
+    from ..reports.motifs import labelled_split, motifs_report, summary_rows
 
     pos, neg, rows = labelled_split(records, negatives)
     if len(pos) < len(records):
@@ -188,6 +196,7 @@ def cmd_motifs(args) -> int:
             announce=say,
             extra={"scores_from": source, "positives_file": args.input},
             logo_formats=logo_formats,
+            logo_modes=logo_modes,
             logo_worker=worker,
         )
     st = result.stages
@@ -197,14 +206,14 @@ def cmd_motifs(args) -> int:
     )
     if result.explanation:
         say(f"no motifs: {result.explanation}")
-    for r in motif_summary(result, tomtom).itertuples():
+    for r in summary_rows(result, tomtom):
         match = ""
-        if r.jaspar_match:
-            match = f", matches JASPAR {r.jaspar_match} (q={r.best_jaspar_q:.2g})"
-        elif isinstance(r.best_jaspar_id, str):
-            match = f", no significant JASPAR match (best {r.best_jaspar_id}, q={r.best_jaspar_q:.2g})"
-        low = f" [low support: {r.support_issue}]" if r.low_support else ""
-        say(f"  {r.name}: {r.instances} instances in {r.sequences} sequences, q={r.q:.2g}{match}{low}")
+        if r["jaspar_match"]:
+            match = f", matches JASPAR {r['jaspar_match']} (q={r['best_jaspar_q']:.2g})"
+        elif isinstance(r["best_jaspar_id"], str):
+            match = f", no significant JASPAR match (best {r['best_jaspar_id']}, q={r['best_jaspar_q']:.2g})"
+        low = f" [low support: {r['support_issue']}]" if r["low_support"] else ""
+        say(f"  {r['name']}: {r['instances']} instances in {r['sequences']} sequences, q={r['q']:.2g}{match}{low}")
     return 0
 
 

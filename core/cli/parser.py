@@ -257,6 +257,12 @@ def _motifs_command(sub) -> None:
     p.add_argument(
         "--logo-formats", default="png", help="logo files: png, svg and/or pdf, separated by commas (default png)"
     )
+    p.add_argument(
+        "--logo-modes",
+        default="information",
+        help="logos drawn per motif: information (bits, as find_motifs.py draws one per motif) and/or probability, "
+        "separated by commas (default information)",
+    )
     p.add_argument("--out", required=True, help="output folder")
     p.set_defaults(func=cmd_motifs)
 

@@ -31,17 +31,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from collections.abc import Sequence as SeqType
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
-import pandas as pd
 
 from ..errors import InputError
 from .merge import consolidate, merge_candidates, window_instances
 from .params import MotifParams
 from .pwm import consensus, count_matrix, informative_core, probability_matrix
 from .regions import collect_candidates
-from .stats import enrichment
+from .stats import enrichment_columns
 
 # A motif has LOW SUPPORT when it rests on fewer than MIN_SUPPORT instances, or on fewer than MIN_SUPPORT distinct
 # sequences, or when its matrix has no information-rich core: fewer than MIN_RICH_COLUMNS columns of at least
@@ -55,15 +55,40 @@ SUPPORT_RULE = (
 )
 
 
+INSTANCE_COLUMNS = ["seq_index", "sequence_id", "start", "end", "strand", "core_start", "core_end", "window"]
+CANDIDATE_COLUMNS = ["candidate", "x", "n", "N", "K", "p", "q", "passed"]
+
+
+def _columns(table) -> dict:
+    """Plain ``{column: list}`` from a DataFrame (or such a dict already): discovery itself never needs pandas."""
+    if isinstance(table, dict):
+        return table
+    return {c: table[c].tolist() for c in table.columns}
+
+
+def _frame(columns: dict, names: list[str]):
+    import pandas as pd  # only where a DataFrame is asked for (the dashboard, tests): the CLI path never imports it
+
+    return pd.DataFrame({c: columns[c] for c in names if c in columns}, columns=names)
+
+
 @dataclass
 class Motif:
     name: str
     key: str  # DNABERT-viz's motif key: the shortest candidate of the group
     consensus: str  # of the whole window (lower case where no base reaches 0.5)
-    instances: pd.DataFrame  # seq_index, sequence_id, start, end, strand, core_start, core_end, window
+    instance_columns: dict  # INSTANCE_COLUMNS -> lists (a DataFrame given here is converted)
     counts: np.ndarray  # [W, 4] (A, C, G, T)
     p: float  # enrichment of the key
     q: float
+
+    def __post_init__(self):
+        self.instance_columns = _columns(self.instance_columns)
+
+    @cached_property
+    def instances(self):
+        """The instances as a DataFrame (columns :data:`INSTANCE_COLUMNS`)."""
+        return _frame(self.instance_columns, INSTANCE_COLUMNS)
 
     @property
     def core_consensus(self) -> str:
@@ -92,11 +117,11 @@ class Motif:
 
     @property
     def n_instances(self) -> int:
-        return len(self.instances)
+        return len(self.instance_columns.get("seq_index", []))
 
     @property
     def n_sequences(self) -> int:
-        return int(self.instances["seq_index"].nunique())
+        return len(set(self.instance_columns.get("seq_index", [])))
 
     @property
     def ppm(self) -> np.ndarray:
@@ -107,20 +132,41 @@ class Motif:
         return informative_core(self.ppm)
 
 
+TABLE_COLUMNS = [
+    "name",
+    "consensus",
+    "low_support",
+    "support_issue",
+    "key",
+    "instances",
+    "sequences",
+    "width",
+    "p",
+    "q",
+]
+
+
 @dataclass
 class MotifResult:
     motifs: list[Motif]
     stages: dict
     params: MotifParams
-    candidates: pd.DataFrame  # every tested candidate with x, n, p, q and whether it passed
+    candidate_columns: dict = field(default_factory=dict)  # CANDIDATE_COLUMNS: every tested candidate
     background: str = ""
     explanation: str = ""
 
-    def table(self) -> pd.DataFrame:
+    def __post_init__(self):
+        self.candidate_columns = _columns(self.candidate_columns)
+
+    @property
+    def candidates(self):
+        """Every tested candidate with x, n, N, K, p, q and whether it passed, as a DataFrame."""
+        return _frame(self.candidate_columns, CANDIDATE_COLUMNS)
+
+    def table_rows(self) -> list[dict]:
         """One row per motif, in discovery order: ``consensus`` is the informative core's (flanks trimmed),
         ``low_support``/``support_issue`` follow :data:`SUPPORT_RULE`."""
-        cols = ["name", "consensus", "low_support", "support_issue", "key", "instances", "sequences", "width", "p", "q"]
-        rows = [
+        return [
             {
                 "name": m.name,
                 "consensus": m.core_consensus,
@@ -135,26 +181,25 @@ class MotifResult:
             }
             for m in self.motifs
         ]
-        return pd.DataFrame(rows, columns=cols)
 
-    def instances(self) -> pd.DataFrame:
-        if not self.motifs:
-            return pd.DataFrame(
-                columns=[
-                    "motif",
-                    "sequence_id",
-                    "seq_index",
-                    "start",
-                    "end",
-                    "strand",
-                    "core_start",
-                    "core_end",
-                    "window",
-                ]
-            )
-        return pd.concat([m.instances.assign(motif=m.name) for m in self.motifs], ignore_index=True)[
-            ["motif", "sequence_id", "seq_index", "start", "end", "strand", "core_start", "core_end", "window"]
-        ]
+    def table(self):
+        """:meth:`table_rows` as a DataFrame (columns :data:`TABLE_COLUMNS`)."""
+        return _frame({c: [r[c] for r in self.table_rows()] for c in TABLE_COLUMNS}, TABLE_COLUMNS)
+
+    def instance_columns(self) -> dict:
+        """Every motif's instances, motif by motif: ``{column: list}`` in ``instances.csv``'s column order."""
+        names = ["motif", "sequence_id", "seq_index", "start", "end", "strand", "core_start", "core_end", "window"]
+        out = {c: [] for c in names}
+        for m in self.motifs:
+            out["motif"] += [m.name] * m.n_instances
+            for c in names[1:]:
+                out[c] += list(m.instance_columns[c])
+        return out
+
+    def instances(self):
+        """:meth:`instance_columns` as a DataFrame."""
+        cols = self.instance_columns()
+        return _frame(cols, list(cols))
 
 
 def _explain(stages: dict, params: MotifParams) -> str:
@@ -187,7 +232,7 @@ def _motif_name(key: str, ppm: np.ndarray, params: MotifParams, used: dict[str, 
     return name if used[name] == 1 else f"{name}_{used[name]}"
 
 
-def _build_motifs(groups, pos_seqs, pos_ids, stats: pd.DataFrame, params: MotifParams) -> list[Motif]:
+def _build_motifs(groups, pos_seqs, pos_ids, stats: dict, params: MotifParams) -> list[Motif]:
     """Windows, counts and names of every group with at least ``min_n_motif`` instances."""
     motifs: list[Motif] = []
     used: dict[str, int] = {}
@@ -197,28 +242,27 @@ def _build_motifs(groups, pos_seqs, pos_ids, stats: pd.DataFrame, params: MotifP
             continue
         counts = count_matrix([w[4] for w in wins])
         ppm = probability_matrix(counts)
-        inst = pd.DataFrame(
-            {
-                "seq_index": [w[0] for w in wins],
-                "sequence_id": [pos_ids[w[0]] for w in wins],
-                "start": [w[1] for w in wins],
-                "end": [w[2] for w in wins],
-                "strand": [w[3] for w in wins],
-                "core_start": [w[5][0] for w in wins],
-                "core_end": [w[5][1] for w in wins],
-                "window": [w[4] for w in wins],
-            }
-        )
+        inst = {
+            "seq_index": [w[0] for w in wins],
+            "sequence_id": [pos_ids[w[0]] for w in wins],
+            "start": [w[1] for w in wins],
+            "end": [w[2] for w in wins],
+            "strand": [w[3] for w in wins],
+            "core_start": [w[5][0] for w in wins],
+            "core_end": [w[5][1] for w in wins],
+            "window": [w[4] for w in wins],
+        }
         key = g.source or g.key
+        row = stats["row"][key]
         motifs.append(
             Motif(
                 name=_motif_name(g.key, ppm, params, used),
                 key=key,
                 consensus=consensus(ppm),
-                instances=inst,
+                instance_columns=inst,
                 counts=counts,
-                p=float(stats.loc[key, "p"]),
-                q=float(stats.loc[key, "q"]),
+                p=float(stats["p"][row]),
+                q=float(stats["q"][row]),
             )
         )
     return motifs
@@ -242,7 +286,7 @@ def discover_motifs(
     cands, n_regions = collect_candidates(pos_seqs, pos_scores, params)
     step("regions", 0.25)
     names = list(cands)
-    enr = enrichment(pos_seqs, neg_seqs, names, both_strands=params.both_strands)
+    enr = enrichment_columns(pos_seqs, neg_seqs, names, both_strands=params.both_strands)
     enr["passed"] = enr["q"] < params.pval_cutoff
     step("enrichment", 0.5)
     passed = {c: cands[c] for c, ok in zip(names, enr["passed"]) if ok}
@@ -253,7 +297,8 @@ def discover_motifs(
     if not params.parity and groups:
         groups = consolidate(groups, pos_seqs, params)
     step("merge", 0.75)
-    motifs = _build_motifs(groups, pos_seqs, pos_ids, enr.set_index("candidate"), params)
+    lookup = {"row": {c: i for i, c in enumerate(names)}, "p": enr["p"], "q": enr["q"]}
+    motifs = _build_motifs(groups, pos_seqs, pos_ids, lookup, params)
     step("windows", 1.0)
     stages = {
         "positives": len(pos_seqs),

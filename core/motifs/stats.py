@@ -144,16 +144,31 @@ def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
     return out
 
 
-def enrichment(
+def enrichment_columns(
     pos_seqs: SeqType[str], neg_seqs: SeqType[str], candidates: SeqType[str], both_strands: bool = False
-) -> pd.DataFrame:
-    """Hypergeometric enrichment of each candidate among the positives: one row per candidate, in input order,
-    with ``x`` (positives containing it), ``n`` (all sequences containing it), ``N``, ``K``, ``p``, ``q`` (BH)."""
-    import pandas as pd
-
+) -> dict:
+    """Hypergeometric enrichment of each candidate among the positives, as plain columns in input order:
+    ``candidate``, ``x`` (positives containing it), ``n`` (all sequences containing it), ``N``, ``K``, ``p``,
+    ``q`` (BH). No pandas: the motifs command writes these without importing it."""
     allseqs = list(pos_seqs) + list(neg_seqs)
     N, K = len(allseqs), len(pos_seqs)
     n, x = containment_counts(allseqs, list(candidates), both_strands, split=K)
     p = hypergeom_sf(x - 1, N, K, n) if len(candidates) else np.zeros(0)
-    q = benjamini_hochberg(p)
-    return pd.DataFrame({"candidate": list(candidates), "x": x, "n": n, "N": N, "K": K, "p": p, "q": q})
+    return {
+        "candidate": list(candidates),
+        "x": x,
+        "n": n,
+        "N": np.full(len(candidates), N, dtype=np.int64),
+        "K": np.full(len(candidates), K, dtype=np.int64),
+        "p": p,
+        "q": benjamini_hochberg(p),
+    }
+
+
+def enrichment(
+    pos_seqs: SeqType[str], neg_seqs: SeqType[str], candidates: SeqType[str], both_strands: bool = False
+) -> pd.DataFrame:
+    """:func:`enrichment_columns` as a DataFrame, one row per candidate."""
+    import pandas as pd
+
+    return pd.DataFrame(enrichment_columns(pos_seqs, neg_seqs, candidates, both_strands))

@@ -251,10 +251,11 @@ def write_logo_pngs(
     return paths
 
 
-def _logo_process(conn, width: int | None, dpi: float, width_per_col: float) -> None:
-    """The helper process: import matplotlib and draw the frames of ``width`` columns, then write the logos sent."""
+def _logo_process(conn, width: int | None, dpi: float, width_per_col: float, modes: tuple[str, ...]) -> None:
+    """The helper process: import matplotlib and draw the frames of ``width`` columns (for ``modes``), then write
+    the logos sent."""
     try:
-        frames = {(width, m, width_per_col, dpi): _Frame(width, m, width_per_col, dpi) for m in MODES} if width else {}
+        frames = {(width, m, width_per_col, dpi): _Frame(width, m, width_per_col, dpi) for m in modes} if width else {}
         job = conn.recv()
         if job is not None:
             conn.send(("ok", [str(p) for p in write_logo_pngs(job, dpi, width_per_col, frames=frames)]))
@@ -280,14 +281,16 @@ class LogoWorker:
     Only worth it with a second CPU; ``width`` is the expected motif width (the window size). A context manager;
     the helper is also stopped when the object is dropped, and exits by itself when this process ends."""
 
-    def __init__(self, width: int | None, dpi: float = 200, width_per_col: float = 0.35):
+    def __init__(
+        self, width: int | None, dpi: float = 200, width_per_col: float = 0.35, modes: tuple[str, ...] = tuple(MODES)
+    ):
         import multiprocessing
         import weakref
 
         self.dpi, self.width_per_col, self.logos = dpi, width_per_col, None
         ctx = multiprocessing.get_context("spawn")  # a fresh interpreter: safe whatever threads this process has
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_logo_process, args=(child, width, dpi, width_per_col), daemon=True)
+        self.process = ctx.Process(target=_logo_process, args=(child, width, dpi, width_per_col, modes), daemon=True)
         try:
             self.process.start()
         except Exception:  # no interpreter to start, or this process may not have children (a daemon): no helper
@@ -329,7 +332,9 @@ class LogoWorker:
         self.close()
 
 
-def start_logo_worker(formats: tuple[str, ...], width: int) -> LogoWorker | None:
+def start_logo_worker(
+    formats: tuple[str, ...], width: int, modes: tuple[str, ...] = ("information",)
+) -> LogoWorker | None:
     """A :class:`LogoWorker` for PNG logos when a CPU is free to run it (two or more CPUs, and the last minute's
     load leaves one idle), else None: on a busy machine a helper only competes with this process. Start it early
     (this module imports nothing heavy) and hand it to ``motifs_report``."""
@@ -341,4 +346,4 @@ def start_logo_worker(formats: tuple[str, ...], width: int) -> LogoWorker | None
         busy = 0.0
     if "png" not in formats or choice == "off" or (choice != "on" and (cpus < 2 or busy > cpus - 0.5)):
         return None
-    return LogoWorker(width)
+    return LogoWorker(width, modes=modes)

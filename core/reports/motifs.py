@@ -6,31 +6,64 @@ from __future__ import annotations
 import contextlib
 
 import numpy as np
-import pandas as pd
 
-from ..motifs.discover import SUPPORT_RULE, MotifResult
+from ..io.tables import write_csv
+from ..motifs.discover import SUPPORT_RULE, TABLE_COLUMNS, MotifResult
 from ..motifs.params import params_dict
 
 JASPAR_NAMING_Q = 0.01  # a motif is called after a JASPAR matrix only when the match's q is below this
 
 
-def motif_summary(result: MotifResult, tomtom: pd.DataFrame | None) -> pd.DataFrame:
-    """``motifs.csv``: one row per motif with its best JASPAR hit, supported motifs first (then by q, then by
-    instances). ``label`` is the JASPAR name and id when that hit's q < 0.01 (``jaspar_match``), else the trimmed
-    consensus; ``low_support`` follows :data:`core.motifs.discover.SUPPORT_RULE`."""
-    df = result.table()
+SUMMARY_COLUMNS = [
+    TABLE_COLUMNS[0],
+    "label",
+    *TABLE_COLUMNS[1:],
+    "best_jaspar_id",
+    "best_jaspar_name",
+    "best_jaspar_p",
+    "best_jaspar_q",
+    "jaspar_match",
+]
+
+
+def _best_hits(tomtom) -> dict:
+    """``{motif: (id, name, p, q)}``: each query's best TOMTOM target by p-value."""
     best = {}
     if tomtom is not None and len(tomtom):
         for q, g in tomtom.groupby("Query_ID", sort=False):
             r = g.sort_values("p-value").iloc[0]
             best[q] = (r["Target_ID"], r["Target_name"], r["p-value"], r["q-value"])
-    for j, col in enumerate(("best_jaspar_id", "best_jaspar_name", "best_jaspar_p", "best_jaspar_q")):
-        df[col] = [best.get(n, (None,) * 4)[j] for n in df["name"]]
-    significant = [n in best and best[n][3] < JASPAR_NAMING_Q for n in df["name"]]
-    df["jaspar_match"] = [f"{best[n][1]} ({best[n][0]})" if ok else "" for n, ok in zip(df["name"], significant)]
-    df.insert(1, "label", [m or c or n for m, c, n in zip(df["jaspar_match"], df["consensus"], df["name"])])
-    order = df.assign(_n=-df["instances"]).sort_values(["low_support", "q", "_n"], kind="stable").index
-    return df.loc[order].reset_index(drop=True)
+    return best
+
+
+def summary_rows(result: MotifResult, tomtom=None) -> list[dict]:
+    """``motifs.csv``'s rows (columns :data:`SUMMARY_COLUMNS`): one per motif with its best JASPAR hit, supported
+    motifs first (then by q, then by instances). ``label`` is the JASPAR name and id when that hit's q < 0.01
+    (``jaspar_match``), else the trimmed consensus; ``low_support`` follows
+    :data:`core.motifs.discover.SUPPORT_RULE`. No pandas unless ``tomtom`` (a DataFrame) is given."""
+    best = _best_hits(tomtom)
+    rows = []
+    for r in result.table_rows():
+        hit = best.get(r["name"], (None,) * 4)
+        match = f"{hit[1]} ({hit[0]})" if hit[3] is not None and hit[3] < JASPAR_NAMING_Q else ""
+        r = {
+            **r,
+            "best_jaspar_id": hit[0],
+            "best_jaspar_name": hit[1],
+            "best_jaspar_p": hit[2],
+            "best_jaspar_q": hit[3],
+            "jaspar_match": match,
+        }
+        r["label"] = match or r["consensus"] or r["name"]
+        rows.append({c: r[c] for c in SUMMARY_COLUMNS})
+    return sorted(rows, key=lambda r: (r["low_support"], r["q"], -r["instances"]))
+
+
+def motif_summary(result: MotifResult, tomtom=None):
+    """:func:`summary_rows` as a DataFrame (the dashboard's table)."""
+    import pandas as pd
+
+    return pd.DataFrame(summary_rows(result, tomtom), columns=SUMMARY_COLUMNS)
 
 
 def labelled_split(records: list, negatives: list | None = None) -> tuple[list, list | None, list[int]]:
@@ -47,11 +80,12 @@ def labelled_split(records: list, negatives: list | None = None) -> tuple[list, 
 def write_report(
     result: MotifResult,
     out_dir,
-    tomtom: pd.DataFrame | None = None,
+    tomtom=None,
     logos: bool = True,
     formats: tuple[str, ...] = ("png",),
     extra: dict | None = None,
     logo_worker=None,
+    modes: tuple[str, ...] = ("information",),
 ) -> dict:
     """Write ``motifs.csv``, ``instances.csv``, ``motifs.meme``, ``tomtom.tsv``, ``stages.json``, ``candidates.csv``
     and logos (``logos/<motif>_{information,probability}.<format>`` for each of ``formats``: png, svg, pdf) into
@@ -63,14 +97,14 @@ def write_report(
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    summary = motif_summary(result, tomtom)
-    summary.to_csv(out / "motifs.csv", index=False)
-    result.instances().to_csv(out / "instances.csv", index=False)
-    result.candidates.to_csv(out / "candidates.csv", index=False)
+    rows = summary_rows(result, tomtom)
+    write_csv(out / "motifs.csv", {c: [r[c] for r in rows] for c in SUMMARY_COLUMNS})
+    write_csv(out / "instances.csv", result.instance_columns())
+    write_csv(out / "candidates.csv", result.candidate_columns)
     write_meme([(m.name, m.ppm, m.n_instances) for m in result.motifs], out / "motifs.meme")
     if tomtom is not None:
         tomtom.to_csv(out / "tomtom.tsv", sep="\t", index=False)
-    files = _write_logos(result.motifs, out / "logos", formats, logo_worker) if logos else []
+    files = _write_logos(result.motifs, out / "logos", formats, logo_worker, modes) if logos else []
     info = {
         "stages": result.stages,
         "explanation": result.explanation,
@@ -86,9 +120,10 @@ def write_report(
     return {"motifs": len(result.motifs), "logos": len(files)}
 
 
-def _write_logos(motifs: list, folder, formats: tuple[str, ...], worker=None) -> list[str]:
-    """Two logos per motif (information, probability) in each of ``formats``; PNGs through the fast batch writer
-    (in the helper process ``worker``, a :class:`core.reports.logos.LogoWorker`, when given)."""
+def _write_logos(motifs: list, folder, formats: tuple[str, ...], worker=None, modes=("information",)) -> list[str]:
+    """A logo per motif and mode (``information``: bits, as find_motifs.py draws one per motif; ``probability``) in
+    each of ``formats``; PNGs through the fast batch writer (in the helper process ``worker``, a
+    :class:`core.reports.logos.LogoWorker`, when given)."""
     from .figures import STATIC_FORMATS, logo_figure, safe_name, save_figure
     from .logos import write_logo_pngs
 
@@ -98,7 +133,7 @@ def _write_logos(motifs: list, folder, formats: tuple[str, ...], worker=None) ->
     logos = [
         (m.ppm, mode, f"{m.name} ({m.n_instances} instances)", folder / f"{safe_name(m.name)}_{mode}")
         for m in motifs
-        for mode in ("information", "probability")
+        for mode in modes
     ]
     pngs = [(ppm, mode, title, f"{stem}.png") for ppm, mode, title, stem in logos] if "png" in formats else []
     if worker is not None and pngs:
@@ -160,6 +195,7 @@ def motifs_report(
     extra: dict | None = None,
     logo_formats: tuple[str, ...] = ("png",),
     logo_worker=None,
+    logo_modes: tuple[str, ...] = ("information",),
 ):
     """The whole ``dnalens motifs`` run: tracks of the positives under ``lens`` (unless ``scores`` are given),
     the background (``negatives`` or dinucleotide-shuffled positives), discovery, JASPAR matches, and the output
@@ -178,7 +214,7 @@ def motifs_report(
     if worker is None and scores is not None:
         from .logos import start_logo_worker
 
-        worker = start_logo_worker(tuple(logo_formats), params.window_size)
+        worker = start_logo_worker(tuple(logo_formats), params.window_size, tuple(logo_modes))
     if negatives is None:
         neg = shuffled_background([s.seq for s in positives], copies=shuffle_copies, seed=seed)
         background = f"dinucleotide-shuffled positives ({shuffle_copies} per positive, seed {seed})"
@@ -197,5 +233,7 @@ def motifs_report(
     tomtom = match_jaspar(result, jaspar_release) if (result.motifs and jaspar_release) else None
     info["jaspar_release"] = jaspar_release
     with worker or contextlib.nullcontext(), atomic_dir(out_dir, announce) as tmp:
-        write_report(result, tmp, tomtom, formats=tuple(logo_formats), extra=info, logo_worker=worker)
+        write_report(
+            result, tmp, tomtom, formats=tuple(logo_formats), extra=info, logo_worker=worker, modes=tuple(logo_modes)
+        )
     return result, tomtom
