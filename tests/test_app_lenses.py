@@ -81,21 +81,21 @@ def test_lenses_page_numbers_and_tracks_equal_core(tiny):
     at.file_uploader(key="lens_up").set_value(("truth.tsv", truth.encode(), "text/tab-separated-values")).run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     core = measure_agreement(tiny, seqs[:1], sites=parse_sites(truth), top_k=10)
-    shown = _frame(at, "Spearman ρ")
+    shown = _frame(at, "ρ")
     assert (
         list(shown["lens"])
         == list(core.per_sequence["lens"])
         == ["attention", "grad-input", "ig", "expected-gradients", "ism"]
     )
-    assert np.allclose(shown["Spearman ρ"][:4], core.per_sequence["spearman_rho"][:4])
-    assert shown["top-10 overlap"][:4].tolist() == core.per_sequence["top_k_overlap"][:4].tolist()
+    assert np.allclose(shown["ρ"][:4], core.per_sequence["spearman_rho"][:4])
+    assert shown["top-10"][:4].tolist() == core.per_sequence["top_k_overlap"][:4].tolist()
     assert shown["peak"].tolist() == core.per_sequence["peak"].tolist()
-    assert np.array_equal(shown["peak_in_site"].to_numpy(float), core.per_sequence["peak_in_site"].to_numpy(float))
+    assert np.array_equal(shown["in site"].to_numpy(float), core.per_sequence["peak_in_site"].to_numpy(float), True)
     spec, _ = _chart(at, "lens_stack")
     titles = [a["text"] for a in spec["layout"]["annotations"]]
     for name, trs, trace, title in zip(core.tracks, core.tracks.values(), spec["data"], titles, strict=True):
         assert np.allclose(_values(trace["y"]), trs[0].scores), name
-        assert title.startswith(f"{trs.lens.describe()} · {trs.lens.score_name}"), title
+        assert title.startswith(f"<b>{name}</b>: {trs.lens.describe()}<br>{trs.lens.score_name}"), title
     assert "forward" in spec["layout"]["title"]["text"] and "known sites" in spec["layout"]["title"]["text"]
     assert spec["layout"][f"xaxis{len(titles)}"]["title"]["text"] == "position (bp, 0-based)"
     assert len(spec["layout"]["shapes"]) == len(titles)  # the site shaded in every panel

@@ -182,9 +182,10 @@ def test_lens_stack_and_set_figures_hold_the_data():
     ]
     fig = lf.plotly_lens_stack("ACGTACGTAC", rows, "s: 2 lenses, forward", [(2, 5)])
     assert [a.text for a in fig.layout.annotations] == [
-        "attention (x), forward · attention",
-        "ISM (maxabs), forward · max |Δp| · ρ 0.50",
+        "<b>attention</b>: attention (x), forward<br>attention",
+        "<b>ism</b>: ISM (maxabs), forward<br>max |Δp| · ρ 0.50",
     ]
+    assert rows[1].title == "ISM (maxabs), forward · max |Δp| · ρ 0.50"  # one line in static figures
     assert list(fig.data[1].y) == [1.0] * 10 and fig.layout.xaxis2.title.text == "position (bp, 0-based)"
     assert [(s.x0, s.x1) for s in fig.layout.shapes] == [(1.5, 4.5)] * 2  # the site, shaded in every panel
     m = lf.lens_stack_figure("ACGTACGTAC", rows, "t", [(2, 5)])

@@ -31,6 +31,11 @@ class StackRow:
     def title(self) -> str:
         return f"{self.description} · {self.score_name}" + (f" · {self.note}" if self.note else "")
 
+    @property
+    def html_title(self) -> str:
+        """The title on two lines (plotly): the lens and its settings, then its score and the note."""
+        return f"<b>{self.name}</b>: {self.description}<br>{self.score_name}" + (f" · {self.note}" if self.note else "")
+
 
 def _site_spans(sites) -> list[tuple[int, int]]:
     return [(int(s), int(e)) for s, e in (sites or [])]
@@ -47,8 +52,8 @@ def plotly_lens_stack(seq: str, rows: list[StackRow], title: str, sites=None):
         rows=n,
         cols=1,
         shared_xaxes=True,
-        vertical_spacing=min(0.06, 0.3 / max(1, n)),
-        subplot_titles=[r.title for r in rows],
+        vertical_spacing=min(0.09, 0.45 / max(1, n)),
+        subplot_titles=[r.html_title for r in rows],
     )
     for i, r in enumerate(rows, start=1):
         y = np.asarray(r.scores, dtype=np.float64)
@@ -72,8 +77,8 @@ def plotly_lens_stack(seq: str, rows: list[StackRow], title: str, sites=None):
     for s, e in _site_spans(sites):
         fig.add_vrect(x0=s - 0.5, x1=e - 0.5, fillcolor=SITE_COLOR, opacity=0.18, line_width=0, row="all", col=1)
     fig.update_xaxes(title_text=POSITION, row=n, col=1)
-    fig.update_annotations(font_size=11)
-    fig.update_layout(title=title, height=110 + 150 * n, margin=dict(l=70, r=20, t=80, b=50), showlegend=False)
+    fig.update_annotations(font_size=10)
+    fig.update_layout(title=title, height=110 + 170 * n, margin=dict(l=70, r=20, t=90, b=50), showlegend=False)
     return fig
 
 

@@ -127,7 +127,7 @@ for name, trs in {**got, **extra}.items():
     r = rows_by.get(name)
     note = ""
     if r is not None and name != "ism":
-        note = f"ρ {r.spearman_rho:.2f}, top-{r.top_k} {r.top_k_overlap}/{r.top_k} with ISM"
+        note = f"ρ {r.spearman_rho:.2f}, top-{int(r.top_k)} {int(r.top_k_overlap)}/{int(r.top_k)} with ISM"
     elif name in extra and "ism" in got:
         ism_imp = importance(got["ism"][0].scores, is_signed(got["ism"].lens))
         a = agreement(importance(trs[0].scores, is_signed(trs.lens)), ism_imp, top_k)
@@ -137,9 +137,9 @@ if not stack:
     st.info("Choose at least one lens.")
     st.stop()
 stack_title = f"{seq.id}: {len(stack)} lenses, {orientation}, model {lm.name}" + (
-    f"; shaded: known sites ({site_source})" if mine else ""
+    "; shaded: known sites" if mine else ""
 )
-left, right = st.columns([3, 1])
+left, right = st.columns([5, 2])
 fig = lf.plotly_lens_stack(seq.seq, stack, stack_title, (mine or {}).get(seq.id))
 left.plotly_chart(fig, width="stretch", key="lens_stack")
 with left:
@@ -160,15 +160,21 @@ with right:
     else:
         shown = result.per_sequence[["lens", "spearman_rho", "top_k_overlap", "peak", "peak_in_site"]]
         st.dataframe(
-            shown.rename(columns={"spearman_rho": "Spearman ρ", "top_k_overlap": f"top-{top_k} overlap"}),
+            shown.rename(columns={"spearman_rho": "ρ", "top_k_overlap": f"top-{top_k}", "peak_in_site": "in site"}),
             hide_index=True,
             width="stretch",
             key="lens_seq_table",
+            column_config={
+                "ρ": st.column_config.NumberColumn(format="%.2f", help="Spearman correlation with ISM"),
+                f"top-{top_k}": st.column_config.NumberColumn(format="%d", help=f"top-{top_k} overlap with ISM"),
+                "in site": st.column_config.NumberColumn(format="%d", help="1: the peak falls in a known site"),
+            },
         )
         st.caption(
-            f"Spearman ρ and top-{top_k} overlap of each lens's importance (|score| for signed lenses) with ISM's "
-            f"({ism_lens.describe()}); chance overlap {top_k * top_k / len(seq.seq):.1f}. peak: 0-based position of "
-            "the highest importance; peak_in_site: 1 when it falls in a known site (empty without sites)."
+            f"ρ: Spearman correlation, top-{top_k}: how many of the {top_k} highest bases match, between each lens's "
+            f"importance (|score| for signed lenses) and ISM's ({ism_lens.describe()}); chance overlap "
+            f"{top_k * top_k / len(seq.seq):.1f}. peak: 0-based position of the highest importance; in site: 1 when "
+            "it falls in a known site (empty without sites)."
         )
         state.table_downloads(result.per_sequence, f"agreement_{seq.id}", key="lens_seq_tbl")
 
