@@ -36,6 +36,22 @@ def _frame(at, column):
     raise AssertionError(f"no table with a '{column}' column")
 
 
+def _check_titles(spec):
+    """A figure's title names the lens (or recipe) and the orientation; every axis that shows ticks has a title, and
+    a position axis says bp and 0-based."""
+    title = spec["layout"]["title"]["text"]
+    assert any(w in title for w in ("forward", "reverse", "both")), title
+    for name, ax in spec["layout"].items():
+        if not name.startswith(("xaxis", "yaxis")) or ax.get("visible") is False or ax.get("showticklabels") is False:
+            continue
+        text = (ax.get("title") or {}).get("text", "")
+        if name.startswith("xaxis") and ax.get("matches"):  # a shared axis: the bottom panel names it
+            continue
+        assert text, (title, name)
+        if "position" in text:
+            assert "bp" in text and "0-based" in text, (title, text)
+
+
 def _seqs(n=3, L=40, seed=0):
     rng = np.random.default_rng(seed)
     return [Sequence(f"s{i}", "".join(rng.choice(list("ACGT"), L)), label=1 - i % 2) for i in range(n)]
@@ -99,6 +115,7 @@ def test_lenses_page_numbers_and_tracks_equal_core(tiny):
     assert "forward" in spec["layout"]["title"]["text"] and "known sites" in spec["layout"]["title"]["text"]
     assert spec["layout"][f"xaxis{len(titles)}"]["title"]["text"] == "position (bp, 0-based)"
     assert len(spec["layout"]["shapes"]) == len(titles)  # the site shaded in every panel
+    _check_titles(spec)
 
 
 @pytest.mark.slow
@@ -124,6 +141,7 @@ def test_lenses_page_set_verdict_and_dependency_map_equal_core(tiny):
     assert np.allclose(z.reshape(20, 20), dm.matrix, atol=1e-9)
     assert _values(spec["data"][0]["x"])[0] == 5 and "bases 5–24" in spec["layout"]["title"]["text"]
     assert "position (bp, 0-based)" in spec["layout"]["xaxis"]["title"]["text"]
+    _check_titles(spec)
 
 
 def _click(at, chart, sid):
@@ -157,6 +175,7 @@ def test_projector_points_are_core_pca_and_a_click_selects_the_sequence(tiny):
         spec["layout"]["xaxis"]["title"]["text"].startswith("PC1 (")
         and "coloured by label" in spec["layout"]["title"]["text"]
     )
+    _check_titles(spec)
     assert at.session_state["selected"] == "s0"
     _click(at, chart, "s4")
     assert at.session_state["selected"] == "s4"
@@ -191,6 +210,9 @@ def test_sets_page_kmers_and_profiles_equal_core(tiny):
     means = [t for t in spec["data"] if t.get("name") == "positives"][0]
     assert np.allclose(_values(means["y"]), prof.mean_pos.to_numpy(), equal_nan=True)
     assert spec["layout"]["xaxis"]["title"]["text"] == "offset from each sequence's centre (bp)"
+    for key in ("kmer_chart", "profile_chart"):
+        _check_titles(_chart(at, key)[0])
+        assert "attention (dnabert-viz" in _chart(at, key)[0]["layout"]["title"]["text"]
 
 
 @pytest.mark.slow

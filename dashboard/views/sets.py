@@ -86,7 +86,9 @@ else:
 colour_name = {"prediction": f"p({lm.label_names[-1]})" if lm.has_classifier else "prediction"}.get(
     colour_by, colour_by
 )
-proj_title = f"{source}, model {lm.name}, {lens.orientation}: {method} ({info['method']}), coloured by {colour_name}"
+proj_title = (
+    f"{source}, model {lm.name}{f', {lens.orientation}' if sequences else ''}: {method}, coloured by {colour_name}"
+)
 ss.setdefault("proj_gen", 0)
 pfig = lf.plotly_projection(coords, names, colour, colour_name, info["axes"], proj_title, clickable=sequences)
 event = st.plotly_chart(
@@ -247,7 +249,10 @@ except Exception as exc:
 strand = "reverse complement" if al.orientation == "-" else "as in JASPAR"
 q_title = f"{m.name}: discovered, {m.n_instances} instances in {m.n_sequences} sequences (regions from {run['lens']})"
 t_title = f"{known.id} {known.name} ({strand}), TOMTOM offset {best['Optimal_offset']}, q = {best['q-value']:.1e}"
-logo_title = f"{m.name} beside its best JASPAR match, aligned by TOMTOM's offset and orientation ({mode})"
+logo_title = (
+    f"{m.name} (regions from {run['lens']}) beside its best JASPAR match {known.id}, aligned by TOMTOM's offset and "
+    f"orientation ({mode})"
+)
 lfig = lf.plotly_aligned_logos(al, q_title, t_title, logo_title, mode)  # the HTML download
 shown = lf.aligned_logos_figure(al, q_title, t_title, logo_title, mode)
 st.pyplot(shown)
