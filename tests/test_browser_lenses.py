@@ -7,7 +7,15 @@ import re
 from pathlib import Path
 
 import pytest
-from test_browser import SHOTS, _goto, _plots, _settle, browser_page, server  # noqa: F401 (fixtures)
+from test_browser import (  # noqa: F401 (fixtures)
+    SHOTS,
+    _download_every_button,
+    _goto,
+    _plots,
+    _settle,
+    browser_page,
+    server,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -37,6 +45,8 @@ def test_lenses_page_stacks_every_lens_with_agreement(browser_page, server):  # 
         page.locator('[data-testid="stDownloadButton"] button', has_text="PNG").first.click()
     data = Path(dl.value.path()).read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+    kinds = _download_every_button(page)  # the stack in every format, the agreement table; each file checked
+    assert {"png", "svg", "pdf", "html", "csv", "parquet"} <= set(kinds.values())
 
 
 def _selected(page) -> str:
@@ -76,3 +86,5 @@ def test_sets_page_projector_click_selects_a_sequence(browser_page, server):  # 
     )
     assert _selected(page) == target != before
     page.screenshot(path=str(SHOTS / "sets.png"), full_page=True)
+    kinds = _download_every_button(page)  # projector, k-mer chart and table, profiles
+    assert {"png", "svg", "pdf", "html", "csv", "parquet"} <= set(kinds.values())

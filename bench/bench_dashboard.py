@@ -1,0 +1,252 @@
+"""The dashboard in a real browser (Playwright + Debian's Chromium, as tests/test_browser.py drives it).
+
+* server start: ``streamlit run dashboard/app.py`` until its health check answers (what ``make app`` waits for).
+* cold open, fresh server: the page opened as soon as a new server answers, until the landscape is drawn (its
+  plotly title, ``... 200 sequences, sorted by ...``, is in the DOM).
+* cold open, running server: a new browser session on a server that served one before, until the landscape.
+* full rerun: the "r" key (Streamlit's rerun), timed from the key until Streamlit is idle.
+* control changes on the Attention page: another sequence (selectbox), the landscape's sort order, the token
+  matrix's layer; each timed from the change until Streamlit is idle.
+
+"Idle": the server reported the run finished (a ``script_finished`` ForwardMsg read off the websocket, so a change
+is never timed before its run started) and the DOM shows no status widget (``[data-testid="stStatusWidget"]``) and
+no element marked stale (``[data-stale="true"]``), after two animation frames. Medians of several tries.
+
+``--baseline COMMIT`` runs the same measurements on another commit of this repository (``git archive`` into a
+temporary folder, nothing in the working tree changes) and reports ours / baseline.
+
+python bench/bench_dashboard.py [--quick] [--baseline COMMIT] [--tries N]
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+from common import ROOT, Row
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+LANDSCAPE = "200 sequences, sorted by"
+LANDSCAPE_JS = f"""() => [...document.querySelectorAll('[data-testid="stPlotlyChart"] .gtitle')]
+    .some(e => e.textContent.includes("{LANDSCAPE}"))"""
+IDLE_JS = """() => !document.querySelector('[data-testid="stStatusWidget"]')
+    && !document.querySelector('[data-stale="true"]')"""
+TARGETS = {"running": 3.0, "rerun": 1.0, "control": 0.3, "serve": 30.0}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def server(root: Path):
+    """A streamlit server on ``root``'s app; yields (url, seconds until its health check answered)."""
+    port = _free_port()
+    env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1")
+    args = ["--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true"]
+    args += ["--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(root / "dashboard" / "app.py"), *args],
+        cwd=root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        while True:
+            if proc.poll() is not None or time.perf_counter() - t0 > 120:
+                raise RuntimeError(f"the app in {root} did not start")
+            try:
+                if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read().strip() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.05)
+        yield url, time.perf_counter() - t0
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+class Session:
+    """One browser session (its own context, so its own Streamlit session) that counts finished script runs."""
+
+    def __init__(self, browser, url: str):
+        self.context = browser.new_context(viewport={"width": 1500, "height": 1100})
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(120_000)
+        self.url = url
+        self.finished = 0
+        self.page.on("websocket", self._watch)
+
+    def _watch(self, ws) -> None:
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        def frame(payload):
+            if isinstance(payload, (bytes, bytearray)):
+                msg = ForwardMsg()
+                try:
+                    msg.ParseFromString(bytes(payload))
+                except Exception:  # not a ForwardMsg (never expected); ignore it
+                    return
+                if msg.WhichOneof("type") == "script_finished":
+                    self.finished += 1
+
+        ws.on("framereceived", frame)
+
+    def open(self) -> float:
+        """Seconds from navigation until the landscape is drawn."""
+        t0 = time.perf_counter()
+        self.page.goto(self.url)
+        self.page.wait_for_function(LANDSCAPE_JS, polling="raf", timeout=600_000)
+        dt = time.perf_counter() - t0
+        self.idle(0)
+        return dt
+
+    def idle(self, before: int) -> None:
+        """Wait for a script run finished after ``before`` runs, then for an idle DOM and two frames."""
+        while self.finished <= before:
+            self.page.wait_for_timeout(2)
+        self.page.wait_for_function(IDLE_JS, polling="raf", timeout=600_000)
+        self.page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+    def timed(self, action) -> float:
+        before = self.finished
+        t0 = time.perf_counter()
+        action()
+        self.idle(before)
+        return time.perf_counter() - t0
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def _select(page, label: str, option_index: int) -> None:
+    """Pick option ``option_index`` of the main-area selectbox labelled ``label`` (a react-aria combobox)."""
+    combo = page.get_by_role("combobox", name=label, exact=True)
+    box = page.locator('[data-testid="stMain"] [data-testid="stSelectbox"]').filter(has=combo)
+    box.get_by_role("button", name="Open").click()
+    page.get_by_role("option").nth(option_index).click()
+
+
+def rerun(page) -> None:
+    page.locator("body").press("r")
+
+
+def measure(browser, url: str, tries: int) -> dict:
+    """Cold open on the (fresh) server, then a second session's open, reruns and control changes."""
+    out = {"fresh": None, "running": [], "rerun": [], "sequence": [], "sort": [], "layer": []}
+    first = Session(browser, url)
+    out["fresh"] = first.open()
+    first.close()
+    for _ in range(max(2, tries // 2)):
+        s = Session(browser, url)
+        out["running"].append(s.open())
+        s.close()
+    s = Session(browser, url)
+    s.open()
+    page = s.page
+    for i in range(tries):
+        out["rerun"].append(s.timed(lambda: rerun(page)))
+        out["sequence"].append(s.timed(lambda i=i: _select(page, "sequence", 1 + i % 5)))
+        out["sort"].append(s.timed(lambda i=i: _select(page, "sort rows by", (i + 1) % 4)))
+        out["layer"].append(s.timed(lambda i=i: _select(page, "layer", i % 2)))
+    s.close()
+    return out
+
+
+def bench_tree(root: Path, tries: int) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=flags)
+        try:
+            with server(root) as (url, serve):
+                res = measure(browser, url, tries)
+                res["serve"] = serve
+        finally:
+            browser.close()
+    return res
+
+
+@contextmanager
+def checkout(commit: str):
+    """``commit`` of this repository in a temporary folder (git archive; the working tree is untouched)."""
+    with tempfile.TemporaryDirectory(prefix="dnalens-bench-app-") as tmp:
+        archive = subprocess.run(["git", "archive", commit], cwd=ROOT, capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+        js = ROOT / "assets" / "js"
+        if js.exists():  # npm's JavaScript is not in git
+            shutil.copytree(js, Path(tmp) / "assets" / "js", symlinks=True)
+        yield Path(tmp)
+
+
+def _med(xs) -> float:
+    return statistics.median(xs) if isinstance(xs, list) else xs
+
+
+def rows(ours: dict, base: dict | None, label: str) -> list[Row]:
+    controls = ours["sequence"] + ours["sort"] + ours["layer"]
+    items = [
+        ("dashboard server answers (make app)", "serve", ours["serve"], "<= 30 s"),
+        ("dashboard first landscape, fresh server", "fresh", ours["fresh"], "reported"),
+        ("dashboard first landscape, running server", "running", _med(ours["running"]), "<= 3 s"),
+        ("dashboard full rerun (median)", "rerun", _med(ours["rerun"]), "<= 1 s"),
+        ("dashboard control change (median of 3 controls)", "control", _med(controls), "<= 0.3 s"),
+    ]
+    out = []
+    for name, key, value, target in items:
+        if base is not None:
+            b = _med(base["sequence"] + base["sort"] + base["layer"]) if key == "control" else _med(base[key])
+            baseline, ratio = f"{label}: {b:.2f} s", value / b
+        else:
+            baseline, ratio = "-", 1.0
+        limit = TARGETS.get(key)
+        out.append(Row(name, baseline, f"{value:.2f} s", ratio, target, limit is None or value <= limit))
+    per = ", ".join(f"{k} {_med(ours[k]):.2f} s" for k in ("sequence", "sort", "layer"))
+    out[-1].note = f"per control: {per}; tries {len(ours['rerun'])}"
+    return out
+
+
+def run(quick: bool = False, baseline: str | None = None, tries: int | None = None) -> list[Row]:
+    if not os.path.exists(CHROMIUM):
+        print("bench_dashboard: Chromium is not installed (make browser); skipped")
+        return []
+    tries = tries or (3 if quick else 7)
+    base = None
+    if baseline:
+        with checkout(baseline) as tree:
+            base = bench_tree(tree, tries)
+    ours = bench_tree(ROOT, tries)
+    return rows(ours, base, f"commit {baseline}" if baseline else "")
+
+
+if __name__ == "__main__":
+    import argparse
+
+    from common import print_table
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--baseline", help="another commit, measured the same way first")
+    ap.add_argument("--tries", type=int)
+    a = ap.parse_args()
+    print(f"load average before: {os.getloadavg()}")
+    print_table(run(a.quick, a.baseline, a.tries))
+    print(f"load average after: {os.getloadavg()}")
