@@ -58,6 +58,7 @@ def test_read_sites(tmp_path):
         read_sites(tmp_path / "u.csv")
 
 
+@pytest.mark.slow
 def test_agreement_report_on_sample_data(demo_model, sample, tmp_path):
     from core.io.sequences import read_records
     from core.reports.agreement import agreement_report

@@ -55,6 +55,7 @@ def test_opens_on_attention_with_demo_model_and_sample_data(at):
     assert len(values(track["data"][1]["y"])) == 100  # one score per base
 
 
+@pytest.mark.slow
 def test_attention_controls_change_the_track(at):
     before = values(charts(at)[0]["data"][1]["y"])
     at.selectbox(key="att_recipe").set_value("custom").run()
@@ -78,6 +79,7 @@ def test_sequences_page_bad_paste_keeps_data_then_good_paste_replaces(at):
     assert list(table["id"]) == ["a", "b"] and "p_positive" in table.columns
 
 
+@pytest.mark.slow
 def test_motifs_page_finds_planted_motifs(at):
     at.switch_page("views/motifs.py").run()
     at.button(key="mt_run").click().run()
@@ -125,6 +127,7 @@ def test_sessions_do_not_share_data():
     assert len(a.session_state.seqs) == 1 and len(b.session_state.seqs) == 200
 
 
+@pytest.mark.slow
 def test_model_picker_keeps_model_on_error_and_loads_a_folder(at, tmp_path):
     from checkpoints import make_dnabert_checkpoint
 
@@ -139,6 +142,7 @@ def test_model_picker_keeps_model_on_error_and_loads_a_folder(at, tmp_path):
     assert not at.exception
 
 
+@pytest.mark.slow
 def test_dnabert2_layout_needs_the_trust_box_then_shows_heads(at, tmp_path):
     from checkpoints import make_alibi_checkpoint
 

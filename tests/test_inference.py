@@ -88,6 +88,7 @@ def _peak_traced(lm, n):
     return peak, per_record
 
 
+@pytest.mark.slow
 def test_memory_per_batch_does_not_depend_on_sequences_before(demo_model):
     """Peak traced memory (numpy buffers of the reduced outputs and the streamed records) barely moves between 64
     and 640 sequences: far less than keeping each record's [CLS] rows would add (which is what a runner that
