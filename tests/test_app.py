@@ -93,6 +93,7 @@ def test_motifs_page_finds_planted_motifs(at):
     assert all(conf[c]["type_config"]["format"] == "%.2e" for c in ("p", "q", "best_jaspar_p", "best_jaspar_q"))
 
 
+@pytest.mark.slow
 def test_mutations_page_map_agreement_and_variants(at):
     at.switch_page("views/mutations.py").run()
     assert not at.exception
@@ -116,6 +117,7 @@ def test_heads_and_export_pages(at):
     assert any(b.proto.label == "Build the zip" for b in at.button)
 
 
+@pytest.mark.slow
 def test_sessions_do_not_share_data():
     from streamlit.testing.v1 import AppTest
 
@@ -195,6 +197,7 @@ def test_export_zip_holds_every_listed_figure_and_table(at):
     assert 'src="plotly.min.js"' in page and len(page) < 200_000  # plotly.js is shared, not inlined
 
 
+@pytest.mark.slow
 def test_sidebar_count_is_current_and_sample_label_matches(at):
     at.switch_page("views/sequences.py").run()
     at.text_area(key="paste_text").set_value(">a\nACGTACGTACGTACGT\n>b\nGGGGCCCCAAAATTTT\n").run()

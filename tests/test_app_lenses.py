@@ -157,6 +157,7 @@ def _click(at, chart, sid):
     assert not at.exception, [e.value for e in at.exception]
 
 
+@pytest.mark.slow
 def test_projector_points_are_core_pca_and_a_click_selects_the_sequence(tiny):
     from core.lenses.sets import pca, sequence_embeddings
 

@@ -291,6 +291,7 @@ def test_ensemble_attention_and_motifs_from_the_cli(tmp_path, sample, capsys):
     assert "--models needs at least two checkpoints" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_dnabert2_layout_from_the_cli(tmp_path, sample, capsys):
     """A checkpoint in DNABERT-2's layout: refused without --trust-remote-code, attention and a mutation map with."""
     import pandas as pd

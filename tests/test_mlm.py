@@ -291,6 +291,7 @@ def test_dependency_refuses_sequences_longer_than_one_window(tmp_path):
 # command line
 
 
+@pytest.mark.slow
 def test_cli_tracks_dependency_and_zero_shot_variants(tmp_path, tiny_mlm):
     import pandas as pd
 
