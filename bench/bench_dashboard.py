@@ -120,12 +120,18 @@ class Session:
 
     def idle(self, before: int) -> None:
         """Wait for a script run finished after ``before`` runs, then for an idle DOM and two frames."""
+        t0 = time.perf_counter()
         while self.finished <= before:
+            if time.perf_counter() - t0 > 300:
+                raise RuntimeError("no script run finished within 300 s of the action (did it change anything?)")
             self.page.wait_for_timeout(2)
         self.page.wait_for_function(IDLE_JS, polling="raf", timeout=600_000)
         self.page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
 
-    def timed(self, action) -> float:
+    def timed(self, action, prepare=None) -> float:
+        """Seconds from ``action`` until idle (``prepare``, e.g. opening a dropdown, runs first, untimed)."""
+        if prepare is not None:
+            prepare()
         before = self.finished
         t0 = time.perf_counter()
         action()
@@ -136,16 +142,41 @@ class Session:
         self.context.close()
 
 
-def _select(page, label: str, option_index: int) -> None:
-    """Pick option ``option_index`` of the main-area selectbox labelled ``label`` (a react-aria combobox)."""
-    combo = page.get_by_role("combobox", name=label, exact=True)
-    box = page.locator('[data-testid="stMain"] [data-testid="stSelectbox"]').filter(has=combo)
-    box.get_by_role("button", name="Open").click()
-    page.get_by_role("option").nth(option_index).click()
+def _open(page, label: str):
+    """Open the main-area selectbox labelled ``label`` (a react-aria combobox); returns its options. A click that
+    lands while the page still settles may not open the list, so it is tried again."""
+    has = page.get_by_role("combobox", name=label, exact=True)
+    box = page.locator('[data-testid="stMain"] [data-testid="stSelectbox"]').filter(has=has)
+    combo = box.get_by_role("combobox")
+    options = page.get_by_role("option")
+    for _ in range(20):
+        if combo.get_attribute("aria-expanded") != "true":
+            box.get_by_role("button", name="Open").click()
+        try:
+            options.first.wait_for(state="visible", timeout=1000)
+            return options
+        except Exception:  # playwright's TimeoutError: not open yet
+            page.keyboard.press("Escape")
+    raise RuntimeError(f"the selectbox {label!r} did not open")
+
+
+def _select(page, label: str, option_index: int):
+    """(prepare, action) picking option ``option_index`` of the selectbox ``label``: opening the list is not timed."""
+    held = {}
+
+    def prepare():
+        held["options"] = _open(page, label)
+
+    return prepare, lambda: held["options"].nth(option_index).click()
+
+
+def blur(page) -> None:
+    """Focus nothing: Streamlit's "r" shortcut is ignored while a widget (the last combobox picked) has focus."""
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
 
 
 def rerun(page) -> None:
-    page.locator("body").press("r")
+    page.keyboard.press("r")
 
 
 def measure(browser, url: str, tries: int) -> dict:
@@ -154,6 +185,7 @@ def measure(browser, url: str, tries: int) -> dict:
     first = Session(browser, url)
     out["fresh"] = first.open()
     first.close()
+    print(f"  first landscape on a fresh server: {out['fresh']:.2f} s", file=sys.stderr, flush=True)
     for _ in range(max(2, tries // 2)):
         s = Session(browser, url)
         out["running"].append(s.open())
@@ -162,10 +194,19 @@ def measure(browser, url: str, tries: int) -> dict:
     s.open()
     page = s.page
     for i in range(tries):
-        out["rerun"].append(s.timed(lambda: rerun(page)))
-        out["sequence"].append(s.timed(lambda i=i: _select(page, "sequence", 1 + i % 5)))
-        out["sort"].append(s.timed(lambda i=i: _select(page, "sort rows by", (i + 1) % 4)))
-        out["layer"].append(s.timed(lambda i=i: _select(page, "layer", i % 2)))
+        out["rerun"].append(s.timed(lambda: rerun(page), lambda: blur(page)))
+        for name, label, index in (
+            ("sequence", "sequence", 1 + i % 5),  # each pick differs from the one before, so each one reruns
+            ("sort", "sort rows by", (i + 1) % 4),
+            ("layer", "layer", i % 2),
+        ):
+            prepare, action = _select(page, label, index)
+            out[name].append(s.timed(action, prepare))
+        print(
+            f"  try {i + 1}/{tries}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in out.items() if isinstance(v, list)),
+            file=sys.stderr,
+            flush=True,
+        )
     s.close()
     return out
 
