@@ -1,6 +1,7 @@
 """The dashboard in a real browser (Playwright + Debian's Chromium, as tests/test_browser.py drives it).
 
-* server start: ``streamlit run dashboard/app.py`` until its health check answers (what ``make app`` waits for).
+* server start: what ``dnalens app`` (``make app``) runs, ``python dashboard/serve.py`` (``streamlit run
+  dashboard/app.py`` in trees without it), until its health check answers.
 * cold open, fresh server: the page opened as soon as a new server answers, until the landscape is drawn (its
   plotly title, ``... 200 sequences, sorted by ...``, is in the DOM).
 * cold open, running server: a new browser session on a server that served one before, until the landscape.
@@ -57,9 +58,11 @@ def server(root: Path):
     args = ["--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true"]
     args += ["--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
     t0 = time.perf_counter()
+    serve = root / "dashboard" / "serve.py"  # what `dnalens app` runs (older trees: streamlit run app.py)
+    cmd = [str(serve)] if serve.exists() else ["-m", "streamlit", "run", str(root / "dashboard" / "app.py")]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(root / "dashboard" / "app.py"), *args],
-        cwd=root,
+        [sys.executable, *cmd, *args],
+        cwd=root / "dashboard",  # as `dnalens app`: dashboard/.streamlit/config.toml applies
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -234,7 +237,7 @@ def checkout(commit: str):
         subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
         js = ROOT / "assets" / "js"
         if js.exists():  # npm's JavaScript is not in git
-            shutil.copytree(js, Path(tmp) / "assets" / "js", symlinks=True)
+            shutil.copytree(js, Path(tmp) / "assets" / "js", symlinks=True, dirs_exist_ok=True)
         yield Path(tmp)
 
 

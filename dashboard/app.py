@@ -118,10 +118,11 @@ finally:  # also after st.stop() in a page: what the page just did is in the cou
     with session_box:
         from core.reports.session import session_bytes
 
-        snapshot = state.session_snapshot()
+        box = ss.setdefault("_snapshot", {})  # a fragment's rerun refreshes it too (state.fragment_done)
+        box["session"] = state.session_snapshot()
         st.download_button(
             "Save session",
-            lambda: session_bytes(snapshot),  # built on click from this run's snapshot (no session access)
+            lambda: session_bytes(box["session"]),  # built on click from the last run's snapshot (no session access)
             file_name="dnalens_session.zip",
             mime="application/zip",
             key="dl_session",

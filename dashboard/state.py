@@ -90,18 +90,31 @@ def keep_settings() -> None:
     ss.settings.update({k: ss[k] for k in SETTINGS_KEYS if k in ss})
 
 
+def fragment_done() -> None:
+    """The end of a fragment's run (a fragment rerun does not reach the app's last lines): the settings are kept
+    and the snapshot the "Save session" button writes is brought up to date."""
+    box = st.session_state.get("_snapshot")
+    if box is not None:
+        box["session"] = session_snapshot()
+    else:
+        keep_settings()
+
+
 def seqs():
     return st.session_state.seqs
 
 
-def _pick(key: str) -> None:
+def _pick(key: str, rerun=None) -> None:
     st.session_state.selected = st.session_state[key]
+    if rerun:
+        st.rerun(rerun)
 
 
-def select_sequence(label: str = "sequence", key: str | None = None):
+def select_sequence(label: str = "sequence", key: str | None = None, rerun: list[str] | None = None):
     """The selected sequence, shared by every page (and set by a click on the landscape). Each page has its own
     widget (``select_seq_<page>``), set from the shared selection before it is drawn, so a value another page's
-    widget left behind in the browser never overrides it."""
+    widget left behind in the browser never overrides it. ``rerun``: the keys of the fragments that show the
+    selection, rerun (alone) when it changes."""
     import sys
     from pathlib import Path
 
@@ -115,7 +128,7 @@ def select_sequence(label: str = "sequence", key: str | None = None):
         ss.selected = ids[0]
     if ss.get(key) != ss.selected:
         ss[key] = ss.selected
-    sid = st.selectbox(label, ids, key=key, on_change=_pick, args=(key,))
+    sid = st.selectbox(label, ids, key=key, on_change=_pick, args=(key, rerun))
     ss.selected = sid
     return next(s for s in seqs() if s.id == sid)
 
@@ -160,13 +173,15 @@ def _bar(text: str, total: int):
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def run_model(mkey: tuple, key: tuple):
+def run_model(mkey: tuple, key: tuple, _progress=None):
     """Model outputs (probabilities, [CLS] rows of every layer/head, forward reading) for the layer x head grid;
-    cached by content."""
+    cached by content. ``_progress(n)``: as for :func:`lens_tracks`."""
     from core.model.inference import run
 
     lm = load_model_cached(*mkey)
     items = from_key(key)
+    if _progress is not None:
+        return list(run(lm, items, batch_size=32, progress=_progress))
     bar, update = _bar(f"Running {lm.name} on {len(items)} sequences ...", len(items))
     out = list(run(lm, items, batch_size=32, progress=update))
     bar.empty()
@@ -174,16 +189,39 @@ def run_model(mkey: tuple, key: tuple):
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def lens_tracks(mkey: tuple, key: tuple, lens):
-    """Every sequence's :class:`core.lenses.Tracks` under ``lens``; cached by model, content and lens."""
+def lens_tracks(mkey: tuple, key: tuple, lens, _progress=None):
+    """Every sequence's :class:`core.lenses.Tracks` under ``lens``; cached by model, content and lens.
+    ``_progress(n)`` (not part of the key): sequences done, from a run in a thread (:mod:`dashboard.jobs`); without
+    it a progress bar is drawn on the page."""
     from core.lenses import tracks
 
     lm = load_model_cached(*mkey)
     items = from_key(key)
+    if _progress is not None:
+        return tracks(lm, items, lens, progress=_progress)
     bar, update = _bar(f"{lens.describe()} on {len(items)} sequences ...", len(items))
     out = tracks(lm, items, lens, progress=update)
     bar.empty()
     return out
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def token_attention(mkey: tuple, bases: str, start: int, end: int):
+    """``(att [layers, heads, T, T], tokens)`` of one window (:func:`core.model.inference.token_matrices`), cached
+    by model and content: the head views redraw from here instead of running the model again."""
+    from core.model.inference import token_matrices
+
+    att, toks, _ = token_matrices(load_model_cached(*mkey), bases, start, end)
+    return att, list(toks)
+
+
+@st.cache_resource(show_spinner=False, max_entries=128)
+def figure(builder: str, *args, **kwargs):
+    """``core.reports.figures.<builder>(*args, **kwargs)``, built once per distinct input (hashed by content) and
+    shared, never changed after: a rerun that shows the same data does not build its figure again."""
+    from core.reports import figures
+
+    return getattr(figures, builder)(*args, **kwargs)
 
 
 def outputs(items=None):
@@ -444,7 +482,18 @@ def tracks_for(lens, items=None) -> list[np.ndarray]:
     if saved and saved["model"] == model_key() and saved["lens"] == lens and saved["seq_key"] == seq_key(seqs()):
         return [saved["tracks"][s.id] for s in items]
     try:
-        out = lens_tracks(model_key(), seq_key(items), lens).scores
+        if every:  # the long one (every loaded sequence): in a thread, with progress and a Stop button
+            from dashboard import jobs
+
+            mkey, key = model_key(), seq_key(items)
+            out = jobs.run(
+                "tracks",
+                (mkey, key, lens),
+                lambda progress: lens_tracks(mkey, key, lens, lambda n: progress(n, len(key))).scores,
+                f"{lens.describe()} on {len(items)} sequences",
+            )
+        else:
+            out = lens_tracks(model_key(), seq_key(items), lens).scores
     except DnalensError as exc:
         st.error(str(exc))
         st.stop()

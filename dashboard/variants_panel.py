@@ -11,7 +11,7 @@ import streamlit as st
 from core.reports import figures as plots
 from core.variants import variants as mu
 from core.variants.zero_shot import INDEL_NOTE
-from dashboard import state
+from dashboard import jobs, state
 
 LLR_CAPTION = (
     "llr = log P(alt) − log P(ref) at the variant (natural log) under masked LM **{mlm}**: the masked LM's "
@@ -22,16 +22,18 @@ LLR_CAPTION = (
 )
 
 
-@st.cache_data(show_spinner="Scoring variants ...", max_entries=16)
-def score(mkey, mlm_key, key, data: bytes, source):
-    """``(variants, table)``: the classifier's columns when ``mkey``, zero-shot llr beside Δp when ``mlm_key``."""
+@st.cache_data(show_spinner=False, max_entries=16)
+def score(mkey, mlm_key, key, data: bytes, source, _progress):
+    """``(variants, table)``: the classifier's columns when ``mkey``, zero-shot llr beside Δp when ``mlm_key``.
+    ``_progress(done, total, note)`` per batch (raises when stopped)."""
     from core.reports.mutations import variant_table
 
     items = state.from_key(key)
     variants = mu.parse_variant_bytes(data, items, source=source)  # a table or VCF (gzip, bgzip, BCF) from bytes
     lm_ = state.load_model_cached(*mkey) if mkey else None
     mlm = state.load_model_cached(*mlm_key) if mlm_key else None
-    return variants, variant_table(lm_, items, variants, zero_shot=mlm)
+    table = variant_table(lm_, items, variants, zero_shot=mlm, progress=lambda what, k, n: _progress(k, n, what))
+    return variants, table
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -81,7 +83,10 @@ def variants_panel(lm, seq, a: int, lens) -> None:
         data = up.getvalue() if up is not None else edited.to_csv(sep="\t", index=False).encode()
         mkey = state.model_key() if lm.has_classifier else None
         source = up.name if up is not None else "typed table"
-        variants, df = score(mkey, mlm_key, state.seq_key(state.seqs()), data, source)
+        asked = (mkey, mlm_key, state.seq_key(state.seqs()), data, source)
+        variants, df = jobs.run(  # in a thread, with progress and a Stop button; stopped: the last table stays
+            "variants", asked, lambda progress: score(*asked, progress), "Scoring variants", keep=True
+        )
         st.session_state.var_done = True
     except Exception as exc:
         state.show_error(exc)

@@ -310,10 +310,7 @@ def cmd_app(args) -> int:
         raise InputError(f"the dashboard is not installed ({app} is missing)")
     cmd = [
         sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(app),
+        str(app.parent / "serve.py"),  # streamlit run app.py, with the demo's caches warmed while it starts
         "--server.port",
         str(args.port),
         "--server.address",

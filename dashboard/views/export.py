@@ -7,7 +7,7 @@ import streamlit as st
 from core.io.tables import bedgraph_lines, provenance, tracks_frame, zip_bundle
 from core.lenses import Attention
 from core.reports.export import export_files
-from dashboard import state
+from dashboard import jobs, state
 
 ss = st.session_state
 st.title("Export")
@@ -71,19 +71,26 @@ st.markdown(
 )
 signature = (state.model_key(), state.seq_key(seqs), tuple(figures), tuple(tables), tuple(texts), tuple(formats), html)
 if st.button("Build the zip", key="exp_build", type="primary"):
-    bar = st.progress(0.0, text="Drawing figures ...")
-
-    def progress(done, total, what):
-        bar.progress(done / total, text=f"{done}/{total}: {what}")
-
+    ss.zip_wanted = signature
+if ss.get("zip_wanted") == signature:  # built in a thread, with progress and a Stop button; stopped: the last zip stays
     prov = provenance(lm.card(), {"attention": lens.params(), **ss.params}, ss.get("inputs", {}))
+
+    def build(progress):
+        files = export_files(
+            figures, tables, texts, prov, tuple(formats), html, lambda d, n, what: progress(d, n, what)
+        )
+        return zip_bundle(files), {k: len(v) for k, v in files.items()}
+
     try:
-        files = export_files(figures, tables, texts, prov, tuple(formats), html, progress)
+        data, sizes = jobs.run("zip", signature, build, "Building the zip", keep=True)
     except Exception as exc:
+        ss.zip_wanted = None
         state.show_error(exc)
         st.stop()
-    bar.empty()
-    ss.export_zip = {"signature": signature, "data": zip_bundle(files), "sizes": {k: len(v) for k, v in files.items()}}
+    if not jobs.current("zip").stopped:
+        ss.export_zip = {"signature": signature, "data": data, "sizes": sizes}
+        ss.zip_wanted = None
+        jobs.forget("zip")
 built = ss.get("export_zip")
 if built and built["signature"] == signature:
     st.download_button(

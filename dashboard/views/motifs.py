@@ -10,7 +10,7 @@ from core.motifs.discover import SUPPORT_RULE
 from core.motifs.jaspar import meme_text
 from core.reports import figures as plots
 from core.reports.motifs import motif_summary
-from dashboard import state
+from dashboard import jobs, state
 
 st.title("Motifs")
 lm = state.model()
@@ -60,13 +60,18 @@ with st.expander("parameters (DNABERT-viz defaults)", expanded=False):
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def discover(mkey, pos_key, neg, params, release):
+def discover(mkey, pos_key, neg, params, release, _progress):
+    """(motifs, TOMTOM table); ``_progress(done, total, note)`` between the stages (raises when stopped)."""
     from core.lenses import Attention
     from core.motifs.jaspar import match_jaspar
 
     items = state.from_key(pos_key)
-    scores = state.lens_tracks(mkey, pos_key, Attention()).scores
+    n = len(items)
+    _progress(0, n + 2, "attention")
+    scores = state.lens_tracks(mkey, pos_key, Attention(), lambda k: _progress(k, n + 2, "attention")).scores
+    _progress(n, n + 2, "regions → enrichment → merging")
     res = mt.discover_motifs([s.seq for s in items], scores, list(neg), params, pos_ids=[s.id for s in items])
+    _progress(n + 1, n + 2, "JASPAR")
     tomtom = match_jaspar(res, release) if res.motifs else None
     return res, tomtom
 
@@ -88,20 +93,26 @@ if st.button("Find motifs", type="primary", key="mt_run") or st.session_state.ge
     if not pos:
         st.error("No positive sequences with this choice.")
         st.stop()
-    try:
-        with st.status("Finding motifs: attention → regions → enrichment → merging → JASPAR", expanded=False) as s:
-            res, tomtom = discover(state.model_key(), state.seq_key(pos), tuple(neg), params, release)
-            s.update(label="Motifs done", state="complete")
+    asked = (state.model_key(), state.seq_key(pos), tuple(neg), params, release)
+    try:  # in a thread, with progress and a Stop button; a stopped run keeps the motifs shown before
+        res, tomtom = jobs.run(
+            "motifs",
+            asked,
+            lambda progress: discover(*asked, progress),
+            "Finding motifs: attention → regions → enrichment → merging → JASPAR",
+            keep=True,
+        )
         st.session_state.mt_done = True
     except Exception as exc:
         state.show_error(exc)
         st.stop()
-    st.session_state.params["motifs"] = {
-        **mt.params_dict(params),
-        "jaspar_release": release,
-        "background": bg,
-        "positives": how,
-    }
+    if not jobs.current("motifs").stopped:
+        st.session_state.params["motifs"] = {
+            **mt.params_dict(params),
+            "jaspar_release": release,
+            "background": bg,
+            "positives": how,
+        }
     stg = res.stages
     cols = st.columns(6)
     for col, (k, v) in zip(
