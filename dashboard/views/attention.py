@@ -79,7 +79,9 @@ def landscape_panel() -> None:
     c1, c2, c3 = st.columns(3)
     order_by = c1.selectbox("sort rows by", ["prediction", "label", "peak", "input"], key="land_sort")
     align = c2.selectbox("align", ["left", "center"], key="land_align")
-    max_rows = c3.slider("rows", min(5, len(seqs)), max(5, len(seqs)), min(len(seqs), 200), key="land_rows")
+    max_rows = len(seqs)  # five or fewer: all of them (a slider needs a range)
+    if len(seqs) > 5:
+        max_rows = c3.slider("rows", 5, len(seqs), min(len(seqs), 200), key="land_rows")
     labels = [s.label for s in seqs]
     order = landscape_order(order_by, tracks, [preds.get(s.id, [None])[-1] if preds else None for s in seqs], labels)[
         :max_rows

@@ -1,0 +1,156 @@
+"""The dashboard's reruns and long runs (AppTest): a fragment's rerun shows the same numbers as a full run, a long
+run can be stopped and leaves the session usable, short sequences and few sequences draw every panel."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
+
+
+def _app(**state):
+    from streamlit.testing.v1 import AppTest
+
+    app = AppTest.from_file(APP, default_timeout=600)
+    for k, v in state.items():
+        app.session_state[k] = v
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def _charts(app) -> list:
+    """The plotly JSON of the charts the last run drew, in page order."""
+    return [json.loads(c.proto.spec) for c in app.get("plotly_chart")]
+
+
+def _numbers(arr):
+    import base64
+
+    if isinstance(arr, dict) and "bdata" in arr:
+        return np.frombuffer(base64.b64decode(arr["bdata"]), dtype=arr["dtype"]).tolist()
+    return arr
+
+
+def _data(spec) -> list:
+    """Every trace's numbers (x, y, z, customdata) of a chart, decoded."""
+    return [{k: _numbers(t[k]) for k in ("x", "y", "z", "customdata") if k in t} for t in spec["data"]]
+
+
+@pytest.mark.slow
+def test_fragment_reruns_show_what_a_full_run_shows():
+    """A new sequence reruns only the fragments that show it (the landscape is not redrawn); their figures hold the
+    same numbers as a new session's full run on that sequence; so do the matrix's layer and the landscape's sort."""
+    at = _app()
+    full_before = _charts(at)
+    assert len(full_before) == 4
+    at.selectbox(key="select_seq_attention").set_value("demo_neg_0003").run()
+    got = _charts(at)
+    assert not at.exception and len(got) == 3  # track, grid and matrix of the new sequence; no landscape
+    assert all(c["layout"]["title"]["text"].startswith("demo_neg_0003") for c in got)
+    fresh = _app(selected="demo_neg_0003")
+    whole = _charts(fresh)
+    assert len(whole) == 4
+    for mine, theirs in zip(got, [whole[0], whole[2], whole[3]]):
+        assert mine["layout"]["title"] == theirs["layout"]["title"] and _data(mine) == _data(theirs)
+    assert _data(got[0]) != _data(full_before[0])  # another sequence's track indeed
+    for app in (at, fresh):
+        app.selectbox(key="mat_layer").set_value(0).run()
+        app.selectbox(key="land_sort").set_value("peak").run()
+    mine = {c["layout"]["title"]["text"]: _data(c) for c in _charts(at)}
+    theirs = {c["layout"]["title"]["text"]: _data(c) for c in _charts(fresh)}
+    assert any("sorted by peak" in t for t in mine) and all(theirs[t] == d for t, d in mine.items())
+
+
+@pytest.mark.slow
+def test_stop_button_ends_a_long_run_and_keeps_the_session(monkeypatch):
+    """Integrated gradients on 200 sequences runs in a thread with a Stop button; Stop ends it at its next batch,
+    the page says so, nothing loaded or computed before is lost, and other lenses work at once."""
+    from dashboard import jobs
+
+    at = _app()
+    before = _data(_charts(at)[0])
+    monkeypatch.setattr(jobs, "BLOCK_S", 1.0)  # the page stops following after 1 s, so the test can click Stop
+    at.session_state["ig_steps"] = 128
+    at.selectbox(key="lens_name").set_value("ig").run()
+    job = at.session_state["_jobs"]["tracks"]
+    assert not job.finished.is_set() and "200 sequences" in job.label
+    assert at.button(key="job_stop_tracks").label == "Stop" and not at.get("plotly_chart")
+    at.button(key="job_stop_tracks").click().run()
+    assert job.finished.wait(300) and job.stopped and job.done < 200
+    at.run()
+    assert not at.exception
+    assert any(m.value.startswith("Stopped: ") for m in at.info)
+    assert len(at.session_state.seqs) == 200
+    at.selectbox(key="lens_name").set_value("attention").run()
+    assert not at.exception and _data(_charts(at)[0]) == before  # the attention tracks are intact
+    assert not at.session_state["_jobs"]["tracks"].stopped
+
+
+def _motif_table(app):
+    return next(d.value for d in app.dataframe if "low_support" in d.value.columns)
+
+
+@pytest.mark.slow
+def test_stopped_motif_run_keeps_the_motifs_shown_before(monkeypatch):
+    """A motif run stopped by its button leaves the previous run's table on the page."""
+    from dashboard import jobs
+
+    at = _app()
+    at.switch_page("views/motifs.py").run()
+    at.button(key="mt_run").click().run()
+    first = _motif_table(at)
+    assert len(first) >= 1
+    job = {}
+
+    def slow(slot, signature, work, label, **kw):  # the next run waits on an event before it starts working
+        import threading
+
+        gate = job.setdefault("gate", threading.Event())
+
+        def held(progress):
+            gate.wait(60)
+            return work(progress)
+
+        return real(slot, signature, held, label, **kw)
+
+    real = jobs.run
+    monkeypatch.setattr(jobs, "run", slow)
+    monkeypatch.setattr(jobs, "BLOCK_S", 0.5)
+    at.number_input(key="mt_minn").set_value(4).run()
+    assert at.button(key="job_stop_motifs").label == "Stop"
+    at.button(key="job_stop_motifs").click().run()  # the held run is asked to stop
+    job["gate"].set()  # it starts working, reports progress and ends there
+    assert at.session_state["_jobs"]["motifs"].finished.wait(60)
+    at.run()
+    assert at.session_state["_jobs"]["motifs"].stopped and not at.exception
+    assert any(m.value.startswith("Stopped: Finding motifs") for m in at.info)
+    assert _motif_table(at).equals(first)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("n,length", [(1, 40), (5, 40), (2, 8)])
+def test_short_and_few_sequences_draw_every_attention_panel(n, length):
+    """40 bp (fewer tokens than the crop's default 64), 8 bp (3 k-mers), and five sequences (as many as the
+    landscape's smallest row count): every panel is drawn and the crop stays inside the tokens."""
+    rng = np.random.default_rng(length)
+    fasta = "".join(f">s{i}\n{''.join(rng.choice(list('ACGT'), length))}\n" for i in range(n))
+    at = _app()
+    at.switch_page("views/sequences.py").run()
+    at.file_uploader(key="fasta_up").set_value(("short.fa", fasta.encode(), "text/plain")).run()
+    at.button(key="load_fasta").click().run()
+    assert len(at.session_state.seqs) == n
+    at.switch_page("views/attention.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    n_tok = length - 6 + 1 + 2  # k-mers + [CLS] + [SEP]
+    assert len(charts) == 4 and charts[3]["layout"]["title"]["text"].endswith(f"of {n_tok} (forward; 0 = [CLS])")
+    assert len(_numbers(charts[3]["data"][0]["x"])) == n_tok
+    sizes = [s for s in at.slider if s.label == "crop: tokens shown"]
+    if sizes:
+        assert sizes[0].max == n_tok
+        sizes[0].set_value(2).run()
+        first = next(s for s in at.slider if s.label == "crop: first token")
+        assert first.max == n_tok - 2 and not at.exception
