@@ -86,5 +86,8 @@ def test_sets_page_projector_click_selects_a_sequence(browser_page, server):  # 
     )
     assert _selected(page) == target != before
     page.screenshot(path=str(SHOTS / "sets.png"), full_page=True)
+    # the sections below the projector (k-mer contrast over every sequence's track, profiles) finish after it
+    page.wait_for_selector('[data-testid="stDownloadButton"] button:has-text("kmer_contrast_attention.csv")')
+    _settle(page)
     kinds = _download_every_button(page)  # projector, k-mer chart and table, profiles
     assert {"png", "svg", "pdf", "html", "csv", "parquet"} <= set(kinds.values())
