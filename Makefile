@@ -47,7 +47,7 @@ app: install
 	$(VENV)/bin/dnalens app
 
 test: install browser ray umap
-	$(PY) -m pytest -m "" -q
+	$(PY) -m pytest -m "" -q --durations=25
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -q
