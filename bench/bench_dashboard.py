@@ -190,6 +190,7 @@ def measure(browser, url: str, tries: int) -> dict:
     out = {"fresh": None, "cold": [], "running": [], "rerun": [], "sequence": [], "sort": [], "layer": []}
     first = Session(browser, url)
     out["fresh"] = first.open()
+    first.page.close()  # its browser (cache) stays for the new tabs below
     print(f"  first landscape on a fresh server: {out['fresh']:.2f} s", file=sys.stderr, flush=True)
     for _ in range(max(2, tries // 2)):
         s = Session(browser, url)  # a browser that never saw the app

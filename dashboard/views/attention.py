@@ -1,9 +1,9 @@
 """Attention page: the selected sequence's track, the landscape of many sequences (a click on a row selects that
 sequence everywhere), layer x head grid, token x token matrix (cropped in tokens).
 
-Three fragments, so a control reruns only what depends on it: the track (a new sequence), the landscape (its sort,
-alignment and rows), the grid and matrix (a new sequence; layer, head, crop). Figures come from
-:func:`dashboard.state.figure` (built once per input) and the token matrices from :func:`state.token_attention`
+Fragments, so a control reruns only what depends on it: the track (a new sequence), the landscape (its sort,
+alignment and rows), the grid and matrix (a new sequence) and, nested, the matrix (layer, head, crop). Figures come
+from :func:`dashboard.state.figure` (built once per input) and the token matrices from :func:`state.token_attention`
 (the model runs once per sequence), so a rerun only sends what is already there."""
 
 import numpy as np
@@ -156,12 +156,17 @@ def matrix_panel(seq) -> None:
     )
 
 
+@st.fragment(key="att_matrix")
+def matrix_fragment() -> None:
+    """The matrix alone: its layer, head and crop rerun only this."""
+    matrix_panel(_selected())
+    state.fragment_done()
+
+
 @st.fragment(key="att_detail")
 def detail_panels() -> None:
-    seq = _selected()
-    grid_panel(seq)
-    matrix_panel(seq)
-    state.fragment_done()
+    grid_panel(_selected())
+    matrix_fragment()
 
 
 track_panel()
