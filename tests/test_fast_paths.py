@@ -195,10 +195,13 @@ def test_model_free_motifs_never_import_the_model_stack(tmp_path):
 
 
 @pytest.mark.slow
-def test_logo_worker_writes_the_logos_and_falls_back_when_its_helper_is_gone(tmp_path):
+@pytest.mark.parametrize("start", ["fork", "spawn"])
+def test_logo_worker_writes_the_logos_and_falls_back_when_its_helper_is_gone(tmp_path, monkeypatch, start):
     from PIL import Image
 
     from core.reports.logos import LogoWorker
+
+    monkeypatch.setenv("DNALENS_LOGO_START", start)  # a forked helper (the CLI) and a new interpreter (elsewhere)
 
     logos = [
         (_ppm(0, 24), mode, "A (3 instances)", tmp_path / "w" / f"{mode}.png")
@@ -216,6 +219,25 @@ def test_logo_worker_writes_the_logos_and_falls_back_when_its_helper_is_gone(tmp
     assert worker.finish() == [p for *_, p in again]
     for (*_, a), (*_, b) in zip(logos, again):
         assert np.array_equal(np.asarray(Image.open(a)), np.asarray(Image.open(b)))
+
+
+def test_logo_helper_forks_only_while_this_process_has_one_thread(monkeypatch):
+    import sys
+    import threading
+
+    from core.reports.logos import _start_method
+
+    monkeypatch.delenv("DNALENS_LOGO_START", raising=False)
+    alone = threading.active_count() == 1
+    assert _start_method() == ("fork" if alone and sys.platform.startswith("linux") else "spawn")
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert _start_method() == "spawn"  # e.g. the dashboard's server: a new interpreter, never a fork
+    finally:
+        stop.set()
+        other.join()
 
 
 def test_logo_modes_on_request(tmp_path, capsys):
