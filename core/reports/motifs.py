@@ -97,6 +97,9 @@ def write_report(
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    jobs = _logo_jobs(result.motifs, out / "logos", formats, modes) if logos else None
+    if jobs and jobs[1] and logo_worker is not None:
+        logo_worker.start(jobs[1])  # the helper paints the PNGs while the tables are written
     rows = summary_rows(result, tomtom)
     write_csv(out / "motifs.csv", {c: [r[c] for r in rows] for c in SUMMARY_COLUMNS})
     write_csv(out / "instances.csv", result.instance_columns())
@@ -104,7 +107,7 @@ def write_report(
     write_meme([(m.name, m.ppm, m.n_instances) for m in result.motifs], out / "motifs.meme")
     if tomtom is not None:
         tomtom.to_csv(out / "tomtom.tsv", sep="\t", index=False)
-    files = _write_logos(result.motifs, out / "logos", formats, logo_worker, modes) if logos else []
+    files = _write_logos(jobs, formats, logo_worker) if jobs else []
     info = {
         "stages": result.stages,
         "explanation": result.explanation,
@@ -120,12 +123,10 @@ def write_report(
     return {"motifs": len(result.motifs), "logos": len(files)}
 
 
-def _write_logos(motifs: list, folder, formats: tuple[str, ...], worker=None, modes=("information",)) -> list[str]:
-    """A logo per motif and mode (``information``: bits, as find_motifs.py draws one per motif; ``probability``) in
-    each of ``formats``; PNGs through the fast batch writer (in the helper process ``worker``, a
-    :class:`core.reports.logos.LogoWorker`, when given)."""
-    from .figures import STATIC_FORMATS, logo_figure, safe_name, save_figure
-    from .logos import write_logo_pngs
+def _logo_jobs(motifs: list, folder, formats: tuple[str, ...], modes=("information",)) -> tuple[list, list]:
+    """``(logos, pngs)``: a logo per motif and mode (``information``: bits, as find_motifs.py draws one per motif;
+    ``probability``) as ``(ppm, mode, title, path stem)``, and the PNG jobs among them (with their file names)."""
+    from .figures import STATIC_FORMATS, safe_name
 
     unknown = [f for f in formats if f not in STATIC_FORMATS]
     if unknown:
@@ -136,8 +137,16 @@ def _write_logos(motifs: list, folder, formats: tuple[str, ...], worker=None, mo
         for mode in modes
     ]
     pngs = [(ppm, mode, title, f"{stem}.png") for ppm, mode, title, stem in logos] if "png" in formats else []
-    if worker is not None and pngs:
-        worker.start(pngs)
+    return logos, pngs
+
+
+def _write_logos(jobs: tuple[list, list], formats: tuple[str, ...], worker=None) -> list[str]:
+    """Write the logos of :func:`_logo_jobs` in each of ``formats``; PNGs through the fast batch writer, or taken
+    from the helper process ``worker`` (a :class:`core.reports.logos.LogoWorker` already started on them)."""
+    from .figures import logo_figure, save_figure
+    from .logos import write_logo_pngs
+
+    logos, pngs = jobs
     files = []
     for fmt in (f for f in formats if f != "png"):
         files += [save_figure(logo_figure(ppm, mode, title), f"{stem}.{fmt}") for ppm, mode, title, stem in logos]
