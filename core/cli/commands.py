@@ -321,4 +321,13 @@ def cmd_app(args) -> int:
     if args.headless:
         cmd += ["--server.headless", "true"]
     say(f"dnalens: starting the dashboard on http://{args.address}:{args.port}")
-    return subprocess.call(cmd, cwd=app.parent)  # dashboard/.streamlit/config.toml applies, installed or not
+    import signal
+
+    server = subprocess.Popen(cmd, cwd=app.parent)  # dashboard/.streamlit/config.toml applies, installed or not
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stopping dnalens app stops the server too
+    try:
+        return server.wait()
+    finally:
+        if server.poll() is None:
+            server.terminate()
+            server.wait(timeout=30)
