@@ -5,7 +5,6 @@ import html
 import streamlit as st
 
 from core import motifs as mt
-from core.lenses import Attention
 from core.motifs.discover import SUPPORT_RULE
 from core.motifs.jaspar import meme_text
 from core.reports import figures as plots
@@ -60,21 +59,49 @@ with st.expander("parameters (DNABERT-viz defaults)", expanded=False):
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def discover(mkey, pos_key, neg, params, release, _progress):
-    """(motifs, TOMTOM table); ``_progress(done, total, note)`` between the stages (raises when stopped)."""
-    from core.lenses import Attention
+def discover(mkey, pos_key, neg, params, release, lens, _progress):
+    """(motifs, TOMTOM table) from ``lens``'s tracks of the positives (a signed lens: its positive part, as
+    ``dnalens motifs --lens``); ``_progress(done, total, note)`` between the stages (raises when stopped)."""
     from core.motifs.jaspar import match_jaspar
+    from core.reports.motifs import motif_scores
 
     items = state.from_key(pos_key)
     n = len(items)
-    _progress(0, n + 2, "attention")
-    scores = state.lens_tracks(mkey, pos_key, Attention(), lambda k: _progress(k, n + 2, "attention")).scores
+    _progress(0, n + 2, lens.name)
+    tracks = state.lens_tracks(mkey, pos_key, lens, lambda k: _progress(k, n + 2, lens.name))
+    scores, _ = motif_scores(tracks)
     _progress(n, n + 2, "regions → enrichment → merging")
     res = mt.discover_motifs([s.seq for s in items], scores, list(neg), params, pos_ids=[s.id for s in items])
     _progress(n + 1, n + 2, "JASPAR")
     tomtom = match_jaspar(res, release) if res.motifs else None
     return res, tomtom
 
+
+def model_calls(lens, items) -> str:
+    """About how many model calls ``lens`` costs on ``items`` (forward passes; attributions also one backward)."""
+    bases = sum(len(s.seq) for s in items)
+    per = {
+        "attention": len(items),
+        "ism": 3 * bases + len(items),
+        "grad-input": len(items),
+        "ig": len(items) * getattr(lens, "n_steps", 1),
+        "expected-gradients": len(items) * getattr(lens, "n_steps", 1) * getattr(lens, "shuffles", 1),
+    }.get(lens.name)
+    if per is None:
+        return "several model calls per base"
+    return f"about {per * (2 if lens.orientation == 'both' else 1):,} model calls"
+
+
+lens = state.current_lens()
+st.caption(
+    f"regions from: **{lens.describe()}** (the sidebar's lens; {model_calls(lens, pos)} on the {len(pos)} positives"
+    + (
+        "; signed: its positive part, the bases pushing toward the scored class"
+        if getattr(lens, "signed", False)
+        else ""
+    )
+    + ")"
+)
 
 params = (
     mt.MotifParams.dnabert_viz(
@@ -93,13 +120,13 @@ if st.button("Find motifs", type="primary", key="mt_run") or st.session_state.ge
     if not pos:
         st.error("No positive sequences with this choice.")
         st.stop()
-    asked = (state.model_key(), state.seq_key(pos), tuple(neg), params, release)
+    asked = (state.model_key(), state.seq_key(pos), tuple(neg), params, release, lens)
     try:  # in a thread, with progress and a Stop button; a stopped run keeps the motifs shown before
         res, tomtom = jobs.run(
             "motifs",
             asked,
             lambda progress: discover(*asked, progress),
-            "Finding motifs: attention → regions → enrichment → merging → JASPAR",
+            f"Finding motifs: {lens.describe()} → regions → enrichment → merging → JASPAR",
             keep=True,
         )
         st.session_state.mt_done = True
@@ -112,6 +139,15 @@ if st.button("Find motifs", type="primary", key="mt_run") or st.session_state.ge
             "jaspar_release": release,
             "background": bg,
             "positives": how,
+            "lens": lens.describe(),
+        }
+        st.session_state.motif_run = {  # the Sets page shows these motifs beside their JASPAR matches
+            "result": res,
+            "tomtom": tomtom,
+            "lens": lens.describe(),
+            "lens_params": lens,
+            "model": state.model_key(),
+            "release": release,
         }
     stg = res.stages
     cols = st.columns(6)
@@ -164,7 +200,7 @@ if st.button("Find motifs", type="primary", key="mt_run") or st.session_state.ge
     mode = c2.radio("logo", ["information", "probability"], horizontal=True, key="mt_logo")
     m = by_name[pick]
     logo_title = (
-        f"{shown[pick]}: {m.n_instances} instances in {m.n_sequences} sequences · regions from {Attention().describe()}"
+        f"{shown[pick]}: {m.n_instances} instances in {m.n_sequences} sequences · regions from {lens.describe()}"
     )
     fig = plots.logo_figure(m.ppm, mode, title=logo_title)
     st.pyplot(fig)
