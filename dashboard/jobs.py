@@ -79,6 +79,11 @@ def _kept() -> dict:
     return st.session_state.setdefault("_jobs_kept", {})
 
 
+def kept(slot: str) -> tuple | None:
+    """(signature, result) of the slot's last run that finished (what a stopped run leaves shown), if any."""
+    return _kept().get(slot)
+
+
 def current(slot: str) -> Job | None:
     """The slot's latest run (running or finished), if any."""
     return _jobs().get(slot)

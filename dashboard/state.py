@@ -198,6 +198,10 @@ def lens_tracks(mkey: tuple, key: tuple, lens, _progress=None):
     lm = load_model_cached(*mkey)
     items = from_key(key)
     if _progress is not None:
+        from dashboard.lens_runs import costly, sliced
+
+        if costly(lens):  # small slices: the progress counts sequences and Stop acts between slices
+            return sliced(mkey, key, lens, _progress)
         return tracks(lm, items, lens, progress=_progress)
     bar, update = _bar(f"{lens.describe()} on {len(items)} sequences ...", len(items))
     out = tracks(lm, items, lens, progress=update)

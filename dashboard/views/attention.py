@@ -11,7 +11,7 @@ import streamlit as st
 
 from core.lenses.attention import cls_grid, landscape, landscape_order
 from core.reports import figures as plots
-from dashboard import state
+from dashboard import lens_runs, state
 
 ss = st.session_state
 st.title("Attention")
@@ -21,15 +21,16 @@ if not seqs:
     st.info("No sequences loaded: add some on the Sequences page.")
     st.stop()
 lens = state.current_lens()  # the sidebar's lens picker: one source of truth for every page
-st.caption(f"Track and landscape: **{lens.describe()}** (change the lens and its options in the sidebar).")
-try:
-    tracks = state.tracks_for(lens)
-except Exception as exc:
-    state.show_error(exc)
-    st.stop()
 by_id = {s.id: i for i, s in enumerate(seqs)}
+shown = lens_runs.set_tracks(lens, seqs[by_id.get(ss.get("selected"), 0)])
+tracks, set_lens = shown.scores, shown.lens  # set_lens: the lens of the set's tracks (stopped: the one before)
+track_lens = lens if shown.pending else set_lens
+where = "" if set_lens == lens else f" (not {lens.name}: that lens is not computed for the set)"
+st.caption(
+    f"Track: **{track_lens.describe()}** · landscape: **{set_lens.describe() if tracks else 'none yet'}**{where}"
+    " (change the lens and its options in the sidebar)."
+)
 preds = state.predictions()
-score = lens.score_name
 SELECTED = ["att_track", "att_detail"]  # the fragments that show the selected sequence
 
 
@@ -41,9 +42,17 @@ def _selected():
 @st.fragment(key="att_track")
 def track_panel() -> None:
     seq = state.select_sequence(key="select_seq_attention", rerun=SELECTED)
-    tr = tracks[by_id[seq.id]]
+    if shown.pending:  # the sidebar's lens for this one sequence, computed at once
+        try:
+            tr = lens_runs.one_track(lens, seq)[0]
+        except Exception as exc:
+            state.show_error(exc)
+            return
+    else:
+        tr = tracks[by_id[seq.id]]
+    score = track_lens.score_name
     p_txt = f" · p({lm.label_names[-1]}) = {preds[seq.id][-1]:.3f}" if preds else ""
-    title = f"{seq.id}{p_txt} · {lens.describe()}"
+    title = f"{seq.id}{p_txt} · {track_lens.describe()}"
     genomic = seq.genomic_positions() if seq.has_coordinates else None
     fig = state.figure("plotly_track", seq.seq, tr, title, genomic, seq.chrom, score_name=score)
     st.plotly_chart(fig, width="stretch", key="track_chart")
@@ -76,6 +85,10 @@ def _landscape_clicked() -> None:
 @st.fragment(key="att_landscape")
 def landscape_panel() -> None:
     st.subheader("Landscape")
+    if tracks is None:
+        st.info(f"No landscape yet: compute {lens.name} for the set with the button above.")
+        return
+    score = set_lens.score_name
     c1, c2, c3 = st.columns(3)
     order_by = c1.selectbox("sort rows by", ["prediction", "label", "peak", "input"], key="land_sort")
     align = c2.selectbox("align", ["left", "center"], key="land_align")
@@ -88,7 +101,7 @@ def landscape_panel() -> None:
     ]
     M, offsets = landscape([tracks[j] for j in order], align)
     ids = [seqs[j].id for j in order]
-    land_title = f"{lens.describe()}: {len(order)} sequences, sorted by {order_by}, aligned {align}"
+    land_title = f"{set_lens.describe()}: {len(order)} sequences, sorted by {order_by}, aligned {align}"
     xlabel = "position (bp, 0-based)" if align == "left" else "column (bp; each sequence centred)"
     lfig = state.figure(
         "plotly_landscape", M, ids, [seqs[j].seq for j in order], offsets, title=land_title, score_name=score,
