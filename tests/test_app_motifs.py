@@ -21,9 +21,10 @@ def tiny(tmp_path_factory):
     return load_model(str(path), device="cpu")
 
 
-def _seqs(n=6, L=40):
+def _seqs(n=8, L=40):
+    """Six positives (label 1) and two negatives."""
     rng = np.random.default_rng(3)
-    return [Sequence(f"s{i}", "".join(rng.choice(list("ACGT"), L)), label=1) for i in range(n)]
+    return [Sequence(f"s{i}", "".join(rng.choice(list("ACGT"), L)), label=int(i < 6)) for i in range(n)]
 
 
 def _core_stages(model, seqs, lens):
@@ -33,7 +34,7 @@ def _core_stages(model, seqs, lens):
 
     pos = [s.seq for s in seqs]
     scores, _ = motif_scores(tracks(model, seqs, lens))
-    params = mt.MotifParams(window_size=24, min_len=5, pval_cutoff=0.005, min_n_motif=3, region_rule="zscore")
+    params = mt.MotifParams(window_size=24, min_len=3, pval_cutoff=0.005, min_n_motif=3, region_rule="quantile")
     neg = mt.shuffled_background(pos, copies=2, seed=0)
     return mt.discover_motifs(pos, scores, neg, params, pos_ids=[s.id for s in seqs]).stages
 
@@ -58,17 +59,27 @@ def test_motifs_page_uses_the_sidebar_lens(tiny):
     shown = " ".join(c.value for c in at.caption)
     assert f"regions from: **{lens.describe()}**" in shown and "about 6 model calls" in shown
     assert "signed: its positive part" in shown
+    at.selectbox(key="mt_rule").set_value("quantile")
+    at.number_input(key="mt_minlen").set_value(3)
     at.button(key="mt_run").click().run()
     assert not at.exception, [e.value for e in at.exception]
     metrics = {m.label: int(m.value) for m in at.metric}
-    core = _core_stages(tiny, seqs, lens)
-    assert metrics["regions"] == core["regions"] and metrics["candidates"] == core["candidates"]
+    core = _core_stages(tiny, seqs[:6], lens)
+    assert (metrics["regions"], metrics["candidates"]) == (core["regions"], core["candidates"])
     assert at.session_state["motif_run"]["lens"] == lens.describe()
     assert at.session_state["params"]["motifs"]["lens"] == lens.describe()
     # attention gives other regions: the page follows the lens
     at.selectbox(key="lens_name").set_value("attention").run()
     metrics_att = {m.label: int(m.value) for m in at.metric}
-    core_att = _core_stages(tiny, seqs, make_lens("attention"))
+    core_att = _core_stages(tiny, seqs[:6], make_lens("attention"))
     assert metrics_att["regions"] == core_att["regions"]
-    assert (core_att["regions"], core_att["candidates"]) != (core["regions"], core["candidates"])
+    assert core["regions"] > core_att["regions"] > 0  # different regions: the page follows the lens
     assert at.session_state["motif_run"]["lens"] == make_lens("attention").describe()
+    # the Sets page shows this run (same model and lens) instead of asking for another
+    at.switch_page("views/sets.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    shown = " ".join(c.value for c in at.caption) + " ".join(i.value for i in at.info)
+    assert "Run discovery here" not in shown and "No motif with a JASPAR match (" in shown
+    # another lens: the Motifs page's run is not shown as if it came from it
+    at.selectbox(key="lens_name").set_value("grad-input").run()
+    assert any("with the same lens: " + lens.describe() in c.value for c in at.caption)

@@ -211,7 +211,9 @@ def find_motifs(mkey, key, lens_, release: str):
     return discover_from_tracks(state.lens_tracks(mkey, key, lens_), jaspar_release=release)
 
 
-run = ss.get("motif_run")  # the Motifs page's last results in this session, when it leaves them here
+run = ss.get("motif_run")  # the Motifs page's last run in this session, with the same model and lens
+if run and (run.get("model"), run.get("lens_params")) != (state.model_key(), lens):
+    run = None
 c1, c2 = st.columns([3, 1])
 release = c2.selectbox("JASPAR release", ["JASPAR2026", "JASPAR2024", "JASPAR2022", "JASPAR2020"], key="set_release")
 pos_items = [s for s in items if s.id in pos_ids]
@@ -226,7 +228,10 @@ if ss.get("set_motifs_asked") == asked:
         st.stop()
     run = {"result": res, "tomtom": tomtom, "lens": lens.describe(), "release": release}
 if not run:
-    st.caption("Run discovery here (or on the Motifs page) to see each motif beside its best JASPAR match.")
+    st.caption(
+        f"Run discovery here (or on the Motifs page, with the same lens: {lens.describe()}) to see each motif beside "
+        "its best JASPAR match."
+    )
     st.stop()
 res, tomtom = run["result"], run["tomtom"]
 matched = [] if tomtom is None else [m for m in res.motifs if (tomtom["Query_ID"] == m.name).any()]
