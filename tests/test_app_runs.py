@@ -66,26 +66,34 @@ def test_fragment_reruns_show_what_a_full_run_shows():
 
 @pytest.mark.slow
 def test_stop_button_ends_a_long_run_and_keeps_the_session(monkeypatch):
-    """Integrated gradients on 200 sequences runs in a thread with a Stop button; Stop ends it at its next batch,
-    the page says so, nothing loaded or computed before is lost, and other lenses work at once."""
+    """Integrated gradients on 200 sequences (asked for with its button) runs in a thread with a Stop button and
+    counts sequences out of 200; Stop ends it between slices, the page says so and still shows the attention track
+    and landscape (labelled attention), nothing loaded or computed before is lost, and other lenses work at once."""
     from dashboard import jobs
 
     at = _app()
-    before = _data(_charts(at)[0])
+    before = [_data(c) for c in _charts(at)[:2]]  # the attention track and landscape
     monkeypatch.setattr(jobs, "BLOCK_S", 1.0)  # the page stops following after 1 s, so the test can click Stop
     at.session_state["ig_steps"] = 128
     at.selectbox(key="lens_name").set_value("ig").run()
+    assert at.session_state["_jobs"]["tracks"].signature[2].name == "attention"  # picking it started nothing
+    at.button(key="lens_compute_tracks").click().run()
     job = at.session_state["_jobs"]["tracks"]
-    assert not job.finished.is_set() and "200 sequences" in job.label
+    assert not job.finished.is_set() and "200 sequences" in job.label and job.total == 200
     assert at.button(key="job_stop_tracks").label == "Stop" and not at.get("plotly_chart")
     at.button(key="job_stop_tracks").click().run()
-    assert job.finished.wait(300) and job.stopped and job.done < 200
+    assert job.finished.wait(300) and job.stopped and job.done < 200 and job.total == 200
     at.run()
     assert not at.exception
-    assert any(m.value.startswith("Stopped: ") for m in at.info)
+    assert any(m.value.startswith("Stopped: ") and "/200 done" in m.value for m in at.info)
+    assert at.button(key="job_again_tracks").label == "Run again"
+    shown = _charts(at)[:2]
+    assert [_data(c) for c in shown] == before  # what was shown before the run, still shown
+    assert all("attention (dnabert-viz" in c["layout"]["title"]["text"] for c in shown)
+    assert at.session_state["lens"].name == "ig"  # the sidebar stays on the new lens; the panels say theirs
     assert len(at.session_state.seqs) == 200
     at.selectbox(key="lens_name").set_value("attention").run()
-    assert not at.exception and _data(_charts(at)[0]) == before  # the attention tracks are intact
+    assert not at.exception and _data(_charts(at)[0]) == before[0]  # the attention tracks are intact
     assert not at.session_state["_jobs"]["tracks"].stopped
 
 
