@@ -103,13 +103,16 @@ def stop(slot: str) -> None:
         job.stop.set()
 
 
-def run(slot: str, signature, work: Callable[[Callable], Any], label: str, *, keep: bool = False, wait=WAIT_S):
+def run(
+    slot: str, signature, work: Callable[[Callable], Any], label: str, *, keep: bool = False, wait=WAIT_S, page=True
+):
     """The result of ``work(progress)`` for ``signature``; ``progress(done, total=None, note="")``.
 
     Done before (this signature): returned at once. Done within ``wait`` seconds: returned. Still running: its
     progress and a Stop button are drawn here while the page waits. Stopped: a note and a button to run it again;
     with ``keep`` the slot's previous result is returned (the page shows what it showed before), else the page
-    stops. A failed run raises its error (and is tried again on the next rerun).
+    stops (``page=False``: None is returned instead, so the rest of the page is drawn). A failed run raises its
+    error (and is tried again on the next rerun).
     """
     jobs = _jobs()
     job = jobs.get(slot)
@@ -127,7 +130,7 @@ def run(slot: str, signature, work: Callable[[Callable], Any], label: str, *, ke
     if not job.stopped:
         del jobs[slot]
         raise job.error
-    return _stopped(slot, job, keep)
+    return _stopped(slot, job, keep, page)
 
 
 def _text(job: Job) -> str:
@@ -155,7 +158,7 @@ def _follow(slot: str, job: Job) -> None:
     box.empty()
 
 
-def _stopped(slot: str, job: Job, keep: bool):
+def _stopped(slot: str, job: Job, keep: bool, page: bool = True):
     c1, c2 = st.columns([4, 1])
     c1.info(f"Stopped: {job.label} ({job.done}/{job.total or '?'} done). Nothing else changed.")
     if c2.button("Run again", key=f"job_again_{slot}"):
@@ -165,4 +168,6 @@ def _stopped(slot: str, job: Job, keep: bool):
     if keep and previous is not None:
         st.caption("Below: the previous result, for the settings it was computed with.")
         return previous[1]
-    st.stop()
+    if page:
+        st.stop()
+    return None

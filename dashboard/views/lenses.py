@@ -10,7 +10,7 @@ from core.lenses.agreement import agreement, importance, is_signed
 from core.reports import lens_figures as lf
 from core.reports.agreement import agreement_from_tracks, lenses_for
 from core.reports.dependency import dependency_figure, plotly_dependency
-from dashboard import state
+from dashboard import jobs, state
 
 ss = st.session_state
 st.title("Lenses")
@@ -178,6 +178,27 @@ with right:
         )
         state.table_downloads(result.per_sequence, f"agreement_{seq.id}", key="lens_seq_tbl")
 
+
+def set_agreement(items, sites, site_source):
+    """The set's agreement as ``work(progress)`` for :func:`dashboard.jobs.run`: every lens and ISM on ``items``,
+    progress counted in sequences over all of them (a costly lens reports after each slice, so Stop acts soon)."""
+    mkey, key, todo = state.model_key(), state.seq_key(items), lenses | {"ism": ism_lens}
+    total = len(todo) * len(items)
+
+    def work(progress):
+        got = {}
+        for i, (name, lens) in enumerate(todo.items()):
+            note = f"lens {i + 1} of {len(todo)}: {name}"
+            progress(i * len(items), total, note)
+            got[name] = state.lens_tracks(
+                mkey, key, lens, lambda d, i=i, note=note: progress(i * len(items) + d, total, note)
+            )
+        ref = got.pop("ism")
+        return agreement_from_tracks(got, ref, sites=sites, site_source=site_source, top_k=top_k, model=lm)
+
+    return work
+
+
 # ---- over the set: the summary and the verdict
 st.subheader("Over the set: which lens can I trust here?")
 if not lm.has_classifier:
@@ -198,25 +219,26 @@ elif lenses:
     asked = (state.model_key(), state.seq_key(items), tuple(lenses.items()), ism_lens, top_k, site_how)
     if c2.button(f"Measure agreement on {n} sequences", key="lens_set_run", type="primary"):
         ss.lens_set_asked = asked
+    res = None
     if ss.get("lens_set_asked") == asked:
-        try:
-            set_tracks = lens_tracks(items, lenses | {"ism": ism_lens})
+        try:  # in a thread: progress over every lens's sequences and a Stop button; stopped, the last table stays
+            res = jobs.run("lens_set", asked, set_agreement(items, sites, site_source), f"Agreement on {n} sequences",
+                           keep=True, page=False)  # fmt: skip
         except Exception as exc:
             state.show_error(exc)
-            st.stop()
-        ref = set_tracks.pop("ism")
-        res = agreement_from_tracks(set_tracks, ref, sites=sites, site_source=site_source, top_k=top_k, model=lm)
+    if res is not None:
         st.success(res.verdict)
         st.dataframe(res.summary, hide_index=True, width="stretch", key="lens_set_summary")
         st.caption(
-            f"{n} sequences; one row per lens, best first (mean Spearman with ISM), ISM last. pooled: Spearman over "
+            f"{res.per_sequence['id'].nunique()} sequences; one row per lens, best first (mean Spearman with ISM), "
+            "ISM last. pooled: Spearman over "
             "every base of the set; peak_in_site: fraction of the sequences with a known site whose lens peak falls "
             "in one; max_abs_convergence_delta: integrated gradients' completeness error (log-odds)."
         )
         state.table_downloads(res.summary, "agreement_summary", key="lens_set_sum")
         state.table_downloads(res.per_sequence, "agreement_per_sequence", key="lens_set_per")
     else:
-        c2.caption("Computes every lens and ISM on these sequences (cached; a progress bar shows each lens).")
+        c2.caption("Computes every lens and ISM on these sequences (cached; progress and a Stop button while it runs).")
 
 # ---- nucleotide dependency map of a window (masked LM)
 st.subheader("Nucleotide dependencies")
@@ -236,39 +258,42 @@ if b - a > limit:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def dep_map(mkey, key, a: int, b: int, orientation: str):
+def dep_map(mkey, key, a: int, b: int, orientation: str, _progress=None):
+    """The map of bases ``a``–``b``; ``_progress(i, n)`` (not in the key) after each target base, from a run in a
+    thread (:mod:`dashboard.jobs`), which it stops by raising."""
     from core.io.sequences import Sequence
     from core.lenses.dependency import dependency_map
 
     s = state.from_key(key)[0]
-    bar = st.progress(0.0, text=f"dependency map of {b - a} bp ...")
-    out = dependency_map(
-        state.load_model_cached(*mkey),
-        Sequence(s.id, s.seq[a:b]),
-        orientation=orientation,
-        progress=lambda i, n: bar.progress(i / n, text=f"target base {i} of {n}"),
-    )
-    bar.empty()
-    return out
+    seq_ = Sequence(s.id, s.seq[a:b])
+    return dependency_map(state.load_model_cached(*mkey), seq_, orientation=orientation, progress=_progress)
 
 
 asked = (state.mlm_key(), state.seq_key([seq]), a, b, orientation)
 if c2.button("Compute the map", key="dep_run", disabled=b - a < mlm_lm.tokenizer.min_length()):
     ss.dep_asked = asked
+dm = None
 if ss.get("dep_asked") == asked:
-    try:
-        dm = dep_map(*asked)
+    try:  # in a thread with progress (target bases) and a Stop button; stopped, the last map stays
+        dm, a, b = jobs.run(
+            "dep_map",
+            asked,
+            lambda progress, a=a, b=b: (dep_map(*asked, lambda i, n: progress(i, n, "target bases")), a, b),
+            f"Dependency map of {b - a} bp",
+            keep=True,
+        )  # stopped: the map shown before, with its own window
     except Exception as exc:
         state.show_error(exc)
         st.stop()
+if dm is not None:
     dep_title = (
-        f"{seq.id}: nucleotide dependencies, bases {a}–{b - 1}, masked LM {mlm_lm.name} (every covering token "
+        f"{dm.seq_id}: nucleotide dependencies, bases {a}–{b - 1}, masked LM {mlm_lm.name} (every covering token "
         f"masked), {orientation}"
     )
     dfig = plotly_dependency(dm.matrix, dm.seq, dep_title, first=a)
     st.plotly_chart(dfig, width="stretch", key="dep_chart")
     state.downloads(
-        f"dependency_{seq.id}_{a}_{b}",
+        f"dependency_{dm.seq_id}_{a}_{b}",
         lambda: dependency_figure(dm.matrix, dm.seq, dep_title, first=a),
         dfig,
         key="dep",
