@@ -265,8 +265,47 @@ def show_error(exc: Exception) -> None:
         st.error(f"Something went wrong ({type(exc).__name__}: {exc}). Your loaded data is unchanged.")
 
 
-def downloads(name: str, mpl_builder=None, plotly_fig=None, key: str | None = None) -> None:
-    """PNG/SVG/PDF (matplotlib rendering of the same data, no browser needed) and HTML (interactive plotly)."""
+def input_digests() -> dict:
+    """``{input name: sha256}`` of every input the loaded sequences came from (each hashed once per session)."""
+    import hashlib
+
+    ss = st.session_state
+    cache = ss.setdefault("_input_sha", {})
+    out = {}
+    for name, data in ss.get("inputs", {}).items():
+        k = (name, len(data), id(data))
+        if k not in cache:
+            cache[k] = hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
+        out[name] = cache[k]
+    return out
+
+
+def sequence_set() -> dict:
+    """The loaded sequence set: its label, count, a sha256 of ids and bases, and its inputs' sha256."""
+    import hashlib
+
+    ss = st.session_state
+    items = seqs()
+    got = ss.get("_set_sha")
+    if not got or got[0] is not items:
+        h = hashlib.sha256()
+        for s in items:
+            h.update(f"{s.id}\t{s.seq}\n".encode())
+        ss._set_sha = got = (items, h.hexdigest())
+    return {"label": ss.get("source_label", ""), "n": len(items), "sha256": got[1], "inputs_sha256": input_digests()}
+
+
+def made_with(lens=None) -> dict:
+    """What a figure or table shown now was made with (for the export's provenance): the lens (``describe()`` and
+    settings; default the sidebar's; a string for a method that is not a lens), the model, the sequence set."""
+    lens = current_lens() if lens is None else lens
+    out = {"lens": lens} if isinstance(lens, str) else {"lens": lens.describe(), "lens_settings": lens.params()}
+    return {**out, "model": st.session_state.get("model_name"), "sequences": sequence_set()}
+
+
+def downloads(name: str, mpl_builder=None, plotly_fig=None, key: str | None = None, lens=None) -> None:
+    """PNG/SVG/PDF (matplotlib rendering of the same data, no browser needed) and HTML (interactive plotly).
+    ``lens``: what the figure was made with (default the sidebar's lens), kept for the export's provenance."""
     from core.reports.figures import close, figure_bytes
 
     key = key or name
@@ -303,6 +342,7 @@ def downloads(name: str, mpl_builder=None, plotly_fig=None, key: str | None = No
             on_click="ignore",
         )
     st.session_state.exports[name] = (mpl_builder, plotly_fig)
+    st.session_state.setdefault("export_meta", {})[f"figures/{name}"] = made_with(lens)
 
 
 def pvalue_columns(df) -> dict:
@@ -315,7 +355,8 @@ def pvalue_columns(df) -> dict:
     return {c: st.column_config.NumberColumn(format="%.2e") for c in names}
 
 
-def table_downloads(df, name: str, key: str | None = None) -> None:
+def table_downloads(df, name: str, key: str | None = None, lens=None) -> None:
+    """CSV and Parquet downloads of ``df``; ``lens`` as for :func:`downloads`."""
     import io
 
     key = key or name
@@ -343,6 +384,7 @@ def table_downloads(df, name: str, key: str | None = None) -> None:
         on_click="ignore",
     )
     st.session_state.setdefault("tables", {})[name] = df
+    st.session_state.setdefault("export_meta", {})[f"tables/{name}"] = made_with(lens)
 
 
 LENS_HELP = {
@@ -547,7 +589,7 @@ def open_session(data: bytes, name: str) -> str:
     ss.source_label = saved.source_label or name
     ss.selected = saved.selected
     ss.tables = dict(saved.tables)
-    ss.exports, ss.params = {}, {}
+    ss.exports, ss.params, ss.export_meta = {}, {}, {}
     for key in [k for k in ss.settings if k in ss]:  # the saved values replace what the widgets hold
         del ss[key]
     ss.settings = {k: (tuple(v) if isinstance(v, list) else v) for k, v in saved.settings.items() if k in SETTINGS_KEYS}

@@ -52,6 +52,36 @@ else:
 
 # ---- everything, built here (progress) and then downloaded
 st.subheader("Everything (zip)")
+ss.setdefault("export_meta", {})["tables/attention"] = state.made_with(lens)
+if bedgraph:
+    ss.export_meta["attention.bedGraph"] = state.made_with(lens)
+
+
+def zip_provenance(figures, tables, texts) -> dict:
+    """provenance.json: the model, packages, every input the zipped files came from (sha256) and, per file (figures
+    by their path without the format), the lens and settings and sequence set it was made with; a file made from
+    a sequence set loaded earlier says so (``from_loaded_sequences: false``)."""
+    from core.reports.figures import safe_name
+
+    meta = ss.get("export_meta", {})
+    now = state.sequence_set()
+    files, inputs = {}, {}
+    paths = [(f"figures/{n}", f"figures/{safe_name(n)}") for n in figures]
+    paths += [(f"tables/{n}", f"tables/{safe_name(n)}") for n in tables] + [(n, n) for n in texts]
+    for key, path in paths:
+        m = meta.get(key)
+        if m is None:
+            continue
+        files[path] = {**m, "from_loaded_sequences": m["sequences"]["sha256"] == now["sha256"]}
+        for name, digest in m["sequences"]["inputs_sha256"].items():
+            inputs[name if inputs.get(name, digest) == digest else f"{name} ({m['sequences']['label']})"] = digest
+    prov = provenance(lm.card(), {"track_table": lens.params(), **ss.params}, {})
+    prov["inputs_sha256"] = {**inputs, **now["inputs_sha256"]}
+    prov["loaded_sequences"] = {k: v for k, v in now.items() if k != "inputs_sha256"}
+    prov["files"] = files
+    return prov
+
+
 figures = dict(ss.exports)
 tables = {"attention": att_table, **dict(ss.get("tables", {}))}
 texts = dict(ss.get("texts", {}))
@@ -64,6 +94,15 @@ html = c2.checkbox(
     key="exp_html",
     help="each plotly figure as HTML; the zip then carries plotly.js once (4.7 MB), shared by every page",
 )
+now_set = state.sequence_set()["sha256"]
+earlier = [
+    n for n in figures if ss.export_meta.get(f"figures/{n}", {}).get("sequences", {}).get("sha256", now_set) != now_set
+]
+if earlier:
+    st.caption(
+        f"{len(earlier)} figures were made from a sequence set loaded earlier ({', '.join(earlier)}); provenance.json "
+        "names the set and inputs of each file."
+    )
 st.markdown(
     f"**{len(figures)} figures** shown this session: {', '.join(figures) or 'none yet (visit the other pages)'}  \n"
     f"**{len(tables)} tables**: {', '.join(tables)}  \n"
@@ -73,7 +112,7 @@ signature = (state.model_key(), state.seq_key(seqs), tuple(figures), tuple(table
 if st.button("Build the zip", key="exp_build", type="primary"):
     ss.zip_wanted = signature
 if ss.get("zip_wanted") == signature:  # built in a thread, with progress and a Stop button; stopped: the last zip stays
-    prov = provenance(lm.card(), {"attention": lens.params(), **ss.params}, ss.get("inputs", {}))
+    prov = zip_provenance(figures, tables, texts)
 
     def build(progress):
         files = export_files(
