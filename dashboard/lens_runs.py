@@ -89,7 +89,7 @@ def _confirmed() -> set:
     return st.session_state.setdefault("_lens_confirmed", set())
 
 
-def _ask(lens, items, seq) -> bool:
+def _ask(lens, items, seq, slot: str = SLOT) -> bool:
     """The cost of ``lens`` over ``items`` and the button that starts it; True when it was clicked."""
     n, length = len(items), int(np.mean([len(s.seq) for s in items]))
     calls = model_calls(lens, length)
@@ -105,47 +105,54 @@ def _ask(lens, items, seq) -> bool:
         f"**{lens.describe()}** over the whole set: {n} sequences × about {calls:,} model calls each "
         f"({n * calls:,} in all){when}. Not started: the set below shows what was computed before."
     )
-    return c2.button(f"Compute {lens.name} for {n} sequences", key="lens_compute_tracks", type="primary")
+    return c2.button(f"Compute {lens.name} for {n} sequences", key=f"lens_compute_{slot}", type="primary")
 
 
-def _previous(mkey: tuple, key: tuple) -> Shown | None:
-    kept = jobs.kept(SLOT)
-    if kept is None or kept[0][:2] != (mkey, key):
+def _previous(mkey: tuple, key: tuple, slot: str = SLOT) -> Shown | None:
+    kept = jobs.kept(slot)
+    if kept is None or kept[0][0] != mkey or (slot == SLOT and kept[0][1] != key):
         return None
     return Shown(kept[1], kept[0][2])
 
 
-def set_tracks(lens, seq=None) -> Shown:
+def _scores(trs, slot: str):
+    return trs.scores if slot == SLOT else trs
+
+
+def set_tracks(lens, seq=None, items=None, slot: str = SLOT) -> Shown:
     """Every loaded sequence's scores under ``lens`` (``seq``: the selected sequence, whose track is computed at
     once to time the set). A costly lens not yet asked for shows its cost and button; stopped, the note and "Run
-    again"; both leave the set shown before (:class:`Shown` says under which lens)."""
+    again"; both leave the set shown before (:class:`Shown` says under which lens). ``items`` and ``slot``: another
+    page's set (its ``scores`` are then the :class:`core.lenses.Tracks`, which may hold other sequences after Stop)."""
     ss = st.session_state
-    items = state.seqs()
+    items = state.seqs() if items is None else items
     mkey, key = state.model_key(), state.seq_key(items)
     saved = ss.get("restored")
-    if saved and saved["model"] == mkey and saved["lens"] == lens and saved["seq_key"] == key:
+    if slot == SLOT and saved and saved["model"] == mkey and saved["lens"] == lens and saved["seq_key"] == key:
         return Shown(state.tracks_for(lens), lens)
-    sig, job = (mkey, key, lens), jobs.current(SLOT)
+    sig, job = (mkey, key, lens), jobs.current(slot)
     if job is not None and job.stopped and job.signature != sig:
         _confirmed().discard(job.signature)  # asked for something else since: stopped runs are asked for again
     if costly(lens) and sig not in _confirmed() and (job is None or job.signature != sig):
-        if not _ask(lens, items, seq):
-            prev = _previous(mkey, key) or Shown(None, lens)
+        if not _ask(lens, items, seq, slot):
+            prev = _previous(mkey, key, slot) or Shown(None, lens)
             prev.pending = True
             return prev
         _confirmed().add(sig)
     try:
         out = jobs.run(
-            SLOT,
+            slot,
             sig,
-            lambda progress: state.lens_tracks(mkey, key, lens, lambda n: progress(n, len(key))).scores,
+            lambda progress: _scores(state.lens_tracks(mkey, key, lens, lambda n: progress(n, len(key))), slot),
             f"{lens.describe()} on {len(items)} sequences",
             keep=True,
         )
     except Exception as exc:
         state.show_error(exc)
         st.stop()
-    if jobs.current(SLOT) is not None and jobs.current(SLOT).stopped:
-        return _previous(mkey, key) or st.stop()
+    if jobs.current(slot) is not None and jobs.current(slot).stopped:
+        return _previous(mkey, key, slot) or st.stop()
+    if slot != SLOT:
+        return Shown(out, lens)
     ss.shown = {"model": mkey, "seq_key": key, "lens": lens, "tracks": out}  # what a saved session redraws
     return Shown(out, lens)

@@ -9,7 +9,7 @@ from core.lenses import sets as sv
 from core.lenses.agreement import is_signed
 from core.reports import lens_figures as lf
 from core.reports.figures import close
-from dashboard import state
+from dashboard import jobs, lens_runs, state
 
 ss = st.session_state
 st.title("Sets")
@@ -150,11 +150,14 @@ if not pos_ids or not neg_ids:
         f"{len(pos_ids)} positives and {len(neg_ids)} negatives among these {n} sequences: the views below need both."
     )
     st.stop()
-try:
-    trs = state.lens_tracks(state.model_key(), state.seq_key(items), lens)
-except Exception as exc:
-    state.show_error(exc)
+# a costly lens starts from its button, in a thread with progress and Stop; stopped or not asked for, the tracks
+# computed before stay, under their own lens
+shown = lens_runs.set_tracks(lens, items=items, slot="set_tracks")
+if shown.scores is None:
     st.stop()
+trs, lens = shown.scores, shown.lens
+if shown.lens != state.current_lens():
+    st.caption(f"Below: **{lens.describe()}**, the tracks computed before (not the sidebar's lens).")
 pos = [t for t in trs if t.id in pos_ids]
 neg = [t for t in trs if t.id in neg_ids]
 who = f"{len(pos)} positives vs {len(neg)} negatives ({split})"
@@ -201,14 +204,20 @@ state.downloads(
 )
 
 # ---- discovered motifs beside their JASPAR matches
+lens = state.current_lens()  # motifs are found with the sidebar's lens (the views above may show an earlier one)
 st.subheader("Discovered motifs beside their JASPAR matches")
 
 
-@st.cache_data(show_spinner="Finding motifs: regions → enrichment → merging → JASPAR ...", max_entries=4)
-def find_motifs(mkey, key, lens_, release: str):
+@st.cache_data(show_spinner=False, max_entries=4)
+def find_motifs(mkey, key, lens_, release: str, _progress=None):
+    """(motifs, TOMTOM table); ``_progress(done, total, note)`` (not in the key) over the positives' tracks and then
+    discovery, from a run in a thread (:mod:`dashboard.jobs`), which it stops by raising."""
     from core.reports.motifs import discover_from_tracks
 
-    return discover_from_tracks(state.lens_tracks(mkey, key, lens_), jaspar_release=release)
+    n = len(key)
+    trs = state.lens_tracks(mkey, key, lens_, lambda k: _progress(k, n + 1, lens_.name))
+    _progress(n, n + 1, "regions → enrichment → merging → JASPAR")
+    return discover_from_tracks(trs, jaspar_release=release)
 
 
 run = ss.get("motif_run")  # the Motifs page's last run in this session, with the same model and lens
@@ -221,12 +230,19 @@ asked = (state.model_key(), state.seq_key(pos_items), lens, release)
 if c1.button(f"Find motifs in the {len(pos_items)} positives with {lens.describe()}", key="set_motifs_run"):
     ss.set_motifs_asked = asked
 if ss.get("set_motifs_asked") == asked:
-    try:
-        res, tomtom = find_motifs(*asked)
+    try:  # in a thread with progress and a Stop button; stopped, the motifs found before stay (with their lens)
+        found = jobs.run(
+            "set_motifs",
+            asked,
+            lambda progress: (find_motifs(*asked, progress), lens.describe(), release),
+            f"Finding motifs in {len(pos_items)} positives",
+            keep=True,
+        )
     except Exception as exc:
         state.show_error(exc)
         st.stop()
-    run = {"result": res, "tomtom": tomtom, "lens": lens.describe(), "release": release}
+    (res, tomtom), found_lens, found_release = found
+    run = {"result": res, "tomtom": tomtom, "lens": found_lens, "release": found_release}
 if not run:
     st.caption(
         f"Run discovery here (or on the Motifs page, with the same lens: {lens.describe()}) to see each motif beside "
