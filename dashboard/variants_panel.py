@@ -43,15 +43,31 @@ def before_after(mkey, key, variant, lens):
 
 
 def _inputs(seq, a: int):
+    """``(uploaded file or None, typed table or None)``: exactly one of them is what "Score variants" uses."""
     st.caption("Table: seq_id (or chrom for BED input), pos (1-based), ref, alt ('-' for none); or a VCF.")
     up = st.file_uploader(
         "variant table or VCF (.vcf, .vcf.gz, .bcf)", type=["tsv", "csv", "txt", "vcf", "gz", "bcf"], key="var_up"
     )
+    if up is not None:
+        src = st.radio(
+            "variants from", [f"uploaded file ({up.name})", "typed table"], horizontal=True, key="var_src", index=0
+        )
+        if src.startswith("uploaded"):
+            return up, None
     default = pd.DataFrame(
         {"seq_id": [seq.id], "pos": [a + 1], "ref": [seq.seq[a]], "alt": ["A" if seq.seq[a] != "A" else "C"]}
     )
     edited = st.data_editor(default, num_rows="dynamic", key="var_editor", width="stretch")
-    return up, edited
+    return None, edited
+
+
+def _shown(df: pd.DataFrame) -> pd.DataFrame:
+    """The table as displayed: empty text cells blank (not "None")."""
+    out = df.copy()
+    for c in out.columns:
+        if not pd.api.types.is_numeric_dtype(out[c]):
+            out[c] = out[c].astype(object).where(out[c].notna(), "")
+    return out
 
 
 def _legend(lm, mlm_name: str | None) -> None:
@@ -88,16 +104,22 @@ def variants_panel(lm, seq, a: int, lens) -> None:
             "variants", asked, lambda progress: score(*asked, progress), "Scoring variants", keep=True
         )
         st.session_state.var_done = True
+        st.session_state.var_last = (asked[2], variants, df)
     except Exception as exc:
         state.show_error(exc)
-        st.stop()
-    st.dataframe(df, hide_index=True, width="stretch", key="variants_table")
+        last = st.session_state.get("var_last")
+        if not last or last[0] != state.seq_key(state.seqs()):
+            st.stop()
+        _, variants, df = last  # a failed scoring keeps the last results (same sequences) shown
+        st.caption("Below: the results of the last scoring that succeeded.")
+    config = {"class": st.column_config.TextColumn("scored class", help="the class p_ref and p_alt are of")}
+    st.dataframe(_shown(df), hide_index=True, width="stretch", key="variants_table", column_config=config)
     if getattr(variants, "skipped", None):  # VCF alleles that could not be scored, and why
         counts = ", ".join(f"{why}: {n}" for why, n in variants.skip_counts().items())
         st.info(f"Skipped {len(variants.skipped)} alleles ({counts}).")
         state.table_downloads(variants.skipped_frame(), "skipped_variants", key="var_skipped")
     _legend(lm, state.load_model_cached(*mlm_key).name if mlm_key else None)
-    state.table_downloads(df, "variants", key="var_tbl")
+    state.table_downloads(df, "variants", key="var_tbl", lens="variant effects (Δp of the scored class; llr)")
     _before_after(variants, lens)
 
 
@@ -130,4 +152,4 @@ def _before_after(variants, lens) -> None:
             f"{len(ba.inserted)} inserted bases after reference position {ba.inserted_after} have no "
             f"reference coordinate; their scores: {np.round(ba.inserted, 4).tolist()}"
         )
-    state.downloads(f"before_after_{k + 1}", draw, None, key="ba")
+    state.downloads(f"before_after_{k + 1}", draw, None, key="ba", lens=lens)

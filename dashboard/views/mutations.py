@@ -73,8 +73,11 @@ state.downloads(
     ),
     fig,
     key="ism",
+    lens=f"in-silico mutagenesis (Δp of {target}, bases {a}–{b - 1}); track above: {att_lens.describe()}",
 )
-state.table_downloads(res.table, f"saturation_{seq.id}", key="ism_tbl")
+state.table_downloads(
+    res.table, f"saturation_{seq.id}", key="ism_tbl", lens=f"in-silico mutagenesis (Δp of {target}, bases {a}–{b - 1})"
+)
 st.caption(
     "Δp = p_alt − p_ref of the scored class; ● marks the reference base. logOR in the table: "
     "> 0 means the substitution lowers the prediction."
