@@ -427,7 +427,7 @@ def _attention_options(lm, box) -> dict:
     opts = {"recipe": recipe}
     if recipe == "custom":
         layers = box.multiselect("layers", list(range(lm.n_layers)), default=[lm.n_layers - 1], key="att_layers")
-        opts["layers"] = tuple(layers) or (lm.n_layers - 1,)
+        opts["layers"] = tuple(sorted(layers)) or (lm.n_layers - 1,)
         opts["heads"] = tuple(box.multiselect("heads (empty = all)", list(range(lm.n_heads)), key="att_heads")) or None
         opts["head_agg"] = box.selectbox("head aggregation", ["sum", "mean", "max"], key="att_hagg")
         opts["layer_agg"] = box.selectbox("layer aggregation", ["mean", "sum", "max"], key="att_lagg")

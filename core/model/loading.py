@@ -101,7 +101,10 @@ def resolve_device(device: str = "auto") -> str:
     if device in (None, "auto"):
         return "cuda" if torch.cuda.is_available() else "cpu"
     if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ModelError(f"device '{device}' was asked for but no CUDA GPU is available; use --device cpu")
+        raise ModelError(
+            f"device '{device}' was asked for but no CUDA GPU is available; choose cpu (device cpu in the "
+            "dashboard's model picker, --device cpu on the command line)"
+        )
     if device not in ("cpu",) and not device.startswith("cuda") and device != "mps":
         raise ModelError(f"unknown device '{device}' (use auto, cpu or cuda)")
     return device

@@ -67,8 +67,15 @@ def plotly_dependency(matrix: np.ndarray, seq: str, title: str = "", first: int 
     )
     fig.update_layout(
         title=title,
-        xaxis=dict(title="substituted base j: position (bp, 0-based)", range=[first - 0.5, first + L - 0.5]),
-        yaxis=dict(title="predicted base i: position (bp, 0-based)", autorange="reversed", scaleanchor="x"),
+        xaxis=dict(
+            title="substituted base j: position (bp, 0-based)", range=[first - 0.5, first + L - 0.5], constrain="domain"
+        ),
+        yaxis=dict(
+            title="predicted base i: position (bp, 0-based)",
+            range=[first + L - 0.5, first - 0.5],  # reversed: position 0 at the top
+            scaleanchor="x",
+            constrain="domain",
+        ),
         height=min(900, 250 + 4 * L),
     )
     return fig

@@ -440,6 +440,7 @@ def plotly_grid(grid: np.ndarray, title: str = ""):
         rows=nl,
         cols=nh,
         shared_xaxes=True,
+        shared_yaxes=True,  # the heads of a layer on one scale, its values on the first column
         horizontal_spacing=0.02,
         vertical_spacing=min(0.12, 0.6 / nl),
         subplot_titles=[f"layer {l}, head {h}" for l in range(nl) for h in range(nh)],
@@ -460,7 +461,15 @@ def plotly_grid(grid: np.ndarray, title: str = ""):
     fig.update_layout(title=title, height=150 * nl + 110, showlegend=False, margin=dict(l=60, r=10, t=80, b=50))
     fig.update_yaxes(showticklabels=False)
     for l in range(nl):
-        fig.update_yaxes(title_text=f"layer {l}<br>[CLS] weight", title_font=dict(size=10), row=l + 1, col=1)
+        fig.update_yaxes(
+            title_text=f"layer {l}<br>[CLS] weight",
+            title_font=dict(size=10),
+            showticklabels=True,
+            nticks=3,
+            tickfont=dict(size=9),
+            row=l + 1,
+            col=1,
+        )
     for h in range(nh):
         fig.update_xaxes(title_text=POSITION, title_font=dict(size=10), row=nl, col=h + 1)
     return fig

@@ -44,7 +44,7 @@ def commit(new, label, raw: dict):
         ss.inputs = raw
         ss.source_label = label
     ss.selected = new[0].id
-    st.success(f"Loaded {len(new)} sequences from {label}.")
+    st.success(f"Loaded {len(new)} sequence{'' if len(new) == 1 else 's'} from {label}.")
 
 
 tab_paste, tab_fasta, tab_bed, tab_sample = st.tabs(["Paste", "Upload a file", "BED + reference", "Sample data"])
