@@ -44,10 +44,10 @@ class Job:
 
     def progress(self, done: int, total: int | None = None, note: str = "") -> None:
         """Report progress; raises :class:`Stopped` when the Stop button was pressed."""
+        self.total = self.total if total is None else total  # known even when the run stops here
         if self.stop.is_set():
             raise Stopped(self.label)
         self.done = done
-        self.total = self.total if total is None else total
         self.note = note or self.note
 
     def fraction(self) -> float:
