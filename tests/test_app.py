@@ -56,6 +56,15 @@ def test_opens_on_attention_with_demo_model_and_sample_data(at):
     assert len(values(track["data"][1]["y"])) == 100  # one score per base
 
 
+def test_landscape_says_when_it_shows_only_some_sequences(at):
+    at.slider(key="land_rows").set_value(50).run()
+    assert not at.exception
+    titles = [f["layout"]["title"]["text"] for f in charts(at)]
+    landscape = [t for t in titles if "sorted by" in t]
+    assert len(landscape) == 1 and ": 50 of 200 sequences, sorted by prediction" in landscape[0]
+    assert any("first 50 of 200" in c.value and "raise 'rows'" in c.value for c in at.caption)
+
+
 @pytest.mark.slow
 def test_attention_controls_change_the_track(at):
     before = values(charts(at)[0]["data"][1]["y"])

@@ -67,6 +67,7 @@ def track_panel() -> None:
         lambda: plots.attention_track_figure(seq.seq, tr, title, genomic, seq.chrom, score_name=score),
         fig,
         key="track",
+        lens=track_lens,
     )
     state.fragment_done()
 
@@ -101,7 +102,8 @@ def landscape_panel() -> None:
     ]
     M, offsets = landscape([tracks[j] for j in order], align)
     ids = [seqs[j].id for j in order]
-    land_title = f"{set_lens.describe()}: {len(order)} sequences, sorted by {order_by}, aligned {align}"
+    shown = f"{len(order)} of {len(seqs)}" if len(order) < len(seqs) else f"{len(order)}"
+    land_title = f"{set_lens.describe()}: {shown} sequences, sorted by {order_by}, aligned {align}"
     xlabel = "position (bp, 0-based)" if align == "left" else "column (bp; each sequence centred)"
     lfig = state.figure(
         "plotly_landscape", M, ids, [seqs[j].seq for j in order], offsets, title=land_title, score_name=score,
@@ -115,9 +117,16 @@ def landscape_panel() -> None:
         on_select=_landscape_clicked,
         selection_mode="points",
     )
-    st.caption("Click a row to show that sequence's track above (and on the Heads and Mutations pages).")
+    rest = f" Showing the first {len(order)} of {len(seqs)} by this order: raise 'rows' to see the rest." * (
+        len(order) < len(seqs)
+    )
+    st.caption(f"Click a row to show that sequence's track above (and on the Heads and Mutations pages).{rest}")
     state.downloads(
-        "landscape", lambda: plots.landscape_figure(M, ids, land_title, score, xlabel), lfig, key="landscape"
+        "landscape",
+        lambda: plots.landscape_figure(M, ids, land_title, score, xlabel),
+        lfig,
+        key="landscape",
+        lens=set_lens,
     )
     state.fragment_done()
 
@@ -131,7 +140,13 @@ def grid_panel(seq) -> None:
     )
     gfig = state.figure("plotly_grid", grid, title=grid_title)
     st.plotly_chart(gfig, width="stretch", key="grid_chart")
-    state.downloads(f"layer_head_grid_{seq.id}", lambda: plots.grid_figure(grid, grid_title), gfig, key="grid")
+    state.downloads(
+        f"layer_head_grid_{seq.id}",
+        lambda: plots.grid_figure(grid, grid_title),
+        gfig,
+        key="grid",
+        lens="[CLS] attention of every layer and head, raw weights spread to bases",
+    )
 
 
 def _crop(n_tok: int) -> tuple[int, int, int, int]:

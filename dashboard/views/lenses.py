@@ -61,6 +61,11 @@ def fimo_sites(key, ids: tuple, threshold: float):
     return scan_sites(state.from_key(key), list(ids), None, threshold)
 
 
+def _cells(values, fmt: str) -> list[str]:
+    """Table cells as text: ``fmt`` for a number, "–" where there is none (NaN / None)."""
+    return ["–" if v is None or v != v else fmt.format(v) for v in values]
+
+
 def known_sites(items):
     """``(sites or None, where they came from)`` for ``items`` from the chosen source."""
     from core.motifs.sites import parse_sites, read_sites
@@ -158,16 +163,23 @@ with right:
             else "Choose lenses to compare with ISM."
         )
     else:
-        shown = result.per_sequence[["lens", "spearman_rho", "top_k_overlap", "peak", "peak_in_site"]]
+        per = result.per_sequence
+        shown = {  # ISM's own row has no agreement with itself, and no sites means no "in site": "–", not "None"
+            "lens": list(per["lens"]),
+            "ρ": _cells(per["spearman_rho"], "{:.2f}"),
+            f"top-{top_k}": _cells(per["top_k_overlap"], "{:.0f}"),
+            "peak": _cells(per["peak"], "{:.0f}"),
+            "in site": _cells(per["peak_in_site"], "{:.0f}"),
+        }
         st.dataframe(
-            shown.rename(columns={"spearman_rho": "ρ", "top_k_overlap": f"top-{top_k}", "peak_in_site": "in site"}),
+            shown,
             hide_index=True,
             width="stretch",
             key="lens_seq_table",
             column_config={
-                "ρ": st.column_config.NumberColumn(format="%.2f", help="Spearman correlation with ISM"),
-                f"top-{top_k}": st.column_config.NumberColumn(format="%d", help=f"top-{top_k} overlap with ISM"),
-                "in site": st.column_config.NumberColumn(format="%d", help="1: the peak falls in a known site"),
+                "ρ": st.column_config.TextColumn(help="Spearman correlation with ISM"),
+                f"top-{top_k}": st.column_config.TextColumn(help=f"top-{top_k} overlap with ISM"),
+                "in site": st.column_config.TextColumn(help="1: the peak falls in a known site"),
             },
         )
         st.caption(
