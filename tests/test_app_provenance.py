@@ -44,7 +44,7 @@ def test_zip_provenance_lists_every_input_and_each_files_lens(tiny):
     assert not at.exception, [e.value for e in at.exception]
     rollout = make_lens("attention", recipe="rollout")
     drawn = dict(at.session_state["exports"])
-    assert drawn
+    assert any(n.startswith("layer_head_grid_") for n in drawn) and any(n.startswith("attention_") for n in drawn)
     pasted = ">p1\n" + "ACGT" * 10 + "\n"
     at.switch_page("views/sequences.py").run()
     at.text_area(key="paste_text").input(pasted)
@@ -65,7 +65,10 @@ def test_zip_provenance_lists_every_input_and_each_files_lens(tiny):
     for name in drawn:
         meta = prov["files"][f"figures/{name}"]
         assert f"figures/{name}.png" in z.namelist()
-        assert meta["lens"] == rollout.describe() and meta["lens_settings"]["recipe"] == "rollout"
+        if name.startswith("layer_head_grid_"):  # raw [CLS] attention of every head, whatever the recipe
+            assert meta["lens"].startswith("[CLS] attention of every layer and head") and "lens_settings" not in meta
+        else:
+            assert meta["lens"] == rollout.describe() and meta["lens_settings"]["recipe"] == "rollout"
         assert meta["from_loaded_sequences"] is False and meta["sequences"]["label"] == "first.fa"
         assert meta["sequences"]["inputs_sha256"] == {"first.fa": hashlib.sha256(first).hexdigest()}
     table = prov["files"]["tables/attention"]
