@@ -18,7 +18,6 @@ sequence must fit one model window.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -26,6 +25,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..io.sequences import Sequence, reverse_complement
+from ..model.loading import torch_threads
 from .mlm import (
     BASES,
     COMBINE,
@@ -136,19 +136,6 @@ def dependency_matrix(ref_probs: np.ndarray, alt_probs: np.ndarray) -> np.ndarra
     return np.where(np.isfinite(d), d, 0.0)
 
 
-@contextlib.contextmanager
-def _torch_threads(n: int | None):
-    import torch
-
-    old = torch.get_num_threads()
-    if n:
-        torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old)
-
-
 def dependency_map(
     lm,
     seq: Sequence,
@@ -163,7 +150,7 @@ def dependency_map(
     ``reverse`` (computed on the reverse complement, mapped back to the sequence's own positions) or ``both``
     (the mean of the two maps; probabilities from the forward reading). ``threads``: torch CPU threads for the
     run (None: as set; on our 2-core machine one thread ran these many small passes 3x faster than two)."""
-    with _torch_threads(threads):
+    with torch_threads(threads):
         return _dependency_map(lm, seq, batch_size, orientation, combine, progress)
 
 

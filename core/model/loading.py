@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -605,3 +606,17 @@ def known_models(extra: list[str] | None = None) -> list[dict]:
         except (DnalensError, OSError, ValueError) as exc:
             out.append({"name": name, "path": str(path), "error": str(exc)})
     return out
+
+
+@contextlib.contextmanager
+def torch_threads(n: int | None):
+    """Run with ``n`` torch CPU threads (unchanged when None), restoring the previous count."""
+    import torch
+
+    old = torch.get_num_threads()
+    if n:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..model.loading import torch_threads  # noqa: F401 (re-exported for the trainers)
 from ..model.tokenization import dnabert_vocab
 
 
@@ -212,17 +213,3 @@ def predict_probs(model, ids: list[np.ndarray], batch_size: int, pad: int, devic
             logits = model(input_ids=x.to(device), attention_mask=m.to(device)).logits
             out.append(torch.softmax(logits.float(), -1).cpu().numpy())
     return np.concatenate(out)
-
-
-@contextlib.contextmanager
-def torch_threads(n: int | None):
-    """Run with ``n`` torch CPU threads (unchanged when None), restoring the previous count."""
-    import torch
-
-    old = torch.get_num_threads()
-    if n:
-        torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old)
