@@ -228,8 +228,10 @@ def test_logo_helper_forks_only_while_this_process_has_one_thread(monkeypatch):
     from core.reports.logos import _start_method
 
     monkeypatch.delenv("DNALENS_LOGO_START", raising=False)
-    alone = threading.active_count() == 1
+    alone = threading.active_count() == 1 and "torch" not in sys.modules
     assert _start_method() == ("fork" if alone and sys.platform.startswith("linux") else "spawn")
+    monkeypatch.setitem(sys.modules, "torch", sys.modules.get("torch", object()))
+    assert _start_method() == "spawn"  # a process that has used torch: its thread pools do not fork well
     stop = threading.Event()
     other = threading.Thread(target=stop.wait)
     other.start()

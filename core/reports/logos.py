@@ -275,16 +275,18 @@ def _stop_helper(process, conn) -> None:
 
 
 def _start_method() -> str:
-    """How the helper starts: ``fork`` on Linux while this process runs a single thread (the helper begins at
-    once, numpy already imported: ~0.25 s sooner than a new interpreter; the dnalens CLI), else ``spawn`` (a fresh
-    interpreter: safe whatever threads this process has, e.g. in the dashboard's server)."""
+    """How the helper starts: ``fork`` on Linux while this process runs a single thread and has not imported torch
+    (the helper begins at once, numpy already imported: ~0.25 s sooner than a new interpreter; the dnalens CLI with
+    given scores), else ``spawn`` (a fresh interpreter: safe whatever this process runs, e.g. the dashboard's
+    server, or a Python session that has used a model)."""
     import sys
     import threading
 
     forced = os.environ.get("DNALENS_LOGO_START")  # "fork" / "spawn" (benchmarks, tests)
     if forced in ("fork", "spawn"):
         return forced
-    return "fork" if sys.platform.startswith("linux") and threading.active_count() == 1 else "spawn"
+    quiet = threading.active_count() == 1 and "torch" not in sys.modules  # torch's thread pools do not fork well
+    return "fork" if sys.platform.startswith("linux") and quiet else "spawn"
 
 
 class LogoWorker:
