@@ -361,4 +361,7 @@ def start_logo_worker(
         busy = 0.0
     if "png" not in formats or choice == "off" or (choice != "on" and (cpus < 2 or busy > cpus - 0.5)):
         return None
+    if choice != "on" and _start_method() != "fork":  # a new interpreter re-imports __main__ (in a Streamlit or
+        return None  # test process that is the app script: seconds); the logos are then drawn here
+
     return LogoWorker(width, modes=modes)
