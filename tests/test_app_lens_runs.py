@@ -7,19 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_app_runs import _app  # an AppTest of the app with session state set, run once
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
-
-
-def _app(**state):
-    from streamlit.testing.v1 import AppTest
-
-    app = AppTest.from_file(APP, default_timeout=600)
-    for k, v in state.items():
-        app.session_state[k] = v
-    app.run()
-    assert not app.exception, [e.value for e in app.exception]
-    return app
 
 
 def _charts(app) -> dict:
