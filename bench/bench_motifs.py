@@ -61,7 +61,7 @@ def run(quick: bool = False) -> list[Row]:
         if not params.parity:
             groups = consolidate(groups, pos, params)
         t3 = time.perf_counter()
-        total, res = timed(discover_motifs, pos, scores, neg, params, repeat=3)
+        total, res = timed(discover_motifs, pos, scores, neg, params, repeat=7)
         stages = (
             f"regions {t1 - t0:.3f} s, counting+test {t2 - t1:.3f} s ({len(cands)} candidates), "
             f"merge {t3 - t2:.3f} s, whole {total:.3f} s; kept {res.stages['kept']} motifs"
@@ -69,7 +69,7 @@ def run(quick: bool = False) -> list[Row]:
         if params.parity:
             from dnabert_viz_reference import motif_analysis
 
-            base, ref = timed(motif_analysis, pos, neg, scores)
+            base, ref = timed(motif_analysis, pos, neg, scores, repeat=3)
             same = list(ref) == [m.key for m in res.motifs] and all(
                 ref[m.key]["seqs"] == m.instances["window"].tolist() for m in res.motifs
             )

@@ -17,25 +17,44 @@ from .seqcode import rc as _rc
 def ungapped_alignment(m: str, key: str, end_gap: float = -1.0) -> tuple[float, int]:
     """Biopython PairwiseAligner (global, match 1, mismatch 0, internal gaps forbidden, end gaps ``end_gap``)
     score and chosen offset ``d`` (start of ``key`` relative to ``m``), by the exact closed form of spec §2.7."""
-    scores, ds = _alignment_scores(np.frombuffer(m.encode(), np.uint8), [key], end_gap)
+    keys = _KeyCodes()
+    keys.add(key)
+    scores, ds = _alignment_scores(np.frombuffer(m.encode(), np.uint8), keys, end_gap)
     return float(scores[0]), int(ds[0])
 
 
-def _alignment_scores(
-    m_codes: np.ndarray, keys: list[str], end_gap: float, _cache: dict | None = None
-) -> tuple[np.ndarray, np.ndarray]:
+class _KeyCodes:
+    """The merge keys as a byte matrix ``[n_keys, longest]`` (255 past a key's end) and their lengths, grown in
+    place as keys are added (the matrix is not rebuilt for every candidate)."""
+
+    def __init__(self) -> None:
+        self.codes = np.full((16, 16), 255, dtype=np.uint8)
+        self.lengths = np.zeros(16, dtype=np.int64)
+        self.n = 0
+
+    def add(self, key: str) -> None:
+        rows, cols = self.codes.shape
+        if self.n == rows or len(key) > cols:
+            grown = np.full((max(rows, 2 * self.n), max(cols, len(key))), 255, dtype=np.uint8)
+            grown[:rows, :cols] = self.codes
+            self.codes = grown
+            self.lengths = np.concatenate([self.lengths, np.zeros(len(grown) - rows, np.int64)])
+        self.codes[self.n, : len(key)] = np.frombuffer(key.encode(), np.uint8)
+        self.lengths[self.n] = len(key)
+        self.n += 1
+
+
+def _alignment_scores(m_codes: np.ndarray, keys: _KeyCodes, end_gap: float) -> tuple[np.ndarray, np.ndarray]:
     """Best score and chosen offset of ``m`` against every key (vectorised over keys and offsets)."""
     L1 = len(m_codes)
-    nk = len(keys)
-    L2 = np.array([len(k) for k in keys])
+    L2 = keys.lengths[: keys.n]
     Lk = int(L2.max())
-    K = np.full((nk, Lk), 255, dtype=np.uint8)
-    for i, k in enumerate(keys):
-        K[i, : len(k)] = np.frombuffer(k.encode(), np.uint8)
+    K = keys.codes[: keys.n, :Lk]
     ds = np.arange(-(Lk - 1), L1)  # offsets of the key start relative to m
     m_ext = np.concatenate([np.full(Lk - 1, 254, np.uint8), m_codes, np.full(Lk - 1, 254, np.uint8)])
-    W = np.lib.stride_tricks.sliding_window_view(m_ext, Lk)  # [n_off, Lk]: m under the key at offset d
-    matches = (K[:, None, :] == W[None, :, :]).sum(axis=2)  # [nk, n_off]
+    matches = np.zeros((keys.n, len(ds)), dtype=np.int16)  # [nk, n_off]: matches of each key at each offset
+    for j in range(Lk):  # one key column at a time: far faster than reducing a short last axis
+        matches += K[:, j, None] == m_ext[None, j : j + len(ds)]
     ov = np.minimum(L1, ds[None, :] + L2[:, None]) - np.maximum(0, ds)[None, :]
     scores = matches + end_gap * (L1 + L2[:, None] - 2 * ov)
     valid = (ds[None, :] >= -(L2[:, None] - 1)) & (ds[None, :] <= L1 - 1)
@@ -81,6 +100,7 @@ def merge_candidates(
     thr = threshold or (lambda L1, L2: max(min_len - 1, 0.5 * min(L1, L2)))
     groups: list[_Group] = []
     keys: list[str] = []
+    key_codes = _KeyCodes()
     for m, info in items:
         inst = list(zip(info["seq_idx"], info["regions"], info.get("strands", ["+"] * len(info["seq_idx"]))))
         source = info.get("source", m)
@@ -88,11 +108,11 @@ def merge_candidates(
         ok = np.zeros(0, bool)
         if groups:
             thresholds = np.array([thr(L1, len(k)) for k in keys])
-            sc, dd = _alignment_scores(np.frombuffer(m.encode(), np.uint8), keys, end_gap)
+            sc, dd = _alignment_scores(np.frombuffer(m.encode(), np.uint8), key_codes, end_gap)
             orient = "+"
             ok = sc >= thresholds
             if both_strands:
-                sc_r, dd_r = _alignment_scores(np.frombuffer(_rc(m).encode(), np.uint8), keys, end_gap)
+                sc_r, dd_r = _alignment_scores(np.frombuffer(_rc(m).encode(), np.uint8), key_codes, end_gap)
                 ok_r = sc_r >= thresholds
                 best_f = sc[ok].max() if ok.any() else -np.inf
                 best_r = sc_r[ok_r].max() if ok_r.any() else -np.inf
@@ -103,6 +123,7 @@ def merge_candidates(
                 _Group(m, [i for i, _, _ in inst], [r for _, r, _ in inst], [s for _, _, s in inst], source=source)
             )
             keys.append(m)
+            key_codes.add(m)
             continue
         t = int(np.argmax(np.where(ok, sc, -np.inf)))  # first key with the maximal score
         d, L2 = int(dd[t]), len(keys[t])
