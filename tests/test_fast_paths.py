@@ -221,6 +221,49 @@ def test_logo_worker_writes_the_logos_and_falls_back_when_its_helper_is_gone(tmp
         assert np.array_equal(np.asarray(Image.open(a)), np.asarray(Image.open(b)))
 
 
+@pytest.mark.slow
+def test_logo_helper_splits_the_logos_with_a_forked_sibling_and_covers_for_it(tmp_path, monkeypatch):
+    """The helper forks a copy of itself that writes every other logo (both CPUs paint while the main process
+    waits); when that copy fails, the helper writes its share. Same files either way."""
+    from core.reports import logos as logo_module
+
+    if not sys.platform.startswith("linux") or (os.cpu_count() or 1) < 2:
+        pytest.skip("the sibling runs on Linux with two or more CPUs")
+    monkeypatch.setenv("DNALENS_LOGO_START", "fork")  # the forked helper inherits the wrapper below
+    real = logo_module.write_logo_pngs
+
+    def recording(job, *args, **kwargs):
+        if any(title == "sibling fails" for _, _, title, _ in job) and os.getppid() != test_pid:  # in the sibling
+            raise RuntimeError("a failing sibling")
+        for *_, path in job:
+            (tmp_path / f"{Path(path).stem}.pid").write_text(str(os.getpid()))
+        return real(job, *args, **kwargs)
+
+    monkeypatch.setattr(logo_module, "write_logo_pngs", recording)
+    test_pid = os.getpid()
+    for round_, fail in enumerate((False, True)):
+        logos = [
+            (
+                _ppm(i, 12),
+                "information",
+                "sibling fails" if fail and i == 1 else f"m{i}",
+                tmp_path / f"r{round_}_{i}.png",
+            )
+            for i in range(4)
+        ]
+        with logo_module.LogoWorker(12) as worker:
+            helper = str(worker.process.pid)
+            worker.start(logos)
+            assert worker.finish() == [p for *_, p in logos]
+        writers = [(tmp_path / f"r{round_}_{i}.pid").read_text() for i in range(4)]
+        assert all(p.stat().st_size > 1000 for *_, p in logos)
+        assert writers[0] == writers[2] == helper
+        if fail:  # the sibling's share written by the helper after the sibling failed
+            assert writers[1] == writers[3] == helper
+        else:
+            assert writers[1] == writers[3] not in (helper, str(test_pid))
+
+
 def test_logo_helper_forks_only_while_this_process_has_one_thread(monkeypatch):
     import sys
     import threading

@@ -142,18 +142,19 @@ class _Frame:
         from matplotlib.transforms import Bbox
 
         canvas, ax = self.fig.canvas, self.ax
+        renderer = canvas.get_renderer()  # what draw_artist fetches for every artist
         canvas.restore_region(self.background)
         patches = letter_patches(heights)
         for p in patches:
-            ax.add_artist(p)
-            ax.draw_artist(p)
+            ax.add_artist(p)  # the axes' clipping and transform, as in a full draw
+            p.draw(renderer)
         for s in ax.spines.values():  # drawn over the letters, as in a full draw
-            ax.draw_artist(s)
+            s.draw(renderer)
         ax.title.set_text(title)
-        ax.draw_artist(ax.title)
+        ax.title.draw(renderer)
         for p in patches:
             p.remove()
-        drawn = Bbox.union([self.box, ax.title.get_window_extent(canvas.get_renderer())])
+        drawn = Bbox.union([self.box, ax.title.get_window_extent(renderer)])
         width, height = canvas.get_width_height(physical=True)
         if drawn.x0 < 0 or drawn.x1 > width or drawn.y0 < 0 or drawn.y1 > height:
             return None  # e.g. a title wider than the figure: only a full rendering shows all of it
@@ -252,15 +253,72 @@ def write_logo_pngs(
 
 
 def _logo_process(conn, width: int | None, dpi: float, width_per_col: float, modes: tuple[str, ...]) -> None:
-    """The helper process: import matplotlib and draw the frames of ``width`` columns (for ``modes``), then write
-    the logos sent."""
+    """The helper process: import matplotlib and draw the frames of ``width`` columns (for ``modes``), fork a copy
+    of itself (:class:`_Sibling`), then write the logos sent, half of them each."""
     try:
         frames = {(width, m, width_per_col, dpi): _Frame(width, m, width_per_col, dpi) for m in modes} if width else {}
+        sibling = _Sibling.start(conn, lambda job: write_logo_pngs(job, dpi, width_per_col, frames=frames))
         job = conn.recv()
+        if sibling is not None:
+            sibling.send(job[1::2] if job else None)
+        if job is None and sibling is not None:
+            sibling.result()  # it exits at once; reaped here
         if job is not None:
-            conn.send(("ok", [str(p) for p in write_logo_pngs(job, dpi, width_per_col, frames=frames)]))
+            paths = write_logo_pngs(job[::2], dpi, width_per_col, frames=frames)
+            theirs = sibling.result() if sibling is not None else None
+            if theirs is None:  # no sibling, or it failed: the rest is written here
+                theirs = write_logo_pngs(job[1::2], dpi, width_per_col, frames=frames)
+            merged = [None] * len(job)
+            merged[::2], merged[1::2] = paths, theirs
+            conn.send(("ok", [str(p) for p in merged]))
     except Exception as exc:  # reported; the parent then writes the logos itself (and shows the real error)
         conn.send(("error", repr(exc)))
+
+
+class _Sibling:
+    """A copy of the helper, forked once its imports and frames are done (so it starts at once), that writes every
+    other logo: while the parent waits for them, both CPUs paint. Linux only (the helper runs one thread then)."""
+
+    def __init__(self, conn, pid: int):
+        self.conn, self.pid = conn, pid
+
+    @classmethod
+    def start(cls, parent_conn, write) -> _Sibling | None:
+        import multiprocessing
+        import sys
+
+        if not sys.platform.startswith("linux") or (os.cpu_count() or 1) < 2:
+            return None
+        mine, theirs = multiprocessing.Pipe()
+        pid = os.fork()
+        if pid:
+            theirs.close()
+            return cls(mine, pid)
+        parent_conn.close()  # the main process must see the helper's end of the pipe close when the helper ends
+        mine.close()
+        status = 1
+        try:
+            job = theirs.recv()
+            if job is not None:
+                theirs.send([str(p) for p in write(job)])
+            status = 0
+        except BaseException:  # the helper sees a failure (EOF) and writes these logos itself
+            pass
+        finally:
+            os._exit(status)  # no interpreter shutdown in a forked copy
+
+    def send(self, job) -> None:
+        self.conn.send(job)
+
+    def result(self) -> list[str] | None:
+        """The paths the sibling wrote, or None when it failed."""
+        try:
+            return self.conn.recv()
+        except (EOFError, OSError):
+            return None
+        finally:
+            self.conn.close()
+            os.waitpid(self.pid, 0)
 
 
 def _stop_helper(process, conn) -> None:
