@@ -397,19 +397,21 @@ def plotly_landscape(
         )
     )
     # heatmaps cannot be selected in plotly: invisible markers over the cells (every `step`-th column) carry the
-    # hover text, and a click on one selects its row. WebGL markers (thousands of SVG nodes made every redraw slow)
-    # and typed arrays (numbers as binary, bases as text): the figure travels and draws fast.
+    # hover text, and a click on one selects its row. Hover and selection use every point, but `maxdisplayed=1`
+    # draws one marker node only: an SVG trace with no WebGL context (a software-rendered context cost ~1 s per draw
+    # in Chromium without a GPU, and Streamlit draws a changed figure anew); typed arrays (numbers as binary, bases
+    # as text): the figure travels and draws fast.
     step = max(1, int(np.ceil(n * L / 20_000)))
     cols = np.arange(0, L, step)
     rr, cc = np.meshgrid(np.arange(n), cols, indexing="ij")
     rr, cc = rr.ravel(), cc.ravel()
     z = matrix[rr, cc]
     fig.add_trace(
-        go.Scattergl(
+        go.Scatter(
             x=cc,
             y=np.asarray(ids, dtype=str)[rr],
             mode="markers",
-            marker=dict(size=max(4, min(14, 900 // max(1, n))), opacity=0, symbol="square"),
+            marker=dict(size=max(4, min(14, 900 // max(1, n))), opacity=0, symbol="square", maxdisplayed=1),
             customdata=np.stack([pos[rr, cc], np.where(np.isfinite(z), np.round(z, 4), np.nan)], 1),
             text=base[rr, cc].astype(str),
             hovertemplate="%{y}<br>position %{customdata[0]}<br>base %{text}<br>score %{customdata[1]}"
