@@ -309,6 +309,16 @@ def grid_figure(grid: np.ndarray, title: str = ""):
 # interactive (plotly)
 
 
+def _fixed_margins(fig, l: int, r: int, t: int, b: int):
+    """Margins given, axes that do not push them (``automargin`` off; Streamlit's chart theme turns it on for every
+    axis): plotly then draws a figure once instead of measuring its tick labels and titles and drawing it again until
+    the margins settle (most of a redraw's time in the browser). The margins leave the room those labels took."""
+    fig.update_xaxes(automargin=False)
+    fig.update_yaxes(automargin=False)
+    fig.update_layout(margin=dict(l=l, r=r, t=t, b=b))
+    return fig
+
+
 def plotly_track(
     seq: str,
     scores: np.ndarray,
@@ -358,11 +368,11 @@ def plotly_track(
         row=2,
         col=1,
     )
-    fig.update_layout(title=title, height=350, margin=dict(l=60, r=20, t=60, b=50), showlegend=False)
+    fig.update_layout(title=title, height=350, showlegend=False)
     fig.update_xaxes(title_text=xlab, row=2, col=1)
     fig.update_yaxes(title_text=score_name, row=2, col=1, title_font=dict(size=11))
     fig.update_yaxes(title_text="bases", row=1, col=1, title_font=dict(size=11))
-    return fig
+    return _fixed_margins(fig, 90, 20, 60, 70)
 
 
 def plotly_landscape(
@@ -424,12 +434,12 @@ def plotly_landscape(
     fig.update_layout(
         title=title,
         height=max(300, min(900, 14 * n + 120)),
-        margin=dict(l=40, r=20, t=60, b=50),
         xaxis_title=xlabel,
         yaxis=dict(autorange="reversed", title="sequence (click a row to select it)"),
         clickmode="event+select",
     )
-    return fig
+    longest = max((len(str(i)) for i in ids), default=0)  # the ids are the y tick labels
+    return _fixed_margins(fig, min(320, 50 + 8 * longest), 160, 60, 75)
 
 
 def plotly_grid(grid: np.ndarray, title: str = ""):
@@ -460,7 +470,7 @@ def plotly_grid(grid: np.ndarray, title: str = ""):
                 row=l + 1,
                 col=h + 1,
             )
-    fig.update_layout(title=title, height=150 * nl + 110, showlegend=False, margin=dict(l=60, r=10, t=80, b=50))
+    fig.update_layout(title=title, height=150 * nl + 110, showlegend=False)
     fig.update_yaxes(showticklabels=False)
     for l in range(nl):
         fig.update_yaxes(
@@ -474,7 +484,7 @@ def plotly_grid(grid: np.ndarray, title: str = ""):
         )
     for h in range(nh):
         fig.update_xaxes(title_text=POSITION, title_font=dict(size=10), row=nl, col=h + 1)
-    return fig
+    return _fixed_margins(fig, 80, 10, 80, 65)
 
 
 def plotly_matrix(mat: np.ndarray, labels: list[str], title: str = "", first: int = 0):
@@ -501,9 +511,8 @@ def plotly_matrix(mat: np.ndarray, labels: list[str], title: str = "", first: in
         xaxis_title="key token (index in the window; 0 = [CLS])",
         yaxis_title="query token (index in the window)",
         yaxis=dict(autorange="reversed"),
-        margin=dict(l=40, r=20, t=50, b=40),
     )
-    return fig
+    return _fixed_margins(fig, 75, 150, 50, 75)
 
 
 def plotly_mutation_map(
