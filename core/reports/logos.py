@@ -287,7 +287,7 @@ class _Sibling:
         import multiprocessing
         import sys
 
-        if not sys.platform.startswith("linux") or (os.cpu_count() or 1) < 2:
+        if not sys.platform.startswith("linux") or _cpus() < 2:
             return None
         mine, theirs = multiprocessing.Pipe()
         pid = os.fork()
@@ -319,6 +319,11 @@ class _Sibling:
         finally:
             self.conn.close()
             os.waitpid(self.pid, 0)
+
+
+def _cpus() -> int:
+    """The CPUs this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def _stop_helper(process, conn) -> None:
@@ -408,16 +413,12 @@ class LogoWorker:
 def start_logo_worker(
     formats: tuple[str, ...], width: int, modes: tuple[str, ...] = ("information",)
 ) -> LogoWorker | None:
-    """A :class:`LogoWorker` for PNG logos when a CPU is free to run it (two or more CPUs, and the last minute's
-    load leaves one idle), else None: on a busy machine a helper only competes with this process. Start it early
-    (this module imports nothing heavy) and hand it to ``motifs_report``."""
+    """A :class:`LogoWorker` for PNG logos when this process may use a second CPU, else None. The helper moves work
+    (importing matplotlib, painting) rather than adding any, so it is started on a busy machine too: the logos cost
+    the same CPU either way, and whatever CPU is free overlaps them with discovery. Start it early (this module
+    imports nothing heavy) and hand it to ``motifs_report``."""
     choice = os.environ.get("DNALENS_LOGO_HELPER", "auto")  # "on" / "off" override the guess (benchmarks, tests)
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    try:
-        busy = os.getloadavg()[0]
-    except (AttributeError, OSError):
-        busy = 0.0
-    if "png" not in formats or choice == "off" or (choice != "on" and (cpus < 2 or busy > cpus - 0.5)):
+    if "png" not in formats or choice == "off" or (choice != "on" and _cpus() < 2):
         return None
     if choice != "on" and _start_method() != "fork":  # a new interpreter re-imports __main__ (in a Streamlit or
         return None  # test process that is the app script: seconds); the logos are then drawn here
