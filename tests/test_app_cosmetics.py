@@ -10,14 +10,30 @@ APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 
 
 def test_layer_head_grid_shows_y_values_on_its_first_column():
+    """One strip per layer (its heads on one y scale, values shown on the left), heads side by side over their own
+    positions: every value of grid[l, h] is drawn at x = h * span + position with that head and position in its hover."""
     from core.reports.figures import plotly_grid
 
     grid = np.random.default_rng(0).random((2, 3, 10))
-    fig = plotly_grid(grid, "t").to_dict()["layout"]
-    first = [fig["yaxis"], fig["yaxis4"]]  # column 1 of rows 1 and 2
-    assert all(ax["showticklabels"] is True for ax in first)
-    assert [fig[f"yaxis{i}"]["showticklabels"] for i in (2, 3, 5, 6)] == [False] * 4
-    assert fig["yaxis2"]["matches"] == "y" and fig["yaxis5"]["matches"] == "y4"  # heads of a layer: one scale
+    f = plotly_grid(grid, "t")
+    fig = f.to_dict()["layout"]
+    first = [fig["yaxis"], fig["yaxis2"]]  # the strips of layers 0 and 1
+    assert all(ax.get("showticklabels", True) is not False for ax in first) and "yaxis3" not in fig
+    assert [ax["title"]["text"] for ax in first] == ["layer 0<br>[CLS] weight", "layer 1<br>[CLS] weight"]
+    assert [a["text"] for a in fig["annotations"]] == ["head 0", "head 1", "head 2"]
+    span = 12  # 10 positions + a gap of 2
+    for l, tr in enumerate(f.data):
+        assert tr.yaxis == ("y" if l == 0 else "y2")  # the heads of a layer: one axis, one scale
+        x, y, cd = np.asarray(tr.x, float), np.asarray(tr.y, float), np.asarray(tr.customdata)
+        for h in range(3):
+            part = (cd[:, 0] == h) & (cd[:, 1] >= 0)
+            assert np.array_equal(cd[part, 1], np.arange(10)) and np.array_equal(x[part], h * span + np.arange(10))
+            assert np.allclose(y[part], grid[l, h])
+        assert np.isnan(y[cd[:, 1] < 0]).all()  # a break between heads, not a line joining them
+        assert f"layer {l} head %{{customdata[0]}}<br>position %{{customdata[1]}}" in tr.hovertemplate
+    text, vals = fig["xaxis"]["ticktext"], fig["xaxis"]["tickvals"]
+    k = text.index("0", 1)  # head 1's position 0, drawn at its own offset, labelled 0 again
+    assert text[:2] == ["0", "2"] and vals[:2] == [0, 2] and vals[k] == span and len(text) == 3 * k
 
 
 def test_dependency_map_axes_span_the_map():

@@ -442,48 +442,63 @@ def plotly_landscape(
     return _fixed_margins(fig, min(320, 50 + 8 * longest), 160, 60, 75)
 
 
+def _ticks(n: int, most: int) -> list[int]:
+    """About ``most`` round tick positions in ``0..n-1`` (steps of 1, 2 or 5 times a power of ten), none in the last
+    15 % (where the next head's 0 follows)."""
+    steps = [m * 10**k for k in range(7) for m in (1, 2, 5) if m * 10**k <= max(1, n)]
+    step = min(steps, key=lambda c: abs(n / c - most))
+    return [t for t in range(0, n, int(step)) if t == 0 or t <= 0.85 * (n - 1)]
+
+
 def plotly_grid(grid: np.ndarray, title: str = ""):
-    """Layer x head small multiples of the [CLS] attention track."""
+    """Layer x head small multiples of the [CLS] attention track ``[n_layers, n_heads, L]``: one strip per layer
+    (its heads on one scale, its values on the left), the heads side by side in it, each over its own positions
+    (``head h`` above, positions below, a line between heads). One axis pair per layer rather than per head: a
+    12 x 12 model draws 12 axes instead of 144, which is most of what a browser spends on this figure."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
     nl, nh, L = grid.shape
-    fig = make_subplots(
-        rows=nl,
-        cols=nh,
-        shared_xaxes=True,
-        shared_yaxes=True,  # the heads of a layer on one scale, its values on the first column
-        horizontal_spacing=0.02,
-        vertical_spacing=min(0.12, 0.6 / nl),
-        subplot_titles=[f"layer {l}, head {h}" for l in range(nl) for h in range(nh)],
-    )
-    fig.update_annotations(font_size=11)
+    gap = max(2, L // 12)  # blank columns between two heads
+    span = L + gap
+    x = (np.arange(nh)[:, None] * span + np.arange(L + 1)[None, :]).ravel()  # one NaN after each head ends its line
+    head_pos = np.stack([np.repeat(np.arange(nh), L + 1), np.tile(np.r_[np.arange(L), -1], nh)], axis=1)
+    fig = make_subplots(rows=nl, cols=1, shared_xaxes=True, vertical_spacing=min(0.12, 0.6 / nl))
     for l in range(nl):
-        for h in range(nh):
-            fig.add_trace(
-                go.Scatter(
-                    y=grid[l, h],
-                    mode="lines",
-                    line=dict(width=1, color="#0072B2"),
-                    hovertemplate=f"layer {l} head {h}<br>position %{{x}}<br>%{{y:.4f}}<extra></extra>",
-                ),
-                row=l + 1,
-                col=h + 1,
-            )
-    fig.update_layout(title=title, height=150 * nl + 110, showlegend=False)
-    fig.update_yaxes(showticklabels=False)
-    for l in range(nl):
-        fig.update_yaxes(
-            title_text=f"layer {l}<br>[CLS] weight",
-            title_font=dict(size=10),
-            showticklabels=True,
-            nticks=3,
-            tickfont=dict(size=9),
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=np.concatenate([grid[l], np.full((nh, 1), np.nan)], axis=1).ravel(),
+                mode="lines",
+                line=dict(width=1, color="#0072B2"),
+                customdata=head_pos,
+                hovertemplate=f"layer {l} head %{{customdata[0]}}<br>position %{{customdata[1]}}<br>%{{y:.4f}}"
+                "<extra></extra>",
+            ),
             row=l + 1,
             col=1,
         )
+        fig.update_yaxes(
+            title_text=f"layer {l}<br>[CLS] weight", title_font=dict(size=10), nticks=3, tickfont=dict(size=9),
+            row=l + 1, col=1,
+        )  # fmt: skip
+    ticks = _ticks(L, max(2, min(5, 24 // nh)))
+    fig.update_xaxes(
+        tickvals=[h * span + t for h in range(nh) for t in ticks],
+        ticktext=[str(t) for _ in range(nh) for t in ticks],
+        range=[-1, nh * span - gap],
+        showgrid=False,
+        tickangle=0,
+    )
+    fig.update_xaxes(title_text=f"{POSITION} in each head", title_font=dict(size=10), row=nl, col=1)
     for h in range(nh):
-        fig.update_xaxes(title_text=POSITION, title_font=dict(size=10), row=nl, col=h + 1)
+        fig.add_annotation(
+            x=h * span + (L - 1) / 2, y=1, xref="x", yref="paper", yanchor="bottom", text=f"head {h}",
+            showarrow=False, font=dict(size=11),
+        )  # fmt: skip
+        if h:
+            fig.add_vline(x=h * span - gap / 2, line=dict(color="#BBBBBB", width=1))
+    fig.update_layout(title=title, height=150 * nl + 110, showlegend=False)
     return _fixed_margins(fig, 80, 10, 80, 65)
 
 
