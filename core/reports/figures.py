@@ -399,7 +399,7 @@ def plotly_landscape(
         pos[i, ok] = idx[ok]
     fig = go.Figure(
         go.Heatmap(
-            z=matrix,
+            z=np.asarray(matrix, dtype=np.float32),  # colours only: float32 halves what the browser receives
             y=ids,
             colorscale="Viridis",
             colorbar=dict(title=dict(text=_wrap(score_name, 16).replace("\n", "<br>"), side="right")),
@@ -409,8 +409,8 @@ def plotly_landscape(
     # heatmaps cannot be selected in plotly: invisible markers over the cells (every `step`-th column) carry the
     # hover text, and a click on one selects its row. Hover and selection use every point, but `maxdisplayed=1`
     # draws one marker node only: an SVG trace with no WebGL context (a software-rendered context cost ~1 s per draw
-    # in Chromium without a GPU, and Streamlit draws a changed figure anew); typed arrays (numbers as binary, bases
-    # as text): the figure travels and draws fast.
+    # in Chromium without a GPU, and Streamlit draws a changed figure anew); typed arrays as small as they can be
+    # (numbers as binary int16/float32, bases as text): the figure travels and draws fast.
     step = max(1, int(np.ceil(n * L / 20_000)))
     cols = np.arange(0, L, step)
     rr, cc = np.meshgrid(np.arange(n), cols, indexing="ij")
@@ -418,13 +418,13 @@ def plotly_landscape(
     z = matrix[rr, cc]
     fig.add_trace(
         go.Scatter(
-            x=cc,
+            x=cc.astype(np.int16 if L < 2**15 else np.int32),
             y=np.asarray(ids, dtype=str)[rr],
             mode="markers",
             marker=dict(size=max(4, min(14, 900 // max(1, n))), opacity=0, symbol="square", maxdisplayed=1),
-            customdata=np.stack([pos[rr, cc], np.where(np.isfinite(z), np.round(z, 4), np.nan)], 1),
+            customdata=np.stack([pos[rr, cc], z], 1).astype(np.float32),  # float32: positions exact below 2**24
             text=base[rr, cc].astype(str),
-            hovertemplate="%{y}<br>position %{customdata[0]}<br>base %{text}<br>score %{customdata[1]}"
+            hovertemplate="%{y}<br>position %{customdata[0]}<br>base %{text}<br>score %{customdata[1]:.4f}"
             "<extra>click: select</extra>",
             showlegend=False,
             selected=dict(marker=dict(opacity=0)),
