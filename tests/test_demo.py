@@ -25,6 +25,7 @@ def test_attention_peak_inside_planted_motif(demo_model, sample):
     assert hits / n >= 0.90, (hits, n)
 
 
+@pytest.mark.slow  # forward passes over the whole sample set (~3 s)
 def test_sample_predictions_match_reported_accuracy(demo_model, sample):
     seqs = read_fasta(sample / "demo_positives.fa") + read_fasta(sample / "demo_negatives.fa")
     probs = np.stack([p for _, p in inference.predict(demo_model, seqs, batch_size=64)])
