@@ -305,3 +305,22 @@ def test_logo_modes_on_request(tmp_path, capsys):
     ]
     assert main([*base, "--logo-modes", "bits", "--out", str(tmp_path / "x")]) == 2
     assert "--logo-modes takes information and/or probability" in capsys.readouterr().err
+
+
+def test_console_script_exits_with_mains_status_and_spares_the_exit_collections(monkeypatch):
+    import gc
+    import importlib
+
+    import tomllib
+
+    cli_main = importlib.import_module("core.cli.main")  # the module (core.cli's ``main`` is the function)
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts["dnalens"] == "core.cli.main:run"
+    monkeypatch.setattr(cli_main, "main", lambda argv=None: 3)
+    try:
+        with pytest.raises(SystemExit) as exit_:
+            cli_main.run()
+        assert exit_.value.code == 3
+        assert gc.get_freeze_count() > 0  # what the run built is out of the exit collections' reach
+    finally:
+        gc.unfreeze()

@@ -41,5 +41,17 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+def run() -> None:
+    """The ``dnalens`` console script: ``sys.exit(main())``, with every object moved out of the garbage collector's
+    reach first (``gc.freeze``). The full collections at interpreter exit otherwise walk everything the run built:
+    0.1-0.2 s of a 1.7-s motifs run. Exit itself is unchanged (files are closed where they are written, atexit
+    handlers run)."""
+    import gc
+
+    rc = main()
+    gc.freeze()
+    sys.exit(rc)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
