@@ -179,7 +179,7 @@ def cmd_motifs(args) -> int:
     if len(pos) < len(records):
         say(f"positives: the {len(pos)} rows labelled 1; background: the {len(neg)} rows labelled 0")
     scores, model, lens, source = _motif_scores_and_lens(args, records, rows)
-    with Progress(len(pos), "tracks") as bar:
+    with Progress(len(pos), "tracks", shown=scores is None) as bar:  # given scores: no tracks to compute
         result, tomtom = motifs_report(
             pos,
             args.out,

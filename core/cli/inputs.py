@@ -171,9 +171,13 @@ class ConvergenceDeltas:
 
 
 class Progress:
-    """A tqdm bar on stderr; ``update(done)`` takes the running count. Use as a context manager."""
+    """A tqdm bar on stderr; ``update(done)`` takes the running count. Use as a context manager. ``shown=False``:
+    no bar (and no tqdm import), for a stage the run skips."""
 
-    def __init__(self, total: int | None, desc: str, unit: str = "seq"):
+    def __init__(self, total: int | None, desc: str, unit: str = "seq", shown: bool = True):
+        self.bar, self.n = None, 0
+        if not shown:
+            return
         from tqdm import tqdm
 
         self.bar = tqdm(
@@ -185,9 +189,10 @@ class Progress:
             disable=None if sys.stderr.isatty() else False,
             mininterval=0.5,
         )
-        self.n = 0
 
     def update(self, done: int, total: int | None = None) -> None:
+        if self.bar is None:
+            return
         if total is not None and self.bar.total != total:
             self.bar.total = total
         self.bar.update(done - self.n)
@@ -197,7 +202,8 @@ class Progress:
         return self
 
     def __exit__(self, *exc):
-        self.bar.close()
+        if self.bar is not None:
+            self.bar.close()
         return False
 
 
