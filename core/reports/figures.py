@@ -330,7 +330,6 @@ def plotly_track(
     """Heatmap strip (bases shown as text when the sequence is short or zoomed) above a line plot; with ``genomic``
     coordinates every base is drawn at its forward-strand genomic position (see :func:`genome_axis`)."""
     import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
 
     L = len(scores)
     order, x, xlab = genome_axis(L, genomic, chrom)
@@ -339,40 +338,43 @@ def plotly_track(
     where = np.char.add("position ", order.astype(str))
     if genomic is not None:
         where = np.char.add(where, np.char.add(f"<br>{chrom}:", x.astype(str)))
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.3, 0.7], vertical_spacing=0.04)
-    fig.add_trace(
-        go.Heatmap(
-            z=[y],
-            x=x,
-            y=["score"],
-            colorscale="Viridis",
-            showscale=False,
-            text=[bases.tolist()],
-            texttemplate="%{text}" if L <= 150 else None,
-            customdata=[where.tolist()],
-            hovertemplate="%{customdata}<br>base %{text}<br>score %{z:.4f}<extra></extra>",
-        ),
-        row=1,
-        col=1,
+    strip = go.Heatmap(
+        z=[y],
+        x=x,
+        y=["score"],
+        colorscale="Viridis",
+        showscale=False,
+        text=[bases.tolist()],
+        texttemplate="%{text}" if L <= 150 else None,
+        customdata=[where.tolist()],
+        hovertemplate="%{customdata}<br>base %{text}<br>score %{z:.4f}<extra></extra>",
     )
-    fig.add_trace(
-        go.Scatter(
-            x=x,
-            y=y,
-            mode="lines",
-            line=dict(color="#0072B2", width=1.5),
-            customdata=np.stack([where, bases], axis=1),
-            hovertemplate="%{customdata[0]}<br>base %{customdata[1]}<br>score %{y:.4f}<extra></extra>",
-            name=score_name,
-        ),
-        row=2,
-        col=1,
+    line = go.Scatter(
+        x=x,
+        y=y,
+        xaxis="x2",
+        yaxis="y2",
+        mode="lines",
+        line=dict(color="#0072B2", width=1.5),
+        customdata=np.stack([where, bases], axis=1),
+        hovertemplate="%{customdata[0]}<br>base %{customdata[1]}<br>score %{y:.4f}<extra></extra>",
+        name=score_name,
     )
-    fig.update_layout(title=title, height=350, showlegend=False)
-    fig.update_xaxes(title_text=xlab, row=2, col=1)
-    fig.update_yaxes(title_text=score_name, row=2, col=1, title_font=dict(size=11))
-    fig.update_yaxes(title_text="bases", row=1, col=1, title_font=dict(size=11))
-    return _fixed_margins(fig, 90, 20, 60, 70)
+    # two rows sharing x (what make_subplots(rows=2, row_heights=[0.3, 0.7], vertical_spacing=0.04) lays out, given
+    # at once: plotly.py checks each call, and this figure is built anew for every sequence shown); margins fixed
+    # and automargin off as in :func:`_fixed_margins`
+    small = dict(size=11)
+    layout = dict(
+        xaxis=dict(anchor="y", domain=[0, 1], matches="x2", showticklabels=False, automargin=False),
+        yaxis=dict(anchor="x", domain=[0.712, 1], title=dict(text="bases", font=small), automargin=False),
+        xaxis2=dict(anchor="y2", domain=[0, 1], title=dict(text=xlab), automargin=False),
+        yaxis2=dict(anchor="x2", domain=[0, 0.672], title=dict(text=score_name, font=small), automargin=False),
+        title=dict(text=title),
+        height=350,
+        showlegend=False,
+        margin=dict(l=90, r=20, t=60, b=70),
+    )
+    return go.Figure([strip, line], layout)
 
 
 def plotly_landscape(
@@ -456,59 +458,68 @@ def plotly_grid(grid: np.ndarray, title: str = ""):
     (``head h`` above, positions below, a line between heads). One axis pair per layer rather than per head: a
     12 x 12 model draws 12 axes instead of 144, which is most of what a browser spends on this figure."""
     import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
 
     nl, nh, L = grid.shape
     gap = max(2, L // 12)  # blank columns between two heads
     span = L + gap
     x = (np.arange(nh)[:, None] * span + np.arange(L + 1)[None, :]).ravel()  # one NaN after each head ends its line
     head_pos = np.stack([np.repeat(np.arange(nh), L + 1), np.tile(np.r_[np.arange(L), -1], nh)], axis=1)
-    fig = make_subplots(rows=nl, cols=1, shared_xaxes=True, vertical_spacing=min(0.12, 0.6 / nl))
-    fig.add_traces(
-        [
-            go.Scatter(
-                x=x,
-                y=np.concatenate([grid[l], np.full((nh, 1), np.nan)], axis=1).ravel(),
-                mode="lines",
-                line=dict(width=1, color="#0072B2"),
-                customdata=head_pos,
-                hovertemplate=f"layer {l} head %{{customdata[0]}}<br>position %{{customdata[1]}}<br>%{{y:.4f}}"
-                "<extra></extra>",
-            )
-            for l in range(nl)
-        ],
-        rows=list(range(1, nl + 1)),
-        cols=[1] * nl,
-    )
+    sub = [("" if l == 0 else str(l + 1)) for l in range(nl)]  # axis suffixes of the layers' strips, top down
+    traces = [
+        go.Scatter(
+            x=x,
+            y=np.concatenate([grid[l], np.full((nh, 1), np.nan)], axis=1).ravel(),
+            xaxis=f"x{a}",
+            yaxis=f"y{a}",
+            mode="lines",
+            line=dict(width=1, color="#0072B2"),
+            customdata=head_pos,
+            hovertemplate=f"layer {l} head %{{customdata[0]}}<br>position %{{customdata[1]}}<br>%{{y:.4f}}"
+            "<extra></extra>",
+        )
+        for l, a in enumerate(sub)
+    ]
     ticks = _ticks(L, max(2, min(5, 24 // nh)))
-    fig.update_xaxes(
+    xaxis = dict(
+        domain=[0, 1],
         tickvals=[h * span + t for h in range(nh) for t in ticks],
         ticktext=[str(t) for _ in range(nh) for t in ticks],
         range=[-1, nh * span - gap],
         showgrid=False,
         tickangle=0,
+        automargin=False,
     )
-    fig.update_xaxes(title_text=f"{POSITION} in each head", title_font=dict(size=10), row=nl, col=1)
-    sub = [("" if l == 0 else str(l + 1)) for l in range(nl)]  # axis suffixes of the layers' strips
+    v = min(0.12, 0.6 / nl)  # the strips' layout, given at once (plotly.py checks every call: make_subplots and
+    h = (1 - (nl - 1) * v) / nl  # per-axis updates took 0.1 s per figure, built anew for every sequence shown)
+    layout = {}
+    for l, a in enumerate(sub):
+        top = 1 - l * (h + v)
+        layout[f"xaxis{a}"] = dict(xaxis, anchor=f"y{a}")
+        if l < nl - 1:  # the strips share the bottom strip's x axis and its tick labels
+            layout[f"xaxis{a}"].update(matches=f"x{sub[-1]}", showticklabels=False)
+        layout[f"yaxis{a}"] = dict(
+            anchor=f"x{a}", domain=[max(0.0, top - h), top], title=dict(text=f"layer {l}<br>[CLS] weight",
+            font=dict(size=10)), nticks=3, tickfont=dict(size=9), automargin=False,
+        )  # fmt: skip
+    layout[f"xaxis{sub[-1]}"]["title"] = dict(text=f"{POSITION} in each head", font=dict(size=10))
     line = dict(color="#BBBBBB", width=1)
-    fig.update_layout(  # one layout update (plotly.py checks every call: per-axis calls cost 0.1 s per figure)
-        {f"yaxis{a}": dict(title=dict(text=f"layer {l}<br>[CLS] weight", font=dict(size=10)), nticks=3,
-                           tickfont=dict(size=9)) for l, a in enumerate(sub)},
+    layout.update(
         annotations=[
-            dict(x=h * span + (L - 1) / 2, y=1, xref="x", yref="paper", yanchor="bottom", text=f"head {h}",
+            dict(x=h_ * span + (L - 1) / 2, y=1, xref="x", yref="paper", yanchor="bottom", text=f"head {h_}",
                  showarrow=False, font=dict(size=11))
-            for h in range(nh)
+            for h_ in range(nh)
         ],
         shapes=[
-            dict(type="line", xref=f"x{a}", yref=f"y{a} domain", x0=h * span - gap / 2, x1=h * span - gap / 2, y0=0,
-                 y1=1, line=line)
-            for a in sub for h in range(1, nh)
+            dict(type="line", xref=f"x{a}", yref=f"y{a} domain", x0=h_ * span - gap / 2, x1=h_ * span - gap / 2,
+                 y0=0, y1=1, line=line)
+            for a in sub for h_ in range(1, nh)
         ],
-        title=title,
+        title=dict(text=title),
         height=150 * nl + 110,
         showlegend=False,
+        margin=dict(l=80, r=10, t=80, b=65),
     )  # fmt: skip
-    return _fixed_margins(fig, 80, 10, 80, 65)
+    return go.Figure(traces, layout)
 
 
 def plotly_matrix(mat: np.ndarray, labels: list[str], title: str = "", first: int = 0):
