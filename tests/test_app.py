@@ -127,6 +127,7 @@ def _bertviz_js_installed() -> bool:
     return True
 
 
+@pytest.mark.slow  # over 1 s on 2 cores: the fast tier stays under a minute
 def test_heads_and_export_pages(at):
     at.switch_page("views/heads.py").run()
     assert not at.exception

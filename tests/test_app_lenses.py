@@ -189,6 +189,7 @@ def test_projector_points_are_core_pca_and_a_click_selects_the_sequence(tiny):
     assert at.selectbox(key="select_seq_lenses").value == "s4"  # selected everywhere
 
 
+@pytest.mark.slow  # over 1 s on 2 cores: the fast tier stays under a minute
 def test_sets_page_kmers_and_profiles_equal_core(tiny):
     from core.lenses import Attention, tracks
     from core.lenses.sets import kmer_contrast, profile_contrast

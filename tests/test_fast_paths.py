@@ -135,6 +135,7 @@ def test_png_bytes_decode_to_the_same_pixels():
         assert image.info["dpi"] == pytest.approx((200, 200), abs=0.01)
 
 
+@pytest.mark.slow  # over 1 s on 2 cores: the fast tier stays under a minute
 def test_jaspar_cache_is_pyjaspars_matrices_and_rebuilds(tmp_path, monkeypatch):
     from core.motifs import jaspar
 
@@ -167,6 +168,7 @@ def test_jaspar_cache_is_pyjaspars_matrices_and_rebuilds(tmp_path, monkeypatch):
     jaspar.load_jaspar.cache_clear()
 
 
+@pytest.mark.slow  # over 1 s on 2 cores: the fast tier stays under a minute
 def test_model_free_motifs_never_import_the_model_stack(tmp_path):
     """``dnalens motifs --scores ... --no-jaspar`` (in a fresh interpreter) imports neither torch/transformers nor
     the slow-to-import libraries the scores path does not need."""

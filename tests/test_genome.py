@@ -106,6 +106,7 @@ def test_rows_and_skips_are_exactly_right(genome, small_vcf, model_dir, whole_ru
     assert run["summary"]["scored"] == len(ok) and run["summary"]["skipped"] == len(want)
 
 
+@pytest.mark.slow  # over 1 s on 2 cores: the fast tier stays under a minute
 def test_an_injected_failure_then_resume_equals_an_uninterrupted_run(
     genome, small_vcf, model_dir, tmp_path, monkeypatch, whole_run
 ):

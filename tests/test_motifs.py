@@ -75,6 +75,7 @@ def test_enrichment_hypergeometric_and_bh():
 
 
 # ---------------------------------------------------------------------------------------------------- alignment
+@pytest.mark.slow  # over 1 s on 2 cores: the fast tier stays under a minute
 def test_closed_form_equals_biopython_aligner():
     """Score and offset of the closed form equal Biopython 1.88's PairwiseAligner (internal gaps forbidden)."""
     from Bio import Align
@@ -232,6 +233,7 @@ def test_pwm_and_information():
     assert informative_core(ppm) == (0, 3)
 
 
+@pytest.mark.slow  # over 1 s on 2 cores: the fast tier stays under a minute
 def test_meme_roundtrip(tmp_path):
     from memelite.io import read_meme
 

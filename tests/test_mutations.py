@@ -171,6 +171,7 @@ def test_sample_variants_inside_motifs_matter_more(demo_model, sample):
     assert (df["logOR"][[v.label.startswith("inside") for v in vs]] > 0).mean() > 0.8  # mostly lowering
 
 
+@pytest.mark.slow  # over 1 s on 2 cores: the fast tier stays under a minute
 def test_saturation_map_concentrates_on_the_motif(demo_model, sample):
     pos = {s.id: s for s in read_fasta(sample / "demo_positives.fa")}
     truth = pd.read_csv(sample / "truth.tsv", sep="\t").set_index("id")

@@ -79,6 +79,7 @@ def test_two_sessions_at_once_get_what_each_gets_alone():
         np.testing.assert_allclose(results[name], alone[name], rtol=1e-6, atol=1e-9)
 
 
+@pytest.mark.slow  # over 1 s on 2 cores: the fast tier stays under a minute
 def test_fasta_upload_is_read_from_its_bytes_not_its_name(tmp_path):
     """A client may send any file name; nothing is written or read under it."""
     import gzip
@@ -93,6 +94,7 @@ def test_fasta_upload_is_read_from_its_bytes_not_its_name(tmp_path):
     assert not target.exists()
 
 
+@pytest.mark.slow  # over 1 s on 2 cores: the fast tier stays under a minute
 def test_upload_limit_and_typed_reference_path_give_messages(tmp_path, monkeypatch):
 
     import core.io.sequences as sequences
