@@ -47,8 +47,22 @@ def _track(at) -> np.ndarray:
 
 
 @pytest.mark.slow
-def test_two_sessions_at_once_get_what_each_gets_alone():
+def test_two_sessions_at_once_get_what_each_gets_alone(monkeypatch):
+    import ast
+
     import streamlit as st
+
+    # Each AppTest has a script cache of its own, so both sessions parse the app at once, and CPython 3.11's parser is
+    # not thread-safe ("SystemError: AST constructor recursion depth mismatch", seen once in CI). A server has one
+    # cache that compiles each page once under a lock, so real sessions never parse at the same time; here the
+    # parsing is serialised (the runs still overlap, as asserted below).
+    parse, parsing = ast.parse, threading.Lock()
+
+    def parse_one_at_a_time(*args, **kwargs):
+        with parsing:
+            return parse(*args, **kwargs)
+
+    monkeypatch.setattr(ast, "parse", parse_one_at_a_time)
 
     alone = {}
     for name in SETTINGS:
