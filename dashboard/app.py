@@ -12,8 +12,10 @@ import streamlit as st  # noqa: E402
 st.set_page_config(page_title="dnalens", page_icon="🧬", layout="wide")
 
 from dashboard import state  # noqa: E402
+from dashboard.chart import ensure_plotly_js  # noqa: E402
 
 state.init()
+ensure_plotly_js()  # the charts' plotly.js, served from dashboard/static/
 VIEWS = Path(__file__).resolve().parent / "views"
 pages = [
     st.Page(str(VIEWS / "sequences.py"), title="Sequences", icon=":material/list:", url_path="sequences"),
@@ -131,3 +133,4 @@ finally:  # also after st.stop() in a page: what the page just did is in the cou
             "and result tables (JSON, NumPy and Parquet in a zip; no pickle)",
             width="stretch",
         )
+    state.freeze_heap()  # after the run: what this run imported is frozen out of the collector's walks

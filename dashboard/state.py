@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 import numpy as np
 import streamlit as st
@@ -98,6 +99,25 @@ def fragment_done() -> None:
         box["session"] = session_snapshot()
     else:
         keep_settings()
+
+
+_heap = {"modules": 0}  # how many modules were loaded when the heap was last frozen (one count per process)
+
+
+def freeze_heap() -> None:
+    """Keep Python's full garbage collections off the long-lived heap. A full collection walks every object the
+    process holds (torch, transformers, plotly, the model: 100-500 ms on our machines), and the objects a Streamlit
+    rerun allocates set one off on nearly every rerun: that was half of a control change's time. After a run that
+    imported something (a new page, the first model), the heap is collected once and frozen (``gc.freeze``: out of
+    the collector's sight for good); what later runs allocate is collected as before. Called at the end of each
+    full run; costs a length check when nothing new was imported."""
+    import gc
+
+    if len(sys.modules) == _heap["modules"]:
+        return
+    _heap["modules"] = len(sys.modules)
+    gc.collect()
+    gc.freeze()
 
 
 def seqs():

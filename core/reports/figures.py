@@ -399,38 +399,20 @@ def plotly_landscape(
         ok = (idx >= 0) & (idx < len(s))
         base[i, ok] = np.array(list(s))[idx[ok]]
         pos[i, ok] = idx[ok]
+    # hover and click on the cells themselves: the bases as text, each cell's position in its sequence (-1 in the
+    # padding of centred rows, which has no hover: NaN scores, hoverongaps off) as int16/int32 customdata and the
+    # scores as float32, so the figure travels and redraws fast. The dashboard's chart reports a click's y (the id).
     fig = go.Figure(
         go.Heatmap(
-            z=np.asarray(matrix, dtype=np.float32),  # colours only: float32 halves what the browser receives
+            z=np.asarray(matrix, dtype=np.float32),
             y=ids,
+            text=base,
+            customdata=pos.astype(np.int16 if L < 2**15 else np.int32),
+            hovertemplate="%{y}<br>position %{customdata}<br>base %{text}<br>score %{z:.4f}"
+            "<extra>click: select</extra>",
+            hoverongaps=False,
             colorscale="Viridis",
             colorbar=dict(title=dict(text=_wrap(score_name, 16).replace("\n", "<br>"), side="right")),
-            hoverinfo="skip",  # the overlay below answers hovers and clicks
-        )
-    )
-    # heatmaps cannot be selected in plotly: invisible markers over the cells (every `step`-th column) carry the
-    # hover text, and a click on one selects its row. Hover and selection use every point, but `maxdisplayed=1`
-    # draws one marker node only: an SVG trace with no WebGL context (a software-rendered context cost ~1 s per draw
-    # in Chromium without a GPU, and Streamlit draws a changed figure anew); typed arrays as small as they can be
-    # (numbers as binary int16/float32, bases as text): the figure travels and draws fast.
-    step = max(1, int(np.ceil(n * L / 20_000)))
-    cols = np.arange(0, L, step)
-    rr, cc = np.meshgrid(np.arange(n), cols, indexing="ij")
-    rr, cc = rr.ravel(), cc.ravel()
-    z = matrix[rr, cc]
-    fig.add_trace(
-        go.Scatter(
-            x=cc.astype(np.int16 if L < 2**15 else np.int32),
-            y=np.asarray(ids, dtype=str)[rr],
-            mode="markers",
-            marker=dict(size=max(4, min(14, 900 // max(1, n))), opacity=0, symbol="square", maxdisplayed=1),
-            customdata=np.stack([pos[rr, cc], z], 1).astype(np.float32),  # float32: positions exact below 2**24
-            text=base[rr, cc].astype(str),
-            hovertemplate="%{y}<br>position %{customdata[0]}<br>base %{text}<br>score %{customdata[1]:.4f}"
-            "<extra>click: select</extra>",
-            showlegend=False,
-            selected=dict(marker=dict(opacity=0)),
-            unselected=dict(marker=dict(opacity=0)),
         )
     )
     fig.update_layout(
@@ -438,7 +420,6 @@ def plotly_landscape(
         height=max(300, min(900, 14 * n + 120)),
         xaxis_title=xlabel,
         yaxis=dict(autorange="reversed", title="sequence (click a row to select it)"),
-        clickmode="event+select",
     )
     longest = max((len(str(i)) for i in ids), default=0)  # the ids are the y tick labels
     return _fixed_margins(fig, min(320, 50 + 8 * longest), 160, 60, 75)

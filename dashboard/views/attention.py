@@ -1,10 +1,11 @@
-"""Attention page: the selected sequence's track, the landscape of many sequences (a click on a row selects that
-sequence everywhere), layer x head grid, token x token matrix (cropped in tokens).
+"""Attention page: the landscape of many sequences (a click on a row selects that sequence everywhere), then the
+selected sequence's track, layer x head grid and token x token matrix (cropped in tokens).
 
-Fragments, so a control reruns only what depends on it: the track (a new sequence), the landscape (its sort,
-alignment and rows), the grid and matrix (a new sequence) and, nested, the matrix (layer, head, crop). Figures come
-from :func:`dashboard.state.figure` (built once per input) and the token matrices from :func:`state.token_attention`
-(the model runs once per sequence), so a rerun only sends what is already there."""
+Fragments, so a control reruns only what depends on it: the landscape (its sort, alignment and rows), the selected
+sequence's panels (a new sequence, picked or clicked: one run) and, nested, the matrix (layer, head, crop). Figures
+come from :func:`dashboard.state.figure` (built once per input) and the token matrices from
+:func:`state.token_attention` (the model runs once per sequence), so a rerun only sends what is already there; the
+charts (:mod:`dashboard.chart`) redraw in place."""
 
 import numpy as np
 import streamlit as st
@@ -12,6 +13,7 @@ import streamlit as st
 from core.lenses.attention import cls_grid, landscape, landscape_order
 from core.reports import figures as plots
 from dashboard import lens_runs, state
+from dashboard.chart import chart
 
 ss = st.session_state
 st.title("Attention")
@@ -31,7 +33,6 @@ st.caption(
     " (change the lens and its options in the sidebar)."
 )
 preds = state.predictions()
-SELECTED = ["att_track", "att_detail"]  # the fragments that show the selected sequence
 
 
 def _selected():
@@ -39,9 +40,8 @@ def _selected():
     return seqs[by_id.get(ss.get("selected"), 0)]
 
 
-@st.fragment(key="att_track")
 def track_panel() -> None:
-    seq = state.select_sequence(key="select_seq_attention", rerun=SELECTED)
+    seq = state.select_sequence(key="select_seq_attention")
     if shown.pending:  # the sidebar's lens for this one sequence, computed at once
         try:
             tr = lens_runs.one_track(lens, seq)[0]
@@ -55,7 +55,7 @@ def track_panel() -> None:
     title = f"{seq.id}{p_txt} · {track_lens.describe()}"
     genomic = seq.genomic_positions() if seq.has_coordinates else None
     fig = state.figure("plotly_track", seq.seq, tr, title, genomic, seq.chrom, score_name=score)
-    st.plotly_chart(fig, width="stretch", key="track_chart")
+    chart(fig, key="track_chart", name=f"attention_{seq.id}")
     peak = int(np.argmax(tr))
     where = f", {seq.chrom}:{genomic[peak]}" if genomic is not None else ""
     st.caption(
@@ -69,18 +69,14 @@ def track_panel() -> None:
         key="track",
         lens=track_lens,
     )
-    state.fragment_done()
 
 
 def _landscape_clicked() -> None:
-    """A click on a landscape row selects that sequence; the fragments showing it rerun (not the whole page)."""
-    event = ss.get(f"landscape_chart_{ss.land_gen}")
-    points = event.selection.points if event else []
-    clicked = [p.get("y") for p in points if p.get("y") in by_id]
-    if clicked and clicked[0] != ss.selected:
-        ss.selected = clicked[0]
-        ss.land_gen += 1  # a fresh chart: the selection is consumed, the next click counts again
-        st.rerun([*SELECTED, "att_landscape"])
+    """A click on a landscape row selects that sequence; only the selected sequence's panels rerun."""
+    clicked = (ss.get("landscape_chart") or {}).get("click")
+    if clicked in by_id and clicked != ss.get("selected"):
+        ss.selected = clicked
+        st.rerun("att_selected")
 
 
 @st.fragment(key="att_landscape")
@@ -109,18 +105,11 @@ def landscape_panel() -> None:
         "plotly_landscape", M, ids, [seqs[j].seq for j in order], offsets, title=land_title, score_name=score,
         xlabel=xlabel,
     )  # fmt: skip
-    ss.setdefault("land_gen", 0)
-    st.plotly_chart(
-        lfig,
-        width="stretch",
-        key=f"landscape_chart_{ss.land_gen}",
-        on_select=_landscape_clicked,
-        selection_mode="points",
-    )
+    chart(lfig, key="landscape_chart", name="landscape", on_click=_landscape_clicked)
     rest = f" Showing the first {len(order)} of {len(seqs)} by this order: raise 'rows' to see the rest." * (
         len(order) < len(seqs)
     )
-    st.caption(f"Click a row to show that sequence's track above (and on the Heads and Mutations pages).{rest}")
+    st.caption(f"Click a row to show that sequence's track below (and on the Heads and Mutations pages).{rest}")
     state.downloads(
         "landscape",
         lambda: plots.landscape_figure(M, ids, land_title, score, xlabel),
@@ -139,7 +128,7 @@ def grid_panel(seq) -> None:
         "bases, forward"
     )
     gfig = state.figure("plotly_grid", grid, title=grid_title)
-    st.plotly_chart(gfig, width="stretch", key="grid_chart")
+    chart(gfig, key="grid_chart", name=f"layer_head_grid_{seq.id}")
     state.downloads(
         f"layer_head_grid_{seq.id}",
         lambda: plots.grid_figure(grid, grid_title),
@@ -178,7 +167,7 @@ def matrix_panel(seq) -> None:
     labels = toks[a:b]
     mat_title = f"{seq.id}: layer {layer}, head {head}, tokens {a}–{b - 1} of {n_tok} (forward; 0 = [CLS])"
     mfig = state.figure("plotly_matrix", sub, labels, mat_title, first=a)
-    st.plotly_chart(mfig, width="stretch", key="matrix_chart")
+    chart(mfig, key="matrix_chart", name=f"matrix_{seq.id}_L{layer}H{head}")
     state.downloads(
         f"matrix_{seq.id}_L{layer}H{head}", lambda: plots.matrix_figure(sub, labels, mat_title), mfig, key="matrix"
     )
@@ -191,12 +180,15 @@ def matrix_fragment() -> None:
     state.fragment_done()
 
 
-@st.fragment(key="att_detail")
-def detail_panels() -> None:
+@st.fragment(key="att_selected")
+def selected_panels() -> None:
+    """Everything that shows the selected sequence: a new one (picked here or clicked on the landscape) is one run."""
+    st.subheader("Selected sequence")
+    track_panel()
     grid_panel(_selected())
     matrix_fragment()
+    state.fragment_done()
 
 
-track_panel()
 landscape_panel()
-detail_panels()
+selected_panels()
