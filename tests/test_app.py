@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 import pytest
+from app_charts import charted, figure, figures
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 
@@ -17,10 +18,6 @@ def at():
     app.run()
     assert not app.exception, [e.value for e in app.exception]
     return app
-
-
-def charts(app):
-    return [json.loads(c.proto.spec) for c in app.get("plotly_chart")]
 
 
 def values(arr):
@@ -45,13 +42,21 @@ def frame_with(app, column):
 def test_opens_on_attention_with_demo_model_and_sample_data(at):
     assert at.title[0].value == "Attention"
     assert len(at.session_state.seqs) == 200 and at.session_state.model_name == "demo"
-    figs = charts(at)
-    assert len(figs) >= 4  # track, landscape, layer x head grid, matrix
-    assert any(
-        "attention (dnabert-viz, last layer, heads summed), forward: 200 sequences" in f["layout"]["title"]["text"]
-        for f in figs
-    )
-    track = figs[0]
+    figs = figures(at)
+    assert len(figs) >= 4  # landscape, then the selected sequence's track, layer x head grid, matrix
+    assert (
+        "attention (dnabert-viz, last layer, heads summed), forward: 200 sequences"
+        in (figs[0]["layout"]["title"]["text"])
+    )  # the landscape comes first
+    track = figs[1]
+    assert track == figure(at, "track_chart")
+    sent = {n.proto.id.rsplit("-", 1)[1]: json.loads(n.proto.json) for n, _ in charted(at)}
+    assert {k: (v["name"], v["clickable"]) for k, v in sent.items()} == {  # only the landscape answers clicks
+        "landscape_chart": ("landscape", True),
+        "track_chart": ("attention_demo_pos_0001", False),
+        "grid_chart": ("layer_head_grid_demo_pos_0001", False),
+        "matrix_chart": ("matrix_demo_pos_0001_L1H0", False),
+    }
     assert track["layout"]["title"]["text"].startswith("demo_pos_0001")
     assert len(values(track["data"][1]["y"])) == 100  # one score per base
 
@@ -59,7 +64,7 @@ def test_opens_on_attention_with_demo_model_and_sample_data(at):
 def test_landscape_says_when_it_shows_only_some_sequences(at):
     at.slider(key="land_rows").set_value(50).run()
     assert not at.exception
-    titles = [f["layout"]["title"]["text"] for f in charts(at)]
+    titles = [f["layout"]["title"]["text"] for f in figures(at)]
     landscape = [t for t in titles if "sorted by" in t]
     assert len(landscape) == 1 and ": 50 of 200 sequences, sorted by prediction" in landscape[0]
     assert any("first 50 of 200" in c.value and "raise 'rows'" in c.value for c in at.caption)
@@ -67,10 +72,10 @@ def test_landscape_says_when_it_shows_only_some_sequences(at):
 
 @pytest.mark.slow
 def test_attention_controls_change_the_track(at):
-    before = values(charts(at)[0]["data"][1]["y"])
+    before = values(figure(at, "track_chart")["data"][1]["y"])
     at.selectbox(key="att_recipe").set_value("custom").run()
     at.multiselect(key="att_layers").set_value([0]).run()
-    after = values(charts(at)[0]["data"][1]["y"])
+    after = values(figure(at, "track_chart")["data"][1]["y"])
     assert before != after
     at.selectbox(key="land_sort").set_value("peak").run()
     assert not at.exception
@@ -109,7 +114,7 @@ def test_mutations_page_map_agreement_and_variants(at):
     assert not at.exception
     labels = {m.label: m.value for m in at.metric}
     assert float(labels["attention–ISM Spearman ρ"]) > 0.0
-    assert charts(at)[0]["layout"]["title"]["text"].startswith("demo_pos_0001: in-silico mutagenesis")
+    assert figures(at)[0]["layout"]["title"]["text"].startswith("demo_pos_0001: in-silico mutagenesis")
     at.button(key="var_run").click().run()
     df = frame_with(at, "logOR")
     assert list(df.columns[:5]) == ["seq_id", "position", "pos", "genomic", "variant_id"] and len(df) == 1
@@ -186,7 +191,7 @@ def test_dnabert2_layout_needs_the_trust_box_then_shows_heads(at, tmp_path):
     assert not at.exception and not at.error  # bertviz (when installed) from recomputed matrices
     assert bool(at.get("iframe")) == _bertviz_js_installed()
     at.switch_page("views/attention.py").run()
-    assert not at.exception and not at.error and charts(at)
+    assert not at.exception and not at.error and len(figures(at)) >= 4
 
 
 # ------------------------------------------------------------------------------ issue 14: what the buttons give
@@ -242,12 +247,12 @@ def test_sidebar_count_is_current_and_sample_label_matches(at):
 
 @pytest.mark.slow
 def test_token_crop_is_in_tokens_and_never_empty(at):
-    fig = charts(at)[3]
+    fig = figure(at, "matrix_chart")
     assert fig["layout"]["title"]["text"].endswith("tokens 0–63 of 97 (forward; 0 = [CLS])")
     size = next(s for s in at.slider if s.label == "crop: tokens shown")
     assert size.max == 97  # 95 k-mers of a 100-bp sequence + [CLS] + [SEP], counted in tokens
     size.set_value(97).run()
-    fig = charts(at)[3]
+    fig = figure(at, "matrix_chart")
     assert len(values(fig["data"][0]["x"])) == 97 and fig["layout"]["title"]["text"].endswith(
         "tokens 0–96 of 97 (forward; 0 = [CLS])"
     )
@@ -256,7 +261,7 @@ def test_token_crop_is_in_tokens_and_never_empty(at):
     first = next(s for s in at.slider if s.label == "crop: first token")
     assert first.max == 87
     first.set_value(87).run()
-    fig = charts(at)[3]
+    fig = figure(at, "matrix_chart")
     assert values(fig["data"][0]["x"]) == list(range(87, 97))
 
 
@@ -275,7 +280,7 @@ def test_every_figure_names_lens_orientation_and_axis_units(at):
     for page, n in pages:
         at.switch_page(page).run()
         assert not at.exception
-        figs = charts(at)
+        figs = figures(at)
         assert len(figs) >= n
         for f in figs:
             title = f["layout"]["title"]["text"]
@@ -289,7 +294,7 @@ def test_every_figure_names_lens_orientation_and_axis_units(at):
                 if "position" in text:
                     assert "bp" in text and "0-based" in text, (title, text)
     at.switch_page("views/attention.py").run()
-    track = charts(at)[0]
+    track = figure(at, "track_chart")
     assert "attention (custom: layers 1, all heads sum, layers mean), forward" in track["layout"]["title"]["text"]
     assert _axis_titles(track)["yaxis2"].startswith("attention (custom, l2-normalised)")
 

@@ -1,5 +1,6 @@
 """Small things a new user saw: singular "sequence", sorted layers in lens titles, the device message in the GUI's
-words, the layer × head grid's y values, and a dependency map's x axis that spans the map only."""
+words, the layer × head grid's y values, the landscape's cells (hover and click on the heatmap itself), and a
+dependency map's x axis that spans the map only."""
 
 from pathlib import Path
 
@@ -34,6 +35,25 @@ def test_layer_head_grid_shows_y_values_on_its_first_column():
     text, vals = fig["xaxis"]["ticktext"], fig["xaxis"]["tickvals"]
     k = text.index("0", 1)  # head 1's position 0, drawn at its own offset, labelled 0 again
     assert text[:2] == ["0", "2"] and vals[:2] == [0, 2] and vals[k] == span and len(text) == 3 * k
+
+
+def test_landscape_cells_carry_hover_and_click_themselves():
+    """One heatmap (no overlay trace): per cell the score (float32), the row's id as y (what a click reports), the
+    base and the position in that row's sequence; the padding of a centred row has no base, position -1, no hover."""
+    from core.reports.figures import plotly_landscape
+
+    m = np.array([[0.1, 0.2, 0.3, 0.4], [np.nan, 0.5, 0.6, np.nan]])
+    f = plotly_landscape(m, ["a", "b"], ["ACGT", "GT"], offsets=np.array([0, 1]), title="t")
+    assert len(f.data) == 1
+    tr = f.data[0]
+    assert tr.type == "heatmap" and list(tr.y) == ["a", "b"] and tr.hoverongaps is False
+    assert np.asarray(tr.z).dtype == np.float32 and np.allclose(tr.z, m, equal_nan=True)
+    assert np.asarray(tr.text).tolist() == [["A", "C", "G", "T"], ["", "G", "T", ""]]
+    assert np.asarray(tr.customdata).dtype == np.int16
+    assert np.asarray(tr.customdata).tolist() == [[0, 1, 2, 3], [-1, 0, 1, -1]]
+    for part in ("%{y}", "position %{customdata}", "base %{text}", "score %{z:.4f}", "click: select"):
+        assert part in tr.hovertemplate
+    assert f.layout.yaxis.autorange == "reversed" and f.layout.clickmode is None
 
 
 def test_dependency_map_axes_span_the_map():

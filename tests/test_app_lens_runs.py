@@ -2,18 +2,18 @@
 button are shown, the selected sequence's track is computed at once), the run counts sequences out of N, and Stop
 leaves the previous lens's track and landscape on the page, labelled with that lens."""
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+from app_charts import figures
 from test_app_runs import _app  # an AppTest of the app with session state set, run once
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 
 
 def _charts(app) -> dict:
-    """title -> the first trace's z (or y) numbers, of every plotly chart the last run drew."""
+    """title -> the first trace's z (or y) numbers, of every plotly chart the last run drew (either element)."""
     import base64
 
     def numbers(arr):
@@ -22,8 +22,7 @@ def _charts(app) -> dict:
         return np.asarray(arr, dtype=float)
 
     out = {}
-    for c in app.get("plotly_chart"):
-        spec = json.loads(c.proto.spec)
+    for spec in figures(app):
         trace = spec["data"][0]
         out[spec["layout"]["title"]["text"]] = numbers(trace["z"] if "z" in trace else trace["y"])
     return out
@@ -154,5 +153,5 @@ def test_sets_page_costly_lens_waits_for_its_button_and_counts_sequences(tiny):
     assert job.finished.wait(120) and job.error is None and job.total == 4 and job.done == 4
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+    titles = [f["layout"]["title"]["text"] for f in figures(at)]
     assert any(t.startswith("integrated gradients") and "average profile" in t for t in titles), titles

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from app_charts import charted, figure, figures
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 
@@ -22,8 +23,8 @@ def _app(**state):
 
 
 def _charts(app) -> list:
-    """The plotly JSON of the charts the last run drew, in page order."""
-    return [json.loads(c.proto.spec) for c in app.get("plotly_chart")]
+    """The plotly JSON of the charts the last run drew, in page order (:func:`app_charts.figures`)."""
+    return figures(app)
 
 
 def _numbers(arr):
@@ -48,11 +49,11 @@ def _data(spec) -> list:
 
 @pytest.mark.slow
 def test_fragment_reruns_show_what_a_full_run_shows():
-    """A new sequence reruns only the fragments that show it (the landscape is not redrawn); their figures hold the
+    """A new sequence reruns only the fragment that shows it (the landscape is not redrawn); its figures hold the
     same numbers as a new session's full run on that sequence; so do the matrix's layer and the landscape's sort."""
     at = _app()
     full_before = _charts(at)
-    assert len(full_before) == 4
+    assert len(full_before) == 4  # landscape, then the selected sequence's track, grid and matrix
     at.selectbox(key="select_seq_attention").set_value("demo_neg_0003").run()
     got = _charts(at)
     assert not at.exception and len(got) == 3  # track, grid and matrix of the new sequence; no landscape
@@ -60,15 +61,53 @@ def test_fragment_reruns_show_what_a_full_run_shows():
     fresh = _app(selected="demo_neg_0003")
     whole = _charts(fresh)
     assert len(whole) == 4
-    for mine, theirs in zip(got, [whole[0], whole[2], whole[3]]):
+    assert "sorted by" in whole[0]["layout"]["title"]["text"]  # the landscape, first
+    for mine, theirs in zip(got, whole[1:], strict=True):
         assert mine["layout"]["title"] == theirs["layout"]["title"] and _data(mine) == _data(theirs)
-    assert _data(got[0]) != _data(full_before[0])  # another sequence's track indeed
+    assert _data(got[0]) != _data(full_before[1])  # another sequence's track indeed
     for app in (at, fresh):
         app.selectbox(key="mat_layer").set_value(0).run()
         app.selectbox(key="land_sort").set_value("peak").run()
     mine = {c["layout"]["title"]["text"]: _data(c) for c in _charts(at)}
     theirs = {c["layout"]["title"]["text"]: _data(c) for c in _charts(fresh)}
     assert any("sorted by peak" in t for t in mine) and all(theirs[t] == d for t, d in mine.items())
+
+
+def _click_landscape(app, value: str) -> None:
+    """What the browser's chart sends when a landscape cell is clicked: the component's "click" trigger with the
+    cell's y (its row's id), in the element's trigger aggregator widget (``<element id>__events``)."""
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    land = next(node for node, _ in charted(app) if node.proto.id.endswith("-landscape_chart"))
+    states = app._tree.get_widget_states()
+    w = WidgetState(id=f"$$STREAMLIT_INTERNAL_KEY_{land.proto.id}__events")
+    w.json_trigger_value = json.dumps([{"event": "click", "value": value}])
+    states.widgets.append(w)
+    app._run(widget_state=states)
+    assert not app.exception, [e.value for e in app.exception]
+
+
+@pytest.mark.slow
+def test_landscape_click_selects_that_row_and_reruns_only_the_selected_panels():
+    """A click on a landscape row selects its sequence: only the selected sequence's fragment reruns (track, grid and
+    matrix of the clicked row; the landscape is not redrawn), with what a full run on that sequence shows; the
+    sequence picker follows; a click on an id that is not loaded changes nothing."""
+    at = _app()
+    land = figure(at, "landscape_chart")
+    ids = land["data"][0]["y"]
+    assert len(land["data"]) == 1 and land["data"][0]["type"] == "heatmap"  # the cells answer clicks themselves
+    target = ids[3]
+    assert target != at.session_state["selected"]
+    _click_landscape(at, target)
+    assert at.session_state["selected"] == target
+    got = _charts(at)
+    assert len(got) == 3 and all(c["layout"]["title"]["text"].split()[0].rstrip(":") == target for c in got)
+    assert at.selectbox(key="select_seq_attention").value == target
+    whole = _charts(_app(selected=target))
+    for mine, theirs in zip(got, whole[1:], strict=True):
+        assert mine["layout"]["title"] == theirs["layout"]["title"] and _data(mine) == _data(theirs)
+    _click_landscape(at, "no_such_sequence")
+    assert at.session_state["selected"] == target
 
 
 @pytest.mark.slow
@@ -79,7 +118,8 @@ def test_stop_button_ends_a_long_run_and_keeps_the_session(monkeypatch):
     from dashboard import jobs
 
     at = _app()
-    before = [_data(c) for c in _charts(at)[:2]]  # the attention track and landscape
+    keys = ("track_chart", "landscape_chart")
+    before = [_data(figure(at, k)) for k in keys]  # the attention track and landscape
     monkeypatch.setattr(jobs, "BLOCK_S", 1.0)  # the page stops following after 1 s, so the test can click Stop
     at.session_state["ig_steps"] = 128
     at.selectbox(key="lens_name").set_value("ig").run()
@@ -87,20 +127,20 @@ def test_stop_button_ends_a_long_run_and_keeps_the_session(monkeypatch):
     at.button(key="lens_compute_tracks").click().run()
     job = at.session_state["_jobs"]["tracks"]
     assert not job.finished.is_set() and "200 sequences" in job.label and job.total == 200
-    assert at.button(key="job_stop_tracks").label == "Stop" and not at.get("plotly_chart")
+    assert at.button(key="job_stop_tracks").label == "Stop" and not _charts(at)
     at.button(key="job_stop_tracks").click().run()
     assert job.finished.wait(300) and job.stopped and job.done < 200 and job.total == 200
     at.run()
     assert not at.exception
     assert any(m.value.startswith("Stopped: ") and "/200 done" in m.value for m in at.info)
     assert at.button(key="job_again_tracks").label == "Run again"
-    shown = _charts(at)[:2]
+    shown = [figure(at, k) for k in keys]
     assert [_data(c) for c in shown] == before  # what was shown before the run, still shown
     assert all("attention (dnabert-viz" in c["layout"]["title"]["text"] for c in shown)
     assert at.session_state["lens"].name == "ig"  # the sidebar stays on the new lens; the panels say theirs
     assert len(at.session_state.seqs) == 200
     at.selectbox(key="lens_name").set_value("attention").run()
-    assert not at.exception and _data(_charts(at)[0]) == before[0]  # the attention tracks are intact
+    assert not at.exception and _data(figure(at, "track_chart")) == before[0]  # the attention tracks are intact
     assert not at.session_state["_jobs"]["tracks"].stopped
 
 
@@ -159,9 +199,13 @@ def test_short_and_few_sequences_draw_every_attention_panel(n, length):
     assert len(at.session_state.seqs) == n
     at.switch_page("views/attention.py").run()
     assert not at.exception, [e.value for e in at.exception]
-    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    charts = _charts(at)
     n_tok = length - 6 + 1 + 2  # k-mers + [CLS] + [SEP]
-    assert len(charts) == 4 and charts[3]["layout"]["title"]["text"].endswith(f"of {n_tok} (forward; 0 = [CLS])")
+    assert (
+        len(charts) == 4
+        and charts[3] == figure(at, "matrix_chart")
+        and charts[3]["layout"]["title"]["text"].endswith(f"of {n_tok} (forward; 0 = [CLS])")
+    )
     assert len(_numbers(charts[3]["data"][0]["x"])) == n_tok
     sizes = [s for s in at.slider if s.label == "crop: tokens shown"]
     if sizes:

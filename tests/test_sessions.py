@@ -1,12 +1,12 @@
 """Dashboard sessions are isolated: two sessions at once on the same cached model get exactly what each gets alone;
 uploads are read from their bytes (never from a path a client names); limits and broken models give messages."""
 
-import json
 import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
+from app_charts import figure, figures
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 FEW = (
@@ -36,11 +36,11 @@ def _app(name: str):
 
 
 def _track(at) -> np.ndarray:
-    """The first chart's track (the selected sequence's per-base scores)."""
+    """The track chart's track (the selected sequence's per-base scores)."""
     import base64
 
     assert not at.exception, [e.value for e in at.exception]
-    y = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][1]["y"]
+    y = figure(at, "track_chart")["data"][1]["y"]
     if isinstance(y, dict):
         return np.frombuffer(base64.b64decode(y["bdata"]), dtype=y["dtype"]).astype(np.float64)
     return np.asarray(y, dtype=np.float64)
@@ -160,7 +160,7 @@ def test_broken_model_folder_is_listed_as_broken_and_the_app_works(tmp_path):
     assert "holds 3-mers (69 tokens) but its weights were trained on 6-mers" in warnings
     assert "config.json of" in warnings and "is not valid JSON" in warnings
     assert str(broken) not in at.selectbox(key="model_pick").options
-    assert at.title[0].value == "Attention" and at.get("plotly_chart")  # the demo model still works
+    assert at.title[0].value == "Attention" and len(figures(at)) == 4  # the demo model still works
 
 
 def test_bed_on_an_uploaded_reference_leaves_nothing_behind(tmp_path, monkeypatch):

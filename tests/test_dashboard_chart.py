@@ -1,0 +1,56 @@
+"""dashboard/chart.py, the Attention page's plotly component, without a browser: the figure JSON it sends (made once
+per figure object, in the app's look, the figure's data unchanged) and plotly.js served from the installed package."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+
+def test_figure_json_is_made_once_per_figure_in_the_app_look(monkeypatch):
+    import plotly.graph_objects as go
+
+    from dashboard import chart
+
+    calls = []
+    to_json = go.Figure.to_json
+
+    def counted(self, *args, **kwargs):
+        calls.append(self)
+        return to_json(self, *args, **kwargs)
+
+    monkeypatch.setattr(go.Figure, "to_json", counted)
+    fig = go.Figure(go.Scatter(x=[0, 1, 2], y=np.array([3.0, 1.0, 2.0], np.float32)), {"title": {"text": "t"}})
+    built = json.loads(to_json(fig))
+    first = chart.figure_json(fig)
+    assert chart.figure_json(fig) is first and len(calls) == 1  # the same object: the string made once
+    spec = json.loads(first)
+    assert spec["data"] == built["data"] and spec["layout"]["title"] == built["layout"]["title"]
+    look = spec["layout"]["template"]["layout"]
+    assert look["xaxis"]["ticklabeloverflow"] == "allow" and look["yaxis"]["ticklabeloverflow"] == "allow"
+    assert look["font"] == {"family": chart.FONT, "color": chart.TEXT}
+    assert look["plot_bgcolor"] == "white"  # plotly's white template underneath
+    assert json.loads(to_json(fig))["layout"]["template"] == built["layout"]["template"]  # the figure kept its own
+    other = go.Figure(go.Scatter(x=[0, 1, 2], y=[3.0, 1.0, 5.0]))  # another figure object: its own JSON
+    assert json.loads(chart.figure_json(other))["data"][0]["y"] == [3.0, 1.0, 5.0] and len(calls) == 2
+
+
+def test_ensure_plotly_js_copies_the_packaged_plotly_js(tmp_path, monkeypatch):
+    import plotly
+
+    from dashboard import chart
+
+    static = tmp_path / "static"
+    monkeypatch.setattr(chart, "STATIC", static)
+    monkeypatch.setitem(chart._served, "plotly", False)
+    src = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    chart.ensure_plotly_js()
+    dst = static / "plotly.min.js"
+    assert dst.read_bytes() == src.read_bytes() and chart._served["plotly"]
+    dst.write_text("stale")
+    chart.ensure_plotly_js()
+    assert dst.read_text() == "stale"  # once per process
+    chart._served["plotly"] = False
+    chart.ensure_plotly_js()  # a copy of another size (another plotly) is replaced
+    assert dst.read_bytes() == src.read_bytes()
+    assert sorted(p.name for p in static.iterdir()) == ["plotly.min.js"]  # no temporary file left
