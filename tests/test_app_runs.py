@@ -47,16 +47,32 @@ def _data(spec) -> list:
     return [{k: plain(_numbers(t[k])) for k in ("x", "y", "z", "customdata") if k in t} for t in spec["data"]]
 
 
+def _browser_run(app, monkeypatch, fragment: str) -> None:
+    """Run ``app`` as a browser asks for a rerun after a widget inside the fragment ``fragment`` changed: that
+    fragment only (the request names its id; AppTest itself always asks for a full run)."""
+    import functools
+
+    from streamlit.testing.v1 import local_script_runner
+
+    (fid,) = app._fragment_storage.resolve_target(fragment)
+    with monkeypatch.context() as m:
+        m.setattr(local_script_runner, "RerunData", functools.partial(local_script_runner.RerunData, fragment_id=fid))
+        app.run()
+    assert not app.exception, [e.value for e in app.exception]
+
+
 @pytest.mark.slow
-def test_fragment_reruns_show_what_a_full_run_shows():
+def test_fragment_reruns_show_what_a_full_run_shows(monkeypatch):
     """A new sequence reruns only the fragment that shows it (the landscape is not redrawn); its figures hold the
     same numbers as a new session's full run on that sequence; so do the matrix's layer and the landscape's sort."""
     at = _app()
     full_before = _charts(at)
     assert len(full_before) == 4  # landscape, then the selected sequence's track, grid and matrix
-    at.selectbox(key="select_seq_attention").set_value("demo_neg_0003").run()
+    at.selectbox(key="select_seq_attention").set_value("demo_neg_0003")
+    _browser_run(at, monkeypatch, "att_selected")
     got = _charts(at)
-    assert not at.exception and len(got) == 3  # track, grid and matrix of the new sequence; no landscape
+    assert len(got) == 3  # track, grid and matrix of the new sequence; no landscape
+    assert at.selectbox(key="select_seq_attention").value == "demo_neg_0003"  # the picker is in that fragment
     assert all(c["layout"]["title"]["text"].startswith("demo_neg_0003") for c in got)
     fresh = _app(selected="demo_neg_0003")
     whole = _charts(fresh)
@@ -73,14 +89,13 @@ def test_fragment_reruns_show_what_a_full_run_shows():
     assert any("sorted by peak" in t for t in mine) and all(theirs[t] == d for t, d in mine.items())
 
 
-def _click_landscape(app, value: str) -> None:
+def _click_landscape(app, chart_id: str, value: str) -> None:
     """What the browser's chart sends when a landscape cell is clicked: the component's "click" trigger with the
-    cell's y (its row's id), in the element's trigger aggregator widget (``<element id>__events``)."""
+    cell's y (its row's id), in the trigger aggregator widget (``<element id>__events``) of the chart ``chart_id``."""
     from streamlit.proto.WidgetStates_pb2 import WidgetState
 
-    land = next(node for node, _ in charted(app) if node.proto.id.endswith("-landscape_chart"))
     states = app._tree.get_widget_states()
-    w = WidgetState(id=f"$$STREAMLIT_INTERNAL_KEY_{land.proto.id}__events")
+    w = WidgetState(id=f"$$STREAMLIT_INTERNAL_KEY_{chart_id}__events")
     w.json_trigger_value = json.dumps([{"event": "click", "value": value}])
     states.widgets.append(w)
     app._run(widget_state=states)
@@ -94,11 +109,12 @@ def test_landscape_click_selects_that_row_and_reruns_only_the_selected_panels():
     sequence picker follows; a click on an id that is not loaded changes nothing."""
     at = _app()
     land = figure(at, "landscape_chart")
+    chart_id = next(node.proto.id for node, _ in charted(at) if node.proto.id.endswith("-landscape_chart"))
     ids = land["data"][0]["y"]
     assert len(land["data"]) == 1 and land["data"][0]["type"] == "heatmap"  # the cells answer clicks themselves
     target = ids[3]
     assert target != at.session_state["selected"]
-    _click_landscape(at, target)
+    _click_landscape(at, chart_id, target)
     assert at.session_state["selected"] == target
     got = _charts(at)
     assert len(got) == 3 and all(c["layout"]["title"]["text"].split()[0].rstrip(":") == target for c in got)
@@ -106,7 +122,7 @@ def test_landscape_click_selects_that_row_and_reruns_only_the_selected_panels():
     whole = _charts(_app(selected=target))
     for mine, theirs in zip(got, whole[1:], strict=True):
         assert mine["layout"]["title"] == theirs["layout"]["title"] and _data(mine) == _data(theirs)
-    _click_landscape(at, "no_such_sequence")
+    _click_landscape(at, chart_id, "no_such_sequence")
     assert at.session_state["selected"] == target
 
 
