@@ -121,16 +121,42 @@ def _goto(page, url):
     page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
 
 
+# the plotly plots on a page, in page order: st.plotly_chart's, and the dashboard's own chart component's (the
+# Attention page, dashboard/chart.py: a plotly div of class dnalens-plot in the element, no stPlotlyChart)
+PLOTS = '[data-testid="stPlotlyChart"] .js-plotly-plot, .dnalens-plot'
+ATTENTION_CHARTS = ("landscape_chart", "track_chart", "grid_chart", "matrix_chart")  # in page order
+
+
+def _plot(chart: int | str) -> str:
+    """A CSS selector of one plotly plot: the ``chart``-th on the page, or the one of the element keyed ``chart``."""
+    if isinstance(chart, str):
+        return f".st-key-{chart} .js-plotly-plot"
+    return f":is({PLOTS}) >> nth={chart}"
+
+
 def _plots(page, n=1):
-    page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg')
-    assert page.locator('[data-testid="stPlotlyChart"] .main-svg').count() >= n
+    page.wait_for_selector(f":is({PLOTS}) .main-svg")
+    assert page.locator(f":is({PLOTS}) .main-svg").count() >= n
+
+
+def _component_charts(page, keys=ATTENTION_CHARTS):
+    """The dashboard's chart component drew each chart in ``keys``, in that order, and st.plotly_chart none."""
+    for key in keys:
+        page.wait_for_selector(f".st-key-{key} .dnalens-plot .main-svg")
+    import re
+
+    classes = page.locator(".dnalens-plot").evaluate_all(
+        "els => els.map(e => e.closest('[data-testid=\"stElementContainer\"]').className)"
+    )
+    order = [re.search(r"\bst-key-(\S+)", c).group(1) for c in classes]
+    assert order == list(keys) and page.locator('[data-testid="stPlotlyChart"]').count() == 0, order
 
 
 def test_attention_page_opens_on_demo_with_landscape(browser_page, server):
     page, _ = browser_page
     _goto(page, server)
     page.wait_for_selector("text=Landscape")
-    _plots(page, 3)
+    _component_charts(page)
     assert page.locator("text=200 sequences, sorted by prediction").count() >= 1  # the landscape's title
     page.screenshot(path=str(SHOTS / "attention.png"), full_page=True)
     # a figure download: PNG of the selected sequence's track
@@ -274,16 +300,13 @@ def _selectbox(page, label: str) -> str:
     return page.locator('[data-testid="stMain"]').get_by_role("combobox", name=label, exact=True).input_value()
 
 
-def _plot_data(page, chart: int, trace: int) -> list:
-    return page.evaluate(
-        "([c, t]) => Array.from(document.querySelectorAll('[data-testid=\"stPlotlyChart\"] .js-plotly-plot')[c]"
-        "._fullData[t].y)",
-        [chart, trace],
-    )
+def _plot_data(page, chart: int | str, trace: int) -> list:
+    """The y values plotly drew for trace ``trace`` of a chart (by page order or key, :func:`_plot`)."""
+    return page.locator(_plot(chart)).evaluate("(el, t) => Array.from(el._fullData[t].y)", trace)
 
 
-def _chart_title(page, chart: int) -> str:
-    return page.locator('[data-testid="stPlotlyChart"]').nth(chart).locator(".gtitle").text_content()
+def _chart_title(page, chart: int | str) -> str:
+    return page.locator(_plot(chart)).locator(".gtitle").text_content()
 
 
 def test_every_download_button_gives_its_file(browser_page, server):
@@ -331,35 +354,66 @@ def test_every_download_button_gives_its_file(browser_page, server):
 
 
 def test_landscape_row_click_selects_the_sequence_everywhere(browser_page, server):
+    """A click on a landscape cell (the heatmap itself answers hover and click) selects that row's sequence: the
+    selected sequence's charts redraw in place (the same plot elements) with the clicked row's track, the picker
+    follows here and on the Heads page, and the browser logs no error."""
+    import re
+
     page, _ = browser_page
+    errors = []
+
+    def console(msg):
+        if msg.type == "error":
+            errors.append(msg.text)
+
+    def crashed(exc):
+        errors.append(str(exc))
+
+    page.on("console", console)
+    page.on("pageerror", crashed)
     page.set_viewport_size({"width": 1500, "height": 2400})
     _goto(page, server)
     page.wait_for_selector("text=Landscape")
+    _component_charts(page)
     _settle(page)
-    before_title, before = _chart_title(page, 0), _plot_data(page, 0, 1)
-    land = page.locator('[data-testid="stPlotlyChart"]').nth(1)
+    before_title, before = _chart_title(page, "track_chart"), _plot_data(page, "track_chart", 1)
+    land = page.locator(_plot("landscape_chart"))
+    ids = land.evaluate("el => Array.from(el._fullData[0].y)")
+    row = next(i for i in range(2, len(ids)) if not before_title.startswith(ids[i] + " "))
+    for key in ("landscape_chart", "track_chart"):  # marks on the plot elements: kept if redrawn in place
+        page.locator(_plot(key)).evaluate("el => { el.__dnalensTestMark = true; }")
     land.scroll_into_view_if_needed()
     box = land.locator(".nsewdrag").first.bounding_box()
-    x, y = box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.35
+    x, y = box["x"] + box["width"] * 0.5, box["y"] + box["height"] * (row + 0.5) / len(ids)  # row's centre
     page.mouse.move(x, y)
-    import re
-
-    hover = page.locator(".hovertext").first.text_content()
-    clicked = re.search(r"demo_(pos|neg)_\d+", hover).group(0)
-    assert "click: select" in hover and not before_title.startswith(clicked + " ")
+    hover = page.locator(".hoverlayer .hovertext").first
+    hover.wait_for(timeout=10_000)
+    text, extra = hover.locator(".nums").text_content(), hover.locator(".name").text_content()
+    assert text.startswith(ids[row]) and extra == "click: select", (ids[row], text, extra)  # the row under the mouse
+    assert re.search(r"position \d+", text) and re.search(r"base [ACGT]", text), text
+    assert re.search(r"score -?\d+\.\d{4}", text), text
     page.mouse.click(x, y)
     page.wait_for_function(
-        "(id) => document.querySelector('[data-testid=\"stPlotlyChart\"] .gtitle')?.textContent.startsWith(id + ' ')",
-        arg=clicked,
+        "(id) => document.querySelector('.st-key-track_chart .gtitle')?.textContent.startsWith(id + ' ')",
+        arg=ids[row],
         timeout=120_000,
     )
     _settle(page)
-    after = _plot_data(page, 0, 1)
+    after = _plot_data(page, "track_chart", 1)
     assert after != before and len(after) == 100
-    assert clicked in _selectbox(page, "sequence")
+    assert all(_chart_title(page, k).startswith(ids[row] + ":") for k in ("grid_chart", "matrix_chart"))
+    assert ids[row] in _selectbox(page, "sequence")
+    kept = [
+        page.locator(_plot(k)).evaluate("el => el.__dnalensTestMark === true")
+        for k in ("landscape_chart", "track_chart")
+    ]
+    assert kept == [True, True]  # the landscape stayed, the track redrew in place
+    page.remove_listener("console", console)
+    page.remove_listener("pageerror", crashed)
+    assert not errors, errors
     _nav(page, "Heads", "Native head view")
-    assert clicked in _selectbox(page, "sequence")
-    assert clicked in _chart_title(page, 0)
+    assert ids[row] in _selectbox(page, "sequence")
+    assert ids[row] in _chart_title(page, 0)
     page.set_viewport_size({"width": 1500, "height": 1100})
 
 
@@ -418,8 +472,8 @@ def test_session_save_then_restore(browser_page, server, tmp_path):
     page.locator('[data-testid="stMain"]').get_by_role("combobox", name="sort rows by", exact=True).click()
     page.get_by_role("option", name="peak", exact=True).click()
     _settle(page)
-    track = _plot_data(page, 0, 1)
-    title = _chart_title(page, 0)
+    track = _plot_data(page, "track_chart", 1)
+    title = _chart_title(page, "track_chart")
     assert title.startswith("row2 ") and len(track) == 80
     page.get_by_text("Session: save or open").click()
     with page.expect_download() as dl:
@@ -437,8 +491,8 @@ def test_session_save_then_restore(browser_page, server, tmp_path):
     other.get_by_role("button", name="Restore this session").click()
     other.wait_for_selector("text=12 sequences loaded: dev.tsv")
     _nav(other, "Attention", "Landscape")
-    assert _chart_title(other, 0) == title
-    assert np.allclose(_plot_data(other, 0, 1), track)
+    assert _chart_title(other, "track_chart") == title
+    assert np.allclose(_plot_data(other, "track_chart", 1), track)
     assert "peak" in _selectbox(other, "sort rows by")
     other.screenshot(path=str(SHOTS / "session_restored.png"), full_page=True)
     fresh.close()
