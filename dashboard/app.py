@@ -12,7 +12,7 @@ import streamlit as st  # noqa: E402
 st.set_page_config(page_title="dnalens", page_icon="🧬", layout="wide")
 
 from dashboard import state  # noqa: E402
-from dashboard.chart import ensure_plotly_js  # noqa: E402
+from dashboard.chart import ensure_plotly_js, preload  # noqa: E402
 
 state.init()
 ensure_plotly_js()  # the charts' plotly.js, served from dashboard/static/
@@ -37,6 +37,7 @@ pages = [
 nav = st.navigation(pages)
 
 with st.sidebar:
+    preload()  # plotly.js starts loading now, while the page runs
     st.markdown("### Model")
     ss = st.session_state
     from core.model.loading import known_models
