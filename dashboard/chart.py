@@ -4,8 +4,9 @@ and redraws it with ``Plotly.react`` when its figure changes.
 ``st.plotly_chart`` derives its element's identity from the figure itself (Streamlit 1.67), so every changed figure
 is a new element: the old plot is torn down, the frontend re-serialises the figure and plotly draws from scratch.
 Here the element's identity is its key, the figure travels as the JSON plotly writes (built once per figure and
-cached), and the browser only diffs the new figure into the plot it already has. plotly.js itself is the copy that
-ships with the plotly Python package, served by the app from ``dashboard/static/`` (no network).
+cached), and the browser only diffs the new figure into the plot it already has. plotly.js is served by the app from
+``dashboard/static/`` (no network): plotly.js's cartesian bundle from npm (`make js`; heatmaps and scatter plots are
+all these charts draw) or, without npm, the full bundle that ships with the plotly Python package.
 
 A click on a point (``on_click``) reports the point's ``y`` (the landscape's sequence id) as a trigger value."""
 
@@ -23,8 +24,26 @@ import streamlit as st
 STATIC = Path(__file__).resolve().parent / "static"
 OLD = 1577836800  # 2020-01-01: the served copy's modification time (ensure_plotly_js)
 
-# the copy's name carries the plotly version, so what is served under a name never changes (see ensure_plotly_js)
-PLOTLY_JS = f"plotly-{metadata.version('plotly')}.min.js"
+NPM = STATIC.parent.parent / "assets" / "js" / "node_modules" / "plotly.js-cartesian-dist-min"
+# what the cartesian bundle draws (its README); a chart with another trace type is refused (see chart)
+CARTESIAN = {"bar", "box", "contour", "heatmap", "histogram", "histogram2d", "histogram2dcontour", "image", "pie",
+             "scatter", "scatterternary", "violin"}  # fmt: skip
+
+
+def _bundle() -> tuple[Path, str, bool]:
+    """(the plotly.js file, the name it is served under, whether it is the cartesian bundle). The cartesian bundle
+    is 1.5 MB and a browser evaluates it in 1.0 s on our machines; the plotly package's full bundle is 4.8 MB and
+    takes 2.4 s, before any chart can be drawn. The name carries the version: what is served under a name never
+    changes (see :func:`ensure_plotly_js`)."""
+    cartesian = NPM / "plotly-cartesian.min.js"
+    if cartesian.exists():
+        version = json.loads((NPM / "package.json").read_text())["version"]
+        return cartesian, f"plotly-cartesian-{version}.min.js", True
+    full = Path(metadata.distribution("plotly").locate_file("plotly/package_data/plotly.min.js"))
+    return full, f"plotly-{metadata.version('plotly')}.min.js", False
+
+
+PLOTLY_SRC, PLOTLY_JS, CARTESIAN_ONLY = _bundle()
 _LOADER = r"""
 const SRC = "app/static/PLOTLY_JS";
 function plotly() {
@@ -87,17 +106,14 @@ def preload() -> None:
 
 
 def ensure_plotly_js() -> None:
-    """Copy the plotly Python package's plotly.min.js to ``dashboard/static/<PLOTLY_JS>`` (served at app/static/)
-    when it is missing or differs in size. Streamlit's static serving sends no Cache-Control and gzips each
+    """Copy plotly.js (:func:`_bundle`) to ``dashboard/static/<PLOTLY_JS>`` (served at app/static/) when it is
+    missing or differs in size. Streamlit's static serving sends no Cache-Control and gzips each
     response (4.8 MB: 0.3-0.6 s of server CPU per page open), so the copy gets an old modification time: browsers
     then keep it (heuristic freshness, a tenth of its age) instead of fetching it for every new tab. That is safe
     because the name carries the version: other plotly, other name. Once per process."""
     if _served["plotly"]:
         return
-    import plotly
-
-    src = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-    dst = STATIC / PLOTLY_JS
+    src, dst = PLOTLY_SRC, STATIC / PLOTLY_JS
     if not dst.exists() or dst.stat().st_size != src.stat().st_size:
         STATIC.mkdir(exist_ok=True)
         tmp = dst.with_suffix(".tmp")
@@ -140,6 +156,8 @@ def chart(fig, key: str, name: str = "figure", on_click=None):
     """Draw the plotly figure ``fig`` under ``key`` (the element stays and redraws in place when ``fig`` changes).
     ``name``: the file name of the chart's own PNG button. ``on_click``: called when a point is clicked, with the
     point's y in ``st.session_state[key]["click"]``."""
+    if CARTESIAN_ONLY and {t.type or "scatter" for t in fig.data} - CARTESIAN:
+        raise ValueError(f"{sorted({t.type for t in fig.data} - CARTESIAN)}: not in plotly.js's cartesian bundle")
     kwargs = {"on_click_change": on_click} if on_click is not None else {}
     data = {"figure": figure_json(fig), "name": name, "clickable": on_click is not None}
     return _component(key=key, data=data, **kwargs)
