@@ -1,10 +1,11 @@
 """dashboard/chart.py, the Attention page's plotly component, without a browser: the figure JSON it sends (made once
-per figure object, in the app's look, the figure's data unchanged) and plotly.js served from the installed package."""
+per figure object, in the app's look, the figure's data unchanged) and plotly.js served (the cartesian bundle from npm, else the plotly package's)."""
 
 import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 
 def test_figure_json_is_made_once_per_figure_in_the_app_look(monkeypatch):
@@ -35,22 +36,52 @@ def test_figure_json_is_made_once_per_figure_in_the_app_look(monkeypatch):
     assert json.loads(chart.figure_json(other))["data"][0]["y"] == [3.0, 1.0, 5.0] and len(calls) == 2
 
 
-def test_ensure_plotly_js_copies_the_packaged_plotly_js(tmp_path, monkeypatch):
-    import plotly
-
+def test_ensure_plotly_js_copies_the_chosen_bundle(tmp_path, monkeypatch):
+    """The bundle :func:`chart._bundle` chose (npm's cartesian one after `make js`, else the plotly package's) is
+    served byte for byte under a versioned name with an old modification time (so browsers keep it)."""
     from dashboard import chart
 
+    src, name, cartesian = chart._bundle()
+    assert name == chart.PLOTLY_JS and src == chart.PLOTLY_SRC and name.endswith(".min.js")
+    if cartesian:
+        assert "cartesian" in name and src.stat().st_size < 2_500_000
+    else:
+        import plotly
+
+        assert src.samefile(Path(plotly.__file__).parent / "package_data" / "plotly.min.js")
+        assert plotly.__version__ in name
     static = tmp_path / "static"
     monkeypatch.setattr(chart, "STATIC", static)
     monkeypatch.setitem(chart._served, "plotly", False)
-    src = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
     chart.ensure_plotly_js()
-    (dst,) = static.iterdir()  # one file, whatever its name: the package's plotly.js, byte for byte
-    assert dst.suffix == ".js" and dst.read_bytes() == src.read_bytes() and chart._served["plotly"]
+    (dst,) = static.iterdir()
+    assert dst.name == name and dst.read_bytes() == src.read_bytes() and chart._served["plotly"]
+    assert dst.stat().st_mtime == chart.OLD
     dst.write_text("stale")
     chart.ensure_plotly_js()
     assert dst.read_text() == "stale"  # once per process
     chart._served["plotly"] = False
-    chart.ensure_plotly_js()  # a copy of another size (another plotly) is replaced
+    chart.ensure_plotly_js()  # a copy of another size (another version) is replaced
     assert dst.read_bytes() == src.read_bytes()
     assert list(static.iterdir()) == [dst]  # no temporary file left
+
+
+def test_the_full_bundle_is_used_without_npm(tmp_path, monkeypatch):
+    import plotly
+
+    from dashboard import chart
+
+    monkeypatch.setattr(chart, "NPM", tmp_path / "missing")
+    src, name, cartesian = chart._bundle()
+    assert not cartesian and name == f"plotly-{plotly.__version__}.min.js"
+    assert src.samefile(Path(plotly.__file__).parent / "package_data" / "plotly.min.js")
+
+
+def test_a_trace_the_cartesian_bundle_lacks_is_refused(monkeypatch):
+    import plotly.graph_objects as go
+
+    from dashboard import chart
+
+    monkeypatch.setattr(chart, "CARTESIAN_ONLY", True)
+    with pytest.raises(ValueError, match="scatter3d"):
+        chart.chart(go.Figure(go.Scatter3d(x=[1], y=[1], z=[1])), key="k")
