@@ -74,7 +74,10 @@ export default function ({ parentElement, data, setTriggerValue }) {
   if (el.__shown === data.figure) return;
   el.__shown = data.figure;
   const fig = JSON.parse(data.figure);
-  const config = { responsive: true, displaylogo: false, toImageButtonOptions: { filename: data.name } };
+  el.__data = data;
+  // no "Share chart" button: plotly.js 4 offers to upload the figure to Plotly Cloud by default
+  const config = { responsive: true, displaylogo: false, showSendToCloud: false, showEditInChartStudio: false,
+                   modeBarButtonsToRemove: ["sendChartToCloud"], toImageButtonOptions: { filename: data.name } };
   plotly().then((Plotly) => {
     if (el.__shown !== data.figure) return;  // a newer figure arrived while plotly.js loaded
     Plotly.react(el, fig.data, fig.layout, config);
@@ -82,7 +85,11 @@ export default function ({ parentElement, data, setTriggerValue }) {
       el.__clicks = true;
       el.on("plotly_click", (ev) => {
         const p = ev.points && ev.points[0];
-        if (p && p.y !== undefined) setTriggerValue("click", String(p.y));
+        if (p && p.y !== undefined) {
+          setTriggerValue("click", String(p.y));
+          const to = el.__data.scrollTo && document.querySelector(".st-key-" + el.__data.scrollTo);
+          if (to) to.scrollIntoView({ behavior: "smooth", block: "start" });
+        }
       });
     }
   }).catch((err) => { el.textContent = String(err); });
@@ -152,12 +159,13 @@ def figure_json(fig) -> str:
     return made
 
 
-def chart(fig, key: str, name: str = "figure", on_click=None):
+def chart(fig, key: str, name: str = "figure", on_click=None, scroll_to: str | None = None):
     """Draw the plotly figure ``fig`` under ``key`` (the element stays and redraws in place when ``fig`` changes).
     ``name``: the file name of the chart's own PNG button. ``on_click``: called when a point is clicked, with the
-    point's y in ``st.session_state[key]["click"]``."""
+    point's y in ``st.session_state[key]["click"]``; ``scroll_to``: the key of a container the page scrolls to on a
+    click (where what the click selects is shown)."""
     if CARTESIAN_ONLY and {t.type or "scatter" for t in fig.data} - CARTESIAN:
         raise ValueError(f"{sorted({t.type for t in fig.data} - CARTESIAN)}: not in plotly.js's cartesian bundle")
     kwargs = {"on_click_change": on_click} if on_click is not None else {}
-    data = {"figure": figure_json(fig), "name": name, "clickable": on_click is not None}
+    data = {"figure": figure_json(fig), "name": name, "clickable": on_click is not None, "scrollTo": scroll_to}
     return _component(key=key, data=data, **kwargs)

@@ -102,7 +102,7 @@ def _ask(lens, items, seq, slot: str = SLOT) -> bool:
     when = f"; roughly {seconds * n / 60:.0f} min here ({seconds:.1f} s for {seq.id})" if seconds else ""
     c1, c2 = st.columns([3, 1])
     c1.warning(
-        f"**{lens.describe()}** over the whole set: {n} sequences × about {calls:,} model calls each "
+        f"**{lens.describe()}** over the whole set: {n} sequences × about {calls:,} model call{'s' * (calls != 1)} each "
         f"({n * calls:,} in all){when}. Not started: the set below shows what was computed before."
     )
     return c2.button(f"Compute {lens.name} for {n} sequences", key=f"lens_compute_{slot}", type="primary")

@@ -315,3 +315,20 @@ def test_upload_reads_a_dnabert_dev_tsv(at):
     assert not at.exception and not at.error
     assert [(s.seq, s.label) for s in at.session_state.seqs] == [(seqs[0], 1), (seqs[1], 0)]
     assert any(c.value.startswith("2 sequences loaded: dev.tsv") for c in at.sidebar.caption)
+
+
+@pytest.mark.slow  # four reruns
+def test_matrix_crop_keeps_its_first_token_when_widened(at):
+    """Widening the token matrix's crop moves its first token back only as far as the wider window needs (it used
+    to jump to 0), without Streamlit's "default value also set via Session State" complaint."""
+
+    def slider(prefix):
+        return next(s for s in at.slider if s.key.startswith(prefix))
+
+    slider("mat_size").set_value(2).run()
+    last = int(slider("mat_start").max)
+    slider("mat_start").set_value(last).run()
+    slider("mat_size").set_value(20).run()
+    assert slider("mat_start").value == last + 2 - 20 == slider("mat_start").max
+    assert not at.exception and not at.warning
+    assert [h.value for h in at.subheader][1].startswith("Selected sequence: ")

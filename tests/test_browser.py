@@ -383,6 +383,11 @@ def test_landscape_row_click_selects_the_sequence_everywhere(browser_page, serve
     for key in ("landscape_chart", "track_chart"):  # marks on the plot elements: kept if redrawn in place
         page.locator(_plot(key)).evaluate("el => { el.__dnalensTestMark = true; }")
     land.scroll_into_view_if_needed()
+    # the charts' toolbar offers no upload: plotly.js 4's "Share chart" would send the figure to Plotly Cloud
+    assert page.locator(".dnalens-plot .modebar-btn").count() > 0
+    assert page.locator('.dnalens-plot .modebar-btn[data-title*="Share"]').count() == 0
+    section = page.locator(".st-key-selected_sequence")
+    top_before = section.evaluate("el => el.getBoundingClientRect().top")
     box = land.locator(".nsewdrag").first.bounding_box()
     x, y = box["x"] + box["width"] * 0.5, box["y"] + box["height"] * (row + 0.5) / len(ids)  # row's centre
     page.mouse.move(x, y)
@@ -399,6 +404,13 @@ def test_landscape_row_click_selects_the_sequence_everywhere(browser_page, serve
         timeout=120_000,
     )
     _settle(page)
+    # the page scrolled to the selected sequence's section, which names it
+    page.wait_for_function(
+        "(before) => document.querySelector('.st-key-selected_sequence').getBoundingClientRect().top < before - 200",
+        arg=top_before,
+        timeout=10_000,
+    )
+    assert f"Selected sequence: {ids[row]}" in section.locator("h3").first.text_content()
     after = _plot_data(page, "track_chart", 1)
     assert after != before and len(after) == 100
     assert all(_chart_title(page, k).startswith(ids[row] + ":") for k in ("grid_chart", "matrix_chart"))

@@ -28,10 +28,12 @@ shown = lens_runs.set_tracks(lens, seqs[by_id.get(ss.get("selected"), 0)])
 tracks, set_lens = shown.scores, shown.lens  # set_lens: the lens of the set's tracks (stopped: the one before)
 track_lens = lens if shown.pending else set_lens
 where = "" if set_lens == lens else f" (not {lens.name}: that lens is not computed for the set)"
-st.caption(
-    f"Track: **{track_lens.describe()}** · landscape: **{set_lens.describe() if tracks else 'none yet'}**{where}"
-    " (change the lens and its options in the sidebar)."
+shown_as = (
+    f"Track and landscape: **{track_lens.describe()}**"
+    if tracks and set_lens == track_lens
+    else f"Track: **{track_lens.describe()}** · landscape: **{set_lens.describe() if tracks else 'none yet'}**{where}"
 )
+st.caption(f"{shown_as} (change the lens and its options in the sidebar).")
 preds = state.predictions()
 
 
@@ -105,11 +107,14 @@ def landscape_panel() -> None:
         "plotly_landscape", M, ids, [seqs[j].seq for j in order], offsets, title=land_title, score_name=score,
         xlabel=xlabel,
     )  # fmt: skip
-    chart(lfig, key="landscape_chart", name="landscape", on_click=_landscape_clicked)
+    chart(lfig, key="landscape_chart", name="landscape", on_click=_landscape_clicked, scroll_to="selected_sequence")
     rest = f" Showing the first {len(order)} of {len(seqs)} by this order: raise 'rows' to see the rest." * (
         len(order) < len(seqs)
     )
-    st.caption(f"Click a row to show that sequence's track below (and on the Heads and Mutations pages).{rest}")
+    st.caption(
+        f"Click a row to show that sequence below: the page scrolls to its track, grid and matrix (the Heads and "
+        f"Mutations pages show it too).{rest}"
+    )
     state.downloads(
         "landscape",
         lambda: plots.landscape_figure(M, ids, land_title, score, xlabel),
@@ -148,7 +153,10 @@ def _crop(n_tok: int) -> tuple[int, int, int, int]:
         size = c3.slider("crop: tokens shown", 2, n_tok, min(64, n_tok), key=f"mat_size_{n_tok}")
     start = 0
     if size < n_tok:
-        start = c4.slider("crop: first token", 0, n_tok - size, 0, key=f"mat_start_{n_tok}")
+        key = f"mat_start_{n_tok}"
+        if ss.get(key, 0) > n_tok - size:  # a wider crop: the first token moves back only as far as it must
+            ss[key] = n_tok - size
+        start = c4.slider("crop: first token", 0, n_tok - size, None, key=key)  # None: from 0, or as kept
     else:
         c4.caption(f"all {n_tok} tokens shown")
     return layer, head, start, min(n_tok, start + size)
@@ -183,10 +191,11 @@ def matrix_fragment() -> None:
 @st.fragment(key="att_selected")
 def selected_panels() -> None:
     """Everything that shows the selected sequence: a new one (picked here or clicked on the landscape) is one run."""
-    st.subheader("Selected sequence")
-    track_panel()
-    grid_panel(_selected())
-    matrix_fragment()
+    with st.container(key="selected_sequence"):  # a landscape click scrolls here
+        st.subheader(f"Selected sequence: {_selected().id}")
+        track_panel()
+        grid_panel(_selected())
+        matrix_fragment()
     state.fragment_done()
 
 
