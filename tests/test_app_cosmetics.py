@@ -93,3 +93,31 @@ def test_one_pasted_sequence_and_sorted_layers(tmp_path):
     at.multiselect(key="att_layers").set_value([1, 0]).run()
     lens = at.session_state["lens"]
     assert lens.layers == (0, 1) and "layers 0,1" in lens.describe()
+
+
+def test_static_landscape_names_its_rows_and_grid_shows_its_scale():
+    """The PNG/SVG/PDF downloads a new user opened: the landscape of 200 rows named none of them (it showed row
+    numbers), and the layer × head grid had no y values. Now the landscape names every k-th row by its id, rows at
+    least 7 pt apart, and each layer's heads share a y scale shown on the layer's first panel."""
+    from core.reports.figures import close, grid_figure, landscape_figure
+
+    ids = [f"seq_{i:03d}" for i in range(200)]
+    fig = landscape_figure(np.random.default_rng(0).random((200, 50)), ids, "t")
+    ax = fig.axes[0]
+    ticks, names = list(ax.get_yticks()), [t.get_text() for t in ax.get_yticklabels()]
+    step = int(ticks[1] - ticks[0])
+    assert names == [ids[int(t)] for t in ticks] and ticks[0] == 0 and step > 1
+    assert fig.get_figheight() * 72 * 0.8 / (200 / step) >= 7 and ax.get_ylabel().endswith(f"one id every {step} rows)")
+    close(fig)
+    few = landscape_figure(np.zeros((5, 10)), ids[:5], "t")
+    assert [t.get_text() for t in few.axes[0].get_yticklabels()] == ids[:5] and few.axes[0].get_ylabel() == "sequence"
+    close(few)
+    grid = np.random.default_rng(1).random((2, 3, 20)) * np.array([1.0, 0.1])[:, None, None]
+    g = grid_figure(grid, "t")
+    g.canvas.draw()
+    axes = np.array(g.axes).reshape(2, 3)
+    for row, top in zip(axes, (1.0, 0.1)):
+        assert len({a.get_ylim() for a in row}) == 1 and row[0].get_ylim()[1] <= top * 1.1  # one scale per layer
+        shown = [[t.get_text() for t in a.get_yticklabels() if t.get_visible() and t.get_text()] for a in row]
+        assert len(shown[0]) >= 2 and not any(shown[1:])  # values on the first panel only
+    close(g)

@@ -251,12 +251,12 @@ def landscape_figure(
     fig, ax = plt.subplots(figsize=(max(6, min(16, L / 10)), max(2.5, min(12, 0.12 * n + 1.5))))
     im = ax.imshow(np.ma.masked_invalid(matrix), aspect="auto", cmap=SEQ_CMAP, interpolation="nearest")
     fig.colorbar(im, ax=ax, fraction=0.02, pad=0.01).set_label(_wrap(score_name), fontsize=7)
-    if n <= 40:
-        ax.set_yticks(range(n))
-        ax.set_yticklabels(ids, fontsize=6)
-        ax.set_ylabel("sequence")
-    else:
-        ax.set_ylabel(f"{n} sequences")
+    # every row's id when they fit, else every k-th (rows 7 pt apart at least), so a row can still be named
+    step = max(1, int(np.ceil(n * 7 / (fig.get_figheight() * 72 * 0.8))))
+    rows = list(range(0, n, step))
+    ax.set_yticks(rows)
+    ax.set_yticklabels([ids[i] for i in rows], fontsize=6)
+    ax.set_ylabel("sequence" if step == 1 else f"sequence ({n}; one id every {step} rows)")
     ax.set_xlabel(xlabel)
     ax.set_title(title, fontsize=9)
     fig.tight_layout()
@@ -287,12 +287,15 @@ def grid_figure(grid: np.ndarray, title: str = ""):
     """Static layer x head small multiples of [CLS] attention tracks ``[n_layers, n_heads, L]``."""
     plt = _mpl()
     nl, nh, L = grid.shape
-    fig, axes = plt.subplots(nl, nh, figsize=(2.2 * nh, 1.2 * nl + 0.6), sharex=True, squeeze=False)
+    # heads of one layer share a y scale, read off the layer's first panel (as in the dashboard's grid)
+    fig, axes = plt.subplots(nl, nh, figsize=(2.2 * nh, 1.2 * nl + 0.6), sharex=True, sharey="row", squeeze=False)
     for l in range(nl):
         for h in range(nh):
             ax = axes[l, h]
             ax.plot(grid[l, h], color="#0072B2", lw=0.8)
-            ax.set_yticks([])
+            ax.yaxis.set_major_locator(plt.MaxNLocator(3))
+            ax.tick_params(labelsize=6)
+            ax.tick_params(axis="y", labelleft=h == 0)
             if l == 0:
                 ax.set_title(f"head {h}", fontsize=8)
             if h == 0:
