@@ -71,10 +71,10 @@ export default function ({ parentElement, data, setTriggerValue }) {
     el.style.width = "100%";
     parentElement.appendChild(el);
   }
+  el.__data = data;  // what a click reads (its scroll target), also when the figure is unchanged
   if (el.__shown === data.figure) return;
   el.__shown = data.figure;
   const fig = JSON.parse(data.figure);
-  el.__data = data;
   // no "Share chart" button: plotly.js 4 offers to upload the figure to Plotly Cloud by default
   const config = { responsive: true, displaylogo: false, showSendToCloud: false, showEditInChartStudio: false,
                    modeBarButtonsToRemove: ["sendChartToCloud"], toImageButtonOptions: { filename: data.name } };
@@ -108,14 +108,14 @@ _preloader = st.components.v2.component(
 
 def preload() -> None:
     """Start loading plotly.js as soon as a page opens (an empty element), not when the first chart arrives: the
-    browser fetches and compiles its 4.8 MB while the server still runs the page."""
+    browser fetches and evaluates it while the server still runs the page."""
     _preloader(key="plotly_preload")
 
 
 def ensure_plotly_js() -> None:
     """Copy plotly.js (:func:`_bundle`) to ``dashboard/static/<PLOTLY_JS>`` (served at app/static/) when it is
     missing or differs in size. Streamlit's static serving sends no Cache-Control and gzips each
-    response (4.8 MB: 0.3-0.6 s of server CPU per page open), so the copy gets an old modification time: browsers
+    response (the full bundle: 0.3-0.6 s of server CPU per page open), so the copy gets an old modification time: browsers
     then keep it (heuristic freshness, a tenth of its age) instead of fetching it for every new tab. That is safe
     because the name carries the version: other plotly, other name. Once per process."""
     if _served["plotly"]:

@@ -125,18 +125,14 @@ def seqs():
     return st.session_state.seqs
 
 
-def _pick(key: str, rerun=None) -> None:
+def _pick(key: str) -> None:
     st.session_state.selected = st.session_state[key]
-    if rerun:
-        st.rerun(rerun)
 
 
-def select_sequence(label: str = "sequence", key: str | None = None, rerun: list[str] | None = None):
+def select_sequence(label: str = "sequence", key: str | None = None):
     """The selected sequence, shared by every page (and set by a click on the landscape). Each page has its own
     widget (``select_seq_<page>``), set from the shared selection before it is drawn, so a value another page's
-    widget left behind in the browser never overrides it. ``rerun``: the keys of the fragments that show the
-    selection, rerun (alone) when it changes."""
-    import sys
+    widget left behind in the browser never overrides it. Inside a fragment, a change reruns that fragment only."""
     from pathlib import Path
 
     ss = st.session_state
@@ -149,7 +145,7 @@ def select_sequence(label: str = "sequence", key: str | None = None, rerun: list
         ss.selected = ids[0]
     if ss.get(key) != ss.selected:
         ss[key] = ss.selected
-    sid = st.selectbox(label, ids, key=key, on_change=_pick, args=(key, rerun))
+    sid = st.selectbox(label, ids, key=key, on_change=_pick, args=(key,))
     ss.selected = sid
     return next(s for s in seqs() if s.id == sid)
 
@@ -243,9 +239,10 @@ def token_attention(mkey: tuple, bases: str, start: int, end: int):
 
 @contextmanager
 def one_torch_thread():
-    """torch on one thread (this script thread's) for a small, latency-bound forward pass: one window's. With two
-    threads, each parallel region waits for the slower one, and while a page is shown the browser keeps the other
-    core busy drawing it: one window took 17-110 ms (200-290 ms in the app) instead of 6."""
+    """torch on one thread for a small, latency-bound forward pass: one window's. With two threads, each parallel
+    region waits for the slower one, and while a page is shown the browser keeps the other core busy drawing it: one
+    window took 17-110 ms (200-290 ms in the app) instead of 6. ``set_num_threads`` is per thread for threads already
+    running (another session's run keeps its count) and the default for threads started meanwhile; it is restored."""
     import torch
 
     before = torch.get_num_threads()
