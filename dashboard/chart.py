@@ -59,6 +59,17 @@ function plotly() {
   }
   return window.__dnalensPlotly;
 }
+// first draws, one chart per frame in page order: the first chart is painted before the next one is drawn
+const firstDraws = [];
+function drawFirst(draw) {
+  firstDraws.push(draw);
+  if (firstDraws.length === 1) nextFirst();
+}
+function nextFirst() {
+  if (!firstDraws.length) return;
+  firstDraws[0]();
+  requestAnimationFrame(() => setTimeout(() => { firstDraws.shift(); nextFirst(); }, 0));
+}
 """.replace("PLOTLY_JS", PLOTLY_JS)
 _JS = (
     _LOADER
@@ -76,11 +87,15 @@ export default function ({ parentElement, data, setTriggerValue }) {
   el.__shown = data.figure;
   const fig = JSON.parse(data.figure);
   // no "Share chart" button: plotly.js 4 offers to upload the figure to Plotly Cloud by default
-  const config = { responsive: true, displaylogo: false, showSendToCloud: false, showEditInChartStudio: false,
-                   modeBarButtonsToRemove: ["sendChartToCloud"], toImageButtonOptions: { filename: data.name } };
-  plotly().then((Plotly) => {
-    if (el.__shown !== data.figure) return;  // a newer figure arrived while plotly.js loaded
+  // one config per plot: plotly.js draws the plot anew when the config differs from the last one (the PNG
+  // button's file name changes with the figure, so it is set on the plot's context instead)
+  const config = el.__config || (el.__config = {
+    responsive: true, displaylogo: false, showSendToCloud: false, showEditInChartStudio: false,
+    modeBarButtonsToRemove: ["sendChartToCloud"], toImageButtonOptions: { filename: data.name } });
+  const draw = (Plotly) => {
+    if (el.__shown !== data.figure) return;  // a newer figure arrived meanwhile: that one is drawn
     Plotly.react(el, fig.data, fig.layout, config);
+    el._context.toImageButtonOptions.filename = data.name;
     if (data.clickable && !el.__clicks) {
       el.__clicks = true;
       el.on("plotly_click", (ev) => {
@@ -92,6 +107,11 @@ export default function ({ parentElement, data, setTriggerValue }) {
         }
       });
     }
+  };
+  plotly().then((Plotly) => {
+    if (el.__drawn) return draw(Plotly);  // a redraw in place: at once
+    el.__drawn = true;
+    drawFirst(() => { try { draw(Plotly); } catch (err) { el.textContent = String(err); } });
   }).catch((err) => { el.textContent = String(err); });
 }
 """

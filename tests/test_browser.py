@@ -380,8 +380,8 @@ def test_landscape_row_click_selects_the_sequence_everywhere(browser_page, serve
     land = page.locator(_plot("landscape_chart"))
     ids = land.evaluate("el => Array.from(el._fullData[0].y)")
     row = next(i for i in range(2, len(ids)) if not before_title.startswith(ids[i] + " "))
-    for key in ("landscape_chart", "track_chart"):  # marks on the plot elements: kept if redrawn in place
-        page.locator(_plot(key)).evaluate("el => { el.__dnalensTestMark = true; }")
+    for key in ("landscape_chart", "track_chart"):  # marks on the plots' drawings: kept if redrawn in place
+        page.locator(_plot(key)).evaluate("el => { el.querySelector('.main-svg').__dnalensTestMark = true; }")
     land.scroll_into_view_if_needed()
     # the charts' toolbar offers no upload: plotly.js 4's "Share chart" would send the figure to Plotly Cloud
     assert page.locator(".dnalens-plot .modebar-btn").count() > 0
@@ -416,10 +416,13 @@ def test_landscape_row_click_selects_the_sequence_everywhere(browser_page, serve
     assert all(_chart_title(page, k).startswith(ids[row] + ":") for k in ("grid_chart", "matrix_chart"))
     assert ids[row] in _selectbox(page, "sequence")
     kept = [
-        page.locator(_plot(k)).evaluate("el => el.__dnalensTestMark === true")
+        page.locator(_plot(k)).evaluate("el => el.querySelector('.main-svg').__dnalensTestMark === true")
         for k in ("landscape_chart", "track_chart")
     ]
-    assert kept == [True, True]  # the landscape stayed, the track redrew in place
+    assert kept == [True, True]  # the landscape stayed, the track redrew in place (not drawn anew)
+    # its PNG button names the file after the sequence now shown
+    png_name = page.locator(_plot("track_chart")).evaluate("el => el._context.toImageButtonOptions.filename")
+    assert png_name == f"attention_{ids[row]}", png_name
     page.remove_listener("console", console)
     page.remove_listener("pageerror", crashed)
     assert not errors, errors
