@@ -277,7 +277,7 @@ def measure(browser, url: str, tries: int) -> dict:
     out["fresh"] = first.open()
     first.page.close()  # its browser (cache) stays for the new tabs below
     print(f"  first landscape on a fresh server: {out['fresh']:.2f} s", file=sys.stderr, flush=True)
-    for _ in range(max(2, tries // 2)):
+    for _ in range(max(2, tries)):  # new-tab opens vary by ±0.4 s: as many as the changes
         s = Session(browser, url)  # a browser that never saw the app
         out["cold"].append(s.open())
         s.close()
