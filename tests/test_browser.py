@@ -166,6 +166,30 @@ def test_attention_page_opens_on_demo_with_landscape(browser_page, server):
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
 
 
+def test_model_popover_says_what_is_wrong_and_keeps_the_model(browser_page, server):
+    """The sidebar's model controls sit in a popover (drawn only when opened); a folder that does not exist gets
+    its message in the open popover, and the loaded model stays (its caption, the landscape)."""
+    page, _ = browser_page
+    _goto(page, server)
+    side = page.locator('[data-testid="stSidebar"]')
+    assert side.get_by_role("checkbox", name="trust remote code").count() == 0  # not drawn until opened
+    side.get_by_role("button", name="Choose or load a model").click()
+    box = page.locator('[data-testid="stPopoverBody"]')
+    box.get_by_role("button", name="Open").first.click()
+    page.get_by_role("option", name="another folder or hub id ...").click()
+    field = box.get_by_role("textbox")
+    field.wait_for()
+    field.fill("/no/such/folder")
+    field.press("Enter")
+    _settle(page)
+    box.get_by_role("button", name="Load model").click()
+    box.locator('[data-testid="stAlert"]').wait_for(timeout=60_000)
+    said = box.locator('[data-testid="stAlert"]').inner_text()
+    assert "'/no/such/folder' not found" in said, said
+    side.get_by_text("demo · BertForSequenceClassification").wait_for(timeout=120_000)  # the model stays
+    page.wait_for_selector("text=200 sequences, sorted by prediction", timeout=120_000)
+
+
 def test_sequences_page_and_table_download(browser_page, server):
     page, _ = browser_page
     _goto(page, server + "/sequences")
