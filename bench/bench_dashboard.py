@@ -52,8 +52,8 @@ LANDSCAPE_JS = f"""() => [...document.querySelectorAll('.js-plotly-plot .gtitle'
     .some(e => e.textContent.includes("{LANDSCAPE}"))"""
 IDLE_JS = """() => !document.querySelector('[data-testid="stStatusWidget"]')
     && !document.querySelector('[data-stale="true"]')"""
-# the page's own clock at the last input event (a click or key), for timing from the input rather than from
-# Playwright's call (which first waits for the element to be visible and stable: 50-130 ms on an empty fragment)
+# what the page records for timing on its own clock: its last input event (a click or key), the arrival of every
+# websocket message, and, while a change is timed, every animation frame (idle or not) and every DOM change
 INPUT_JS = """for (const t of ["click", "keydown"]) {
   document.addEventListener(t, (e) => { window.__dnalensInput = e.timeStamp; }, true);
 }
@@ -207,16 +207,16 @@ class Session:
         self.idle(before)
         done = time.perf_counter()
         while True:  # a change may run two fragments one after the other: idle only when no run follows
-            seen = self.finished
+            runs = self.finished
             self.page.wait_for_timeout(SETTLE_MS)
-            if self.finished == seen and self.page.evaluate(IDLE_JS):
+            if self.finished == runs and self.page.evaluate(IDLE_JS):
                 break
-            self.idle(seen)
+            self.idle(runs)
             done = time.perf_counter()
         k = self.finished_at[-1]
         on_page = self.page.evaluate(PAGE_DONE_JS, [k, self.frames[k], (time.perf_counter() - done) * 1000])
-        seen = done - self._input_time(t0)
-        return seen if on_page is None else on_page / 1000, seen, done - t0
+        until_seen = done - self._input_time(t0)
+        return until_seen if on_page is None else on_page / 1000, until_seen, done - t0
 
     def _input_time(self, fallback: float) -> float:
         """When the page saw the input, on this process's clock (the page's clock is read mid-call: ±1 ms)."""

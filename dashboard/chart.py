@@ -59,6 +59,10 @@ function plotly() {
   }
   return window.__dnalensPlotly;
 }
+""".replace("PLOTLY_JS", PLOTLY_JS)
+_JS = (
+    _LOADER
+    + r"""
 // first draws, one chart per frame in page order: the first chart is painted before the next one is drawn
 const firstDraws = [];
 function drawFirst(draw) {
@@ -70,10 +74,6 @@ function nextFirst() {
   firstDraws[0]();
   requestAnimationFrame(() => setTimeout(() => { firstDraws.shift(); nextFirst(); }, 0));
 }
-""".replace("PLOTLY_JS", PLOTLY_JS)
-_JS = (
-    _LOADER
-    + r"""
 export default function ({ parentElement, data, setTriggerValue }) {
   let el = parentElement.querySelector(".dnalens-plot");
   if (!el) {
