@@ -46,6 +46,14 @@ def _bundle() -> tuple[Path, str, bool]:
 PLOTLY_SRC, PLOTLY_JS, CARTESIAN_ONLY = _bundle()
 _LOADER = r"""
 const SRC = "app/static/PLOTLY_JS";
+function firstChart() {
+  if (!window.__dnalensFirstChart) {
+    let settle;
+    window.__dnalensFirstChart = new Promise((resolve) => { settle = resolve; });
+    window.__dnalensFirstChart.settle = settle;
+  }
+  return window.__dnalensFirstChart;
+}
 function plotly() {
   if (window.Plotly) return Promise.resolve(window.Plotly);
   if (!window.__dnalensPlotly) {
@@ -65,6 +73,7 @@ _JS = (
     + r"""
 // first draws, one chart per frame in page order: the first chart is painted before the next one is drawn
 const firstDraws = [];
+const pageDrawn = firstChart();  // settled once the tab's first chart is drawn (or failed to draw)
 function drawFirst(draw) {
   firstDraws.push(draw);
   if (firstDraws.length === 1) nextFirst();
@@ -111,8 +120,11 @@ export default function ({ parentElement, data, setTriggerValue }) {
   plotly().then((Plotly) => {
     if (el.__drawn) return draw(Plotly);  // a redraw in place: at once
     el.__drawn = true;
-    drawFirst(() => { try { draw(Plotly); } catch (err) { el.textContent = String(err); } });
-  }).catch((err) => { el.textContent = String(err); });
+    drawFirst(() => {
+      try { draw(Plotly); } catch (err) { el.textContent = String(err); }
+      pageDrawn.settle();
+    });
+  }).catch((err) => { el.textContent = String(err); pageDrawn.settle(); });
 }
 """
 )
@@ -124,6 +136,23 @@ _preloader = st.components.v2.component(
     js=_LOADER + "export default function () { plotly().catch(() => {}); }",
     isolate_styles=False,
 )
+_waiter = st.components.v2.component(
+    "dnalens_after_first_chart",
+    js=_LOADER
+    + r"""export default function ({ parentElement, setTriggerValue }) {
+  if (parentElement.__asked) return;
+  parentElement.__asked = true;
+  firstChart().then(() => requestAnimationFrame(() => setTriggerValue("ready", true)));
+}""",
+    isolate_styles=False,
+)
+
+
+def after_first_chart(key: str, on_ready) -> None:
+    """An empty element that calls ``on_ready`` (a rerun of the fragment it is in, or of the page) once this browser
+    tab has drawn its first chart: a page sends what comes below its first chart after that chart is on screen. The
+    browser renders elements on one thread, so elements sent with the chart would be rendered before it is drawn."""
+    _waiter(key=key, on_ready_change=on_ready)
 
 
 def preload() -> None:

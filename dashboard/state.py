@@ -17,6 +17,9 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
 # ------------------------------------------------------------------------------------------------ session state
+# Set once this browser tab has drawn the Attention page's landscape (dashboard/views/attention.py sends the rest of
+# the page after it); AppTest runs no browser, so tests set it themselves.
+LANDSCAPE_SHOWN = "landscape_shown"
 # Widget settings that are kept across pages and saved in a session file (fixed options only: values that depend
 # on the loaded data or model, such as a chosen sequence or layer, are not restored into widgets).
 SETTINGS_KEYS = (

@@ -1,12 +1,28 @@
 """The plotly figures an AppTest run drew, whichever element drew them: ``st.plotly_chart`` (most pages) or the
 dashboard's own chart component (:mod:`dashboard.chart`, the Attention page), which AppTest lists as an unknown
-``bidi_component`` element whose JSON data holds the figure's JSON."""
+``bidi_component`` element whose JSON data holds the figure's JSON; and the dashboard as an AppTest
+(:func:`dashboard_app`)."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 COMPONENT = "dnalens_chart"
+APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
+
+
+def dashboard_app(timeout: int = 300):
+    """The dashboard as an AppTest, as a browser tab that has drawn the Attention page's landscape. AppTest runs no
+    browser, so the chart never reports its first draw and the page would keep the selected sequence's panels back
+    (``dashboard.state.LANDSCAPE_SHOWN``; tests/test_browser.py sees the real report)."""
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard.state import LANDSCAPE_SHOWN
+
+    app = AppTest.from_file(APP, default_timeout=timeout)
+    app.session_state[LANDSCAPE_SHOWN] = True
+    return app
 
 
 def _figure(node) -> dict | None:

@@ -2,19 +2,15 @@
 
 import json
 import os
-from pathlib import Path
 
 import pytest
-from app_charts import charted, figure, figures
-
-APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
+from app_charts import charted, dashboard_app, figure, figures
 
 
 @pytest.fixture
 def at():
-    from streamlit.testing.v1 import AppTest
 
-    app = AppTest.from_file(APP, default_timeout=240)
+    app = dashboard_app(240)
     app.run()
     assert not app.exception, [e.value for e in app.exception]
     return app
@@ -150,10 +146,9 @@ def test_heads_and_export_pages(at):
 
 @pytest.mark.slow
 def test_sessions_do_not_share_data():
-    from streamlit.testing.v1 import AppTest
 
-    a = AppTest.from_file(APP, default_timeout=240).run()
-    b = AppTest.from_file(APP, default_timeout=240).run()
+    a = dashboard_app(240).run()
+    b = dashboard_app(240).run()
     a.switch_page("views/sequences.py").run()
     a.text_area(key="paste_text").set_value("ACGTACGTACGT\n").run()
     a.button(key="load_paste").click().run()

@@ -2,12 +2,9 @@
 words, the layer × head grid's y values, the landscape's cells (hover and click on the heatmap itself), and a
 dependency map's x axis that spans the map only."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
-
-APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
+from app_charts import dashboard_app
 
 
 def test_layer_head_grid_shows_y_values_on_its_first_column():
@@ -79,10 +76,9 @@ def test_cuda_without_a_gpu_says_choose_cpu():
 @pytest.mark.slow
 def test_one_pasted_sequence_and_sorted_layers(tmp_path):
     from checkpoints import make_dnabert_checkpoint
-    from streamlit.testing.v1 import AppTest
 
     path = make_dnabert_checkpoint(tmp_path, k=6, layers=2, hidden=16, heads=2, max_pos=64)
-    at = AppTest.from_file(APP, default_timeout=300)
+    at = dashboard_app(300)
     at.session_state["model_name"] = str(path)
     at.switch_page("views/sequences.py")
     at.run()

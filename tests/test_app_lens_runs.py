@@ -2,14 +2,10 @@
 button are shown, the selected sequence's track is computed at once), the run counts sequences out of N, and Stop
 leaves the previous lens's track and landscape on the page, labelled with that lens."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
-from app_charts import figures
+from app_charts import dashboard_app, figures
 from test_app_runs import _app  # an AppTest of the app with session state set, run once
-
-APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 
 
 def _charts(app) -> dict:
@@ -75,13 +71,12 @@ def tiny(tmp_path_factory):
 
 
 def _open(page, n, model, **state):
-    from streamlit.testing.v1 import AppTest
 
     from core.io.sequences import Sequence
 
     rng = np.random.default_rng(0)
     seqs = [Sequence(f"s{i}", "".join(rng.choice(list("ACGT"), 40)), label=1 - i % 2) for i in range(n)]
-    at = AppTest.from_file(APP, default_timeout=300)
+    at = dashboard_app(300)
     for k, v in {"seqs": seqs, "source_label": "test", "inputs": {}, "model_name": str(model), **state}.items():
         at.session_state[k] = v
     at.switch_page(page)

@@ -4,15 +4,13 @@ every lens, ISM, a dependency map or motifs on the sample data are in the slow t
 
 import base64
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from app_charts import dashboard_app
 
 from core.io.sequences import Sequence
-
-APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 
 
 def _values(arr):
@@ -69,9 +67,8 @@ def tiny(tmp_path_factory):
 
 def _open(page, seqs, model_name=None):
     """An app session holding ``seqs`` and ``model_name`` that opens on ``page`` (the Attention page never runs)."""
-    from streamlit.testing.v1 import AppTest
 
-    at = AppTest.from_file(APP, default_timeout=300)
+    at = dashboard_app(300)
     at.session_state["seqs"] = seqs
     at.session_state["source_label"] = "test sequences"
     at.session_state["inputs"] = {}

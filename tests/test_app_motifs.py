@@ -1,14 +1,11 @@
 """The Motifs page discovers motifs from the sidebar's lens (AppTest, a tiny checkpoint and a few short sequences):
 the lens is named before the run, the numbers are core's for that lens, and the Sets page gets the same run."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
+from app_charts import dashboard_app
 
 from core.io.sequences import Sequence
-
-APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 
 
 @pytest.fixture(scope="module")
@@ -41,12 +38,11 @@ def _core_stages(model, seqs, lens):
 
 @pytest.mark.slow
 def test_motifs_page_uses_the_sidebar_lens(tiny):
-    from streamlit.testing.v1 import AppTest
 
     from core.lenses import make_lens
 
     seqs = _seqs()
-    at = AppTest.from_file(APP, default_timeout=300)
+    at = dashboard_app(300)
     at.session_state["seqs"] = seqs
     at.session_state["source_label"] = "test sequences"
     at.session_state["inputs"] = {}

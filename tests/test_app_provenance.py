@@ -5,14 +5,12 @@ import hashlib
 import io
 import json
 import zipfile
-from pathlib import Path
 
 import numpy as np
 import pytest
+from app_charts import dashboard_app
 
 from core.io.sequences import Sequence
-
-APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 
 
 @pytest.fixture(scope="module")
@@ -27,14 +25,13 @@ def tiny(tmp_path_factory):
 
 @pytest.mark.slow
 def test_zip_provenance_lists_every_input_and_each_files_lens(tiny):
-    from streamlit.testing.v1 import AppTest
 
     from core.lenses import make_lens
 
     rng = np.random.default_rng(0)
     seqs = [Sequence(f"s{i}", "".join(rng.choice(list("ACGT"), 40)), label=i % 2) for i in range(3)]
     first = "".join(f">{s.id}\n{s.seq}\n" for s in seqs).encode()
-    at = AppTest.from_file(APP, default_timeout=300)
+    at = dashboard_app(300)
     at.session_state["seqs"] = seqs
     at.session_state["source_label"] = "first.fa"
     at.session_state["inputs"] = {"first.fa": first}

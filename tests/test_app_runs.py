@@ -2,19 +2,14 @@
 run can be stopped and leaves the session usable, short sequences and few sequences draw every panel."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
-from app_charts import charted, figure, figures
-
-APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
+from app_charts import charted, dashboard_app, figure, figures
 
 
 def _app(**state):
-    from streamlit.testing.v1 import AppTest
-
-    app = AppTest.from_file(APP, default_timeout=600)
+    app = dashboard_app(600)
     for k, v in state.items():
         app.session_state[k] = v
     app.run()
@@ -103,6 +98,38 @@ def _click_landscape(app, chart_id: str, value: str) -> None:
 
 
 @pytest.mark.slow
+def _components(node, out=None) -> list[str]:
+    """The names of the custom components (``bidi_component`` elements) under ``node``, in page order."""
+    out = [] if out is None else out
+    children = getattr(node, "children", None)
+    if children is not None:
+        for child in children.values():
+            _components(child, out)
+    elif node.type == "bidi_component":
+        out.append(node.proto.component_name)
+    return out
+
+
+def test_a_new_tab_gets_the_selected_panels_once_its_landscape_is_drawn():
+    """Before the browser reports the landscape drawn, the Attention page sends the landscape, the selected
+    sequence's heading, a line saying what follows and the element that waits for the drawing; after the report
+    (its callback sets the flag, its fragment reruns), the same charts as a tab that had drawn a landscape before."""
+    from dashboard.state import LANDSCAPE_SHOWN
+
+    app = _app(**{LANDSCAPE_SHOWN: False})
+    assert [name for name in _components(app.main) if not name.endswith("plotly_preload")] == [
+        "dnalens_chart",
+        "dnalens_after_first_chart",
+    ], _components(app.main)
+    assert len(_charts(app)) == 1 and figure(app, "landscape_chart")
+    assert any("follow once the landscape is drawn" in c.value for c in app.caption)
+    app.session_state[LANDSCAPE_SHOWN] = True  # what the report's callback does
+    app.run()
+    assert not app.exception and not any("follow once" in c.value for c in app.caption)
+    assert "dnalens_after_first_chart" not in _components(app.main)
+    assert _charts(app) == _charts(_app())
+
+
 def test_landscape_click_selects_that_row_and_reruns_only_the_selected_panels():
     """A click on a landscape row selects its sequence: only the selected sequence's fragment reruns (track, grid and
     matrix of the clicked row; the landscape is not redrawn), with what a full run on that sequence shows; the

@@ -2,14 +2,12 @@
 blank empty cells, and a failed re-score that keeps the last results."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
+from app_charts import dashboard_app
 
 from core.io.sequences import Sequence
-
-APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +27,6 @@ def _table(at):
 
 @pytest.mark.slow
 def test_variants_from_upload_or_table_and_failed_rescore_keeps_results(tiny):
-    from streamlit.testing.v1 import AppTest
 
     from core.reports.mutations import variant_table
     from core.variants.variants import parse_variant_bytes
@@ -38,7 +35,7 @@ def test_variants_from_upload_or_table_and_failed_rescore_keeps_results(tiny):
     seqs = [Sequence(f"s{i}", "".join(rng.choice(list("ACGT"), 40)), label=i % 2) for i in range(2)]
     s = seqs[0].seq
     good = f"seq_id\tpos\tref\talt\ns0\t3\t{s[2]}\t{'A' if s[2] != 'A' else 'C'}\ns1\t10\t{seqs[1].seq[9]}\t-\n"
-    at = AppTest.from_file(APP, default_timeout=300)
+    at = dashboard_app(300)
     at.session_state["seqs"] = seqs
     at.session_state["source_label"] = "test"
     at.session_state["inputs"] = {}

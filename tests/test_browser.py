@@ -166,6 +166,29 @@ def test_attention_page_opens_on_demo_with_landscape(browser_page, server):
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
 
 
+def test_a_new_tab_draws_the_landscape_before_the_rest_of_the_page(browser_page, server):
+    """A new tab (a new session) gets the selected sequence's panels only after the landscape is drawn, then all of
+    them (tests/test_app_runs.py: the page in AppTest, before and after the report)."""
+    page, _ = browser_page
+    tab = page.context.new_page()
+    tab.set_default_timeout(120_000)
+    seen = """window.__seen = {};
+new MutationObserver(() => {
+  const t = performance.now(), s = window.__seen;
+  if (!s.landscape && document.querySelector('.st-key-landscape_chart .main-svg')) s.landscape = t;
+  if (!s.track && document.querySelector('.st-key-track_chart')) s.track = t;
+}).observe(document, {subtree: true, childList: true});"""
+    tab.add_init_script(seen)
+    try:
+        _goto(tab, server)
+        _component_charts(tab)
+        first = tab.evaluate("() => window.__seen")
+        assert first["landscape"] < first["track"], first  # the track's element came after the landscape's drawing
+        assert tab.get_by_text("follow once the landscape is drawn").count() == 0
+    finally:
+        tab.close()
+
+
 def test_model_popover_says_what_is_wrong_and_keeps_the_model(browser_page, server):
     """The sidebar's model controls sit in a popover (drawn only when opened); a folder that does not exist gets
     its message in the open popover, and the loaded model stays (its caption, the landscape)."""

@@ -6,15 +6,14 @@ import shutil
 from pathlib import Path
 
 import pytest
+from app_charts import dashboard_app
 
 ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "dashboard" / "app.py")
 STATIC = ROOT / "dashboard" / "static"
 
 
 @pytest.mark.slow
 def test_genome_page_serves_per_session_files_only():
-    from streamlit.testing.v1 import AppTest
 
     from core.io.sequences import read_fasta
     from core.paths import SAMPLE_DATA
@@ -23,7 +22,7 @@ def test_genome_page_serves_per_session_files_only():
         pytest.skip("igv.min.js is not installed (make js)")
     folders, views = [], []
     for _ in range(2):
-        at = AppTest.from_file(APP, default_timeout=300)
+        at = dashboard_app(300)
         at.run()
         at.switch_page("views/genome.py").run()
         assert not at.exception, [e.value for e in at.exception]

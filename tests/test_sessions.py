@@ -2,13 +2,11 @@
 uploads are read from their bytes (never from a path a client names); limits and broken models give messages."""
 
 import threading
-from pathlib import Path
 
 import numpy as np
 import pytest
-from app_charts import figure, figures
+from app_charts import dashboard_app, figure, figures
 
-APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 FEW = (
     ">few1\nACGTTGCATGCATTTATAAAAGGCATGCATGCCACCAGGGGGCGCTAGCTAGGATCCATGCAAGTCTATAAAAGCCGGATCCATTGCAGTCAAGGTACCA\n"
     ">few2\nTTTTGGGGCCCCAAAATTTTACGTACGTGGCCAATTGGCCAATATATAGCGCCGCTAGCAGGGGGCGCAATCGATCGTTAGCTAGCAAGCTTGGTACCAT\n"
@@ -22,11 +20,10 @@ SETTINGS = {
 
 
 def _app(name: str):
-    from streamlit.testing.v1 import AppTest
 
     from core.io.sequences import parse_fasta_text
 
-    at = AppTest.from_file(APP, default_timeout=300)
+    at = dashboard_app(300)
     at.session_state["seqs"] = parse_fasta_text(FEW, "few.fa")
     at.session_state["inputs"] = {"few.fa": FEW.encode()}
     at.session_state["source_label"] = "few.fa"

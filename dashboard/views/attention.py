@@ -5,7 +5,11 @@ Fragments, so a control reruns only what depends on it: the landscape (its sort,
 sequence's panels (a new sequence, picked or clicked: one run) and, nested, the matrix (layer, head, crop). Figures
 come from :func:`dashboard.state.figure` (built once per input) and the token matrices from
 :func:`state.token_attention` (the model runs once per sequence), so a rerun only sends what is already there; the
-charts (:mod:`dashboard.chart`) redraw in place."""
+charts (:mod:`dashboard.chart`) redraw in place.
+
+The first time a browser tab shows the page, the selected sequence's panels are sent only after the landscape's first
+draw is on screen (the chart reports it): the browser renders the page's elements on one thread, and the ~60 elements
+below the landscape would otherwise come before its drawing (new tab on a running server: X -> Y s)."""
 
 import numpy as np
 import streamlit as st
@@ -13,7 +17,7 @@ import streamlit as st
 from core.lenses.attention import cls_grid, landscape, landscape_order
 from core.reports import figures as plots
 from dashboard import lens_runs, state
-from dashboard.chart import chart
+from dashboard.chart import after_first_chart, chart
 
 ss = st.session_state
 st.title("Attention")
@@ -71,6 +75,11 @@ def track_panel() -> None:
         key="track",
         lens=track_lens,
     )
+
+
+def _landscape_drawn() -> None:
+    """The landscape is on the user's screen: the selected sequence's panels are sent now (their fragment reruns)."""
+    ss[state.LANDSCAPE_SHOWN] = True
 
 
 def _landscape_clicked() -> None:
@@ -193,9 +202,13 @@ def selected_panels() -> None:
     """Everything that shows the selected sequence: a new one (picked here or clicked on the landscape) is one run."""
     with st.container(key="selected_sequence"):  # a landscape click scrolls here
         st.subheader(f"Selected sequence: {_selected().id}")
-        track_panel()
-        grid_panel(_selected())
-        matrix_fragment()
+        if tracks is not None and not ss.get(state.LANDSCAPE_SHOWN):  # sent once the landscape is on screen
+            st.caption("Its track, layer × head grid and token matrix follow once the landscape is drawn.")
+            after_first_chart("att_after_landscape", _landscape_drawn)
+        else:
+            track_panel()
+            grid_panel(_selected())
+            matrix_fragment()
     state.fragment_done()
 
 
