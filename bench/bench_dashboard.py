@@ -176,11 +176,13 @@ class Session:
         ws.on("framereceived", frame)
 
     def open(self) -> float:
-        """Seconds from navigation until the landscape is drawn."""
+        """Seconds from navigation until the landscape is drawn. Returns once the whole page is there: a new tab gets
+        the selected sequence's panels after its landscape is drawn (dashboard/views/attention.py)."""
         t0 = time.perf_counter()
         self.page.goto(self.url)
         self.page.wait_for_function(LANDSCAPE_JS, polling="raf", timeout=600_000)
         dt = time.perf_counter() - t0
+        self.page.wait_for_selector(".st-key-matrix_chart .main-svg", timeout=600_000)
         self.idle(0)
         return dt
 
