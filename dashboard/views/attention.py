@@ -9,7 +9,8 @@ charts (:mod:`dashboard.chart`) redraw in place.
 
 The first time a browser tab shows the page, the selected sequence's panels are sent only after the landscape's first
 draw is on screen (the chart reports it): the browser renders the page's elements on one thread, and the ~60 elements
-below the landscape would otherwise come before its drawing (new tab on a running server: X -> Y s)."""
+below the landscape would otherwise be rendered before it is drawn (new tab on a running server, interleaved A/B:
+4.39 -> 3.64 s)."""
 
 import numpy as np
 import streamlit as st
