@@ -558,3 +558,26 @@ def test_session_save_then_restore(browser_page, server, tmp_path):
     assert "peak" in _selectbox(other, "sort rows by")
     other.screenshot(path=str(SHOTS / "session_restored.png"), full_page=True)
     fresh.close()
+
+
+def test_landscape_settings_show_as_left_after_another_page(browser_page, server):
+    """The landscape's sort and alignment, changed, then another page and back: the widgets show what the landscape
+    is drawn with (they used to show their defaults over a landscape still sorted as chosen)."""
+    page, _ = browser_page
+    _goto(page, server)
+    _component_charts(page)
+    main = page.locator('[data-testid="stMain"]')
+    for label, option in (("sort rows by", "label"), ("align", "center")):
+        main.get_by_role("combobox", name=label, exact=True).click()
+        page.get_by_role("option", name=option, exact=True).click()
+        _settle(page)
+    _nav(page, "Mutations", "Mutations")
+    _nav(page, "Attention", "Landscape")
+    _component_charts(page)
+    assert (_selectbox(page, "sort rows by"), _selectbox(page, "align")) == ("label", "center")
+    assert "sorted by label, aligned center" in _chart_title(page, "landscape_chart")
+    for label, option in (("sort rows by", "prediction"), ("align", "left")):  # back to the defaults: drawn so
+        main.get_by_role("combobox", name=label, exact=True).click()
+        page.get_by_role("option", name=option, exact=True).click()
+        _settle(page)
+    assert "sorted by prediction, aligned left" in _chart_title(page, "landscape_chart")

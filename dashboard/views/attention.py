@@ -99,8 +99,12 @@ def landscape_panel() -> None:
         return
     score = set_lens.score_name
     c1, c2, c3 = st.columns(3)
-    order_by = c1.selectbox("sort rows by", ["prediction", "label", "peak", "input"], key="land_sort")
-    align = c2.selectbox("align", ["left", "center"], key="land_align")
+    # persist_state: shown as left when the user comes back from another page (else the value was kept but the
+    # widget showed its default)
+    order_by = c1.selectbox(
+        "sort rows by", ["prediction", "label", "peak", "input"], key="land_sort", persist_state="session"
+    )
+    align = c2.selectbox("align", ["left", "center"], key="land_align", persist_state="session")
     max_rows = len(seqs)  # five or fewer: all of them (a slider needs a range)
     if len(seqs) > 5:
         max_rows = c3.slider("rows", 5, len(seqs), min(len(seqs), 200), key="land_rows")
