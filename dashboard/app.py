@@ -35,6 +35,10 @@ pages = [
     st.Page(str(VIEWS / "export.py"), title="Export", icon=":material/download:", url_path="export"),
 ]
 nav = st.navigation(pages)
+try:  # a new server loads the model first: its spinner shows here, in the main area, not only in the sidebar
+    state.load_model_cached(*state.model_key())
+except Exception:  # the sidebar says what is wrong (state.model), next to the controls that choose another model
+    pass
 
 with st.sidebar:
     preload()  # plotly.js starts loading now, while the page runs
@@ -83,6 +87,7 @@ with st.sidebar:
                 st.success(f"Loaded {name}")
             except Exception as exc:  # keep the previous model
                 state.show_error(exc)
+                st.caption(f"**{ss.model_name}** stays loaded.")
         with st.expander("model cards"):
             import pandas as pd
 

@@ -95,6 +95,8 @@ export default function ({ parentElement, data, setTriggerValue }) {
   if (el.__shown === data.figure) return;
   el.__shown = data.figure;
   const fig = JSON.parse(data.figure);
+  // the plot's height is kept for it before plotly.js has drawn it: what is below does not jump when it comes
+  if (fig.layout && fig.layout.height) el.style.minHeight = fig.layout.height + "px";
   // no "Share chart" button: plotly.js 4 offers to upload the figure to Plotly Cloud by default
   // one config per plot: plotly.js draws the plot anew when the config differs from the last one (the PNG
   // button's file name changes with the figure, so it is set on the plot's context instead)

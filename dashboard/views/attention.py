@@ -104,7 +104,13 @@ def landscape_panel() -> None:
     order_by = c1.selectbox(
         "sort rows by", ["prediction", "label", "peak", "input"], key="land_sort", persist_state="session"
     )
-    align = c2.selectbox("align", ["left", "center"], key="land_align", persist_state="session")
+    align = c2.selectbox(
+        "align",
+        ["left", "center"],
+        key="land_align",
+        persist_state="session",
+        help="center: each sequence centred on the middle column; the same as left when all have one length",
+    )
     max_rows = len(seqs)  # five or fewer: all of them (a slider needs a range)
     if len(seqs) > 5:
         max_rows = c3.slider("rows", 5, len(seqs), min(len(seqs), 200), key="land_rows")
