@@ -97,7 +97,6 @@ def _click_landscape(app, chart_id: str, value: str) -> None:
     assert not app.exception, [e.value for e in app.exception]
 
 
-@pytest.mark.slow
 def _components(node, out=None) -> list[str]:
     """The names of the custom components (``bidi_component`` elements) under ``node``, in page order."""
     out = [] if out is None else out
@@ -110,6 +109,7 @@ def _components(node, out=None) -> list[str]:
     return out
 
 
+@pytest.mark.slow
 def test_a_new_tab_gets_the_selected_panels_once_its_landscape_is_drawn():
     """Before the browser reports the landscape drawn, the Attention page sends the landscape, the selected
     sequence's heading, a line saying what follows and the element that waits for the drawing; after the report
@@ -130,6 +130,7 @@ def test_a_new_tab_gets_the_selected_panels_once_its_landscape_is_drawn():
     assert _charts(app) == _charts(_app())
 
 
+@pytest.mark.slow
 def test_landscape_click_selects_that_row_and_reruns_only_the_selected_panels():
     """A click on a landscape row selects its sequence: only the selected sequence's fragment reruns (track, grid and
     matrix of the clicked row; the landscape is not redrawn), with what a full run on that sequence shows; the
