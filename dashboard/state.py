@@ -21,7 +21,9 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # the page after it); AppTest runs no browser, so tests set it themselves.
 LANDSCAPE_SHOWN = "landscape_shown"
 # Widget settings that are kept across pages and saved in a session file (fixed options only: values that depend
-# on the loaded data or model, such as a chosen sequence or layer, are not restored into widgets).
+# on the loaded data or model, such as a chosen sequence or layer, are not restored into widgets). A page's widget
+# with one of these keys also takes persist_state="session": without it, coming back to the page showed the widget's
+# default while the page used the kept value.
 SETTINGS_KEYS = (
     "att_recipe",
     "att_strand",

@@ -562,7 +562,8 @@ def test_session_save_then_restore(browser_page, server, tmp_path):
 
 def test_landscape_settings_show_as_left_after_another_page(browser_page, server):
     """The landscape's sort and alignment, changed, then another page and back: the widgets show what the landscape
-    is drawn with (they used to show their defaults over a landscape still sorted as chosen)."""
+    is drawn with (they used to show their defaults over a landscape still sorted as chosen); so does the Heads
+    page's bertviz view."""
     page, _ = browser_page
     _goto(page, server)
     _component_charts(page)
@@ -581,3 +582,9 @@ def test_landscape_settings_show_as_left_after_another_page(browser_page, server
         page.get_by_role("option", name=option, exact=True).click()
         _settle(page)
     assert "sorted by prediction, aligned left" in _chart_title(page, "landscape_chart")
+    _nav(page, "Heads", "bertviz")  # a setting on another page (every kept setting's widget persists the same way)
+    page.get_by_text("model view", exact=True).click()
+    _settle(page)
+    _nav(page, "Attention", "Landscape")
+    _nav(page, "Heads", "bertviz")
+    assert page.get_by_role("radio", name="model view").is_checked()

@@ -99,8 +99,6 @@ def landscape_panel() -> None:
         return
     score = set_lens.score_name
     c1, c2, c3 = st.columns(3)
-    # persist_state: shown as left when the user comes back from another page (else the value was kept but the
-    # widget showed its default)
     order_by = c1.selectbox(
         "sort rows by", ["prediction", "label", "peak", "input"], key="land_sort", persist_state="session"
     )

@@ -92,6 +92,7 @@ formats = c1.multiselect("figure formats", ["png", "svg", "pdf"], default=["png"
 html = c2.checkbox(
     "interactive HTML figures",
     key="exp_html",
+    persist_state="session",
     help="each plotly figure as HTML; the zip then carries plotly.js once (4.7 MB), shared by every page",
 )
 now_set = state.sequence_set()["sha256"]

@@ -58,6 +58,7 @@ thr = c4.slider(
     0.05,
     0.01,
     key="nv_thr",
+    persist_state="session",
     help="draw a line only where attention is at least this (the DNABERT paper's Fig. 4e)",
 )
 head_txt = "all heads" if sorted(heads) == list(range(lm.n_heads)) else f"heads {', '.join(map(str, heads))}"
@@ -75,7 +76,7 @@ state.downloads(
 )
 
 st.subheader("bertviz")
-kind = st.radio("view", ["head view", "model view"], horizontal=True, key="bv_kind")
+kind = st.radio("view", ["head view", "model view"], horizontal=True, key="bv_kind", persist_state="session")
 try:
     view = "head" if kind == "head view" else "model"
     html = bertviz_html(att, toks, view, layer=layer)

@@ -18,14 +18,16 @@ preds = state.predictions()
 ids = [s.id for s in seqs]
 
 c1, c2 = st.columns(2)
-how = c1.radio("positives", ["label = 1", "prediction ≥ threshold", "chosen sequences"], key="mt_pos")
+how = c1.radio(
+    "positives", ["label = 1", "prediction ≥ threshold", "chosen sequences"], key="mt_pos", persist_state="session"
+)
 if how == "label = 1":
     pos = [s for s in seqs if s.label == 1]
 elif how == "prediction ≥ threshold":
     if not preds:
         st.warning("The model has no classification head; choose positives by label or by hand.")
         st.stop()
-    thr = c1.slider("threshold", 0.0, 1.0, 0.5, 0.01, key="mt_thr")
+    thr = c1.slider("threshold", 0.0, 1.0, 0.5, 0.01, key="mt_thr", persist_state="session")
     pos = [s for s in seqs if preds[s.id][-1] >= thr]
 else:
     chosen = c1.multiselect("sequences", ids, default=ids[: min(10, len(ids))], key="mt_ids")
@@ -34,6 +36,7 @@ bg = c2.radio(
     "background",
     ["dinucleotide-shuffled positives", "loaded negatives (label = 0)", "loaded sequences that are not positives"],
     key="mt_bg",
+    persist_state="session",
 )
 pos_ids = {s.id for s in pos}
 if bg.startswith("loaded negatives"):
@@ -46,16 +49,26 @@ c2.caption(f"{len(pos)} positives, {len(neg)} background sequences")
 
 with st.expander("parameters (DNABERT-viz defaults)", expanded=False):
     p1, p2, p3, p4 = st.columns(4)
-    window = p1.number_input("window size", 4, 200, 24, key="mt_w")
-    min_len = p2.number_input("min region length", 2, 50, 5, key="mt_minlen")
-    cutoff = p3.number_input("q-value cutoff", 1e-10, 1.0, 0.005, format="%.4f", key="mt_cut")
-    min_n = p4.number_input("min instances", 1, 1000, 3, key="mt_minn")
+    window = p1.number_input("window size", 4, 200, 24, key="mt_w", persist_state="session")
+    min_len = p2.number_input("min region length", 2, 50, 5, key="mt_minlen", persist_state="session")
+    cutoff = p3.number_input("q-value cutoff", 1e-10, 1.0, 0.005, format="%.4f", key="mt_cut", persist_state="session")
+    min_n = p4.number_input("min instances", 1, 1000, 3, key="mt_minn", persist_state="session")
     p5, p6, p7 = st.columns(3)
     parity = p5.checkbox(
-        "DNABERT-viz parity mode", key="mt_parity", help="reproduce motif_analysis exactly (forward strand, its quirks)"
+        "DNABERT-viz parity mode",
+        key="mt_parity",
+        persist_state="session",
+        help="reproduce motif_analysis exactly (forward strand, its quirks)",
     )
-    rule = p6.selectbox("region rule", ["zscore", "dnabert-viz", "quantile"], key="mt_rule", disabled=parity)
-    release = p7.selectbox("JASPAR release", ["JASPAR2026", "JASPAR2024", "JASPAR2022", "JASPAR2020"], key="mt_release")
+    rule = p6.selectbox(
+        "region rule", ["zscore", "dnabert-viz", "quantile"], key="mt_rule", persist_state="session", disabled=parity
+    )
+    release = p7.selectbox(
+        "JASPAR release",
+        ["JASPAR2026", "JASPAR2024", "JASPAR2022", "JASPAR2020"],
+        key="mt_release",
+        persist_state="session",
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -197,7 +210,7 @@ if st.button("Find motifs", type="primary", key="mt_run") or st.session_state.ge
     shown = {r.name: f"{r.label}{' (low support)' if r.low_support else ''}" for r in summary.itertuples()}
     c1, c2 = st.columns([2, 1])
     pick = c1.selectbox("motif", list(shown), format_func=shown.get, key="mt_pick")
-    mode = c2.radio("logo", ["information", "probability"], horizontal=True, key="mt_logo")
+    mode = c2.radio("logo", ["information", "probability"], horizontal=True, key="mt_logo", persist_state="session")
     m = by_name[pick]
     logo_title = (
         f"{shown[pick]}: {m.n_instances} instances in {m.n_sequences} sequences · regions from {lens.describe()}"
