@@ -7,31 +7,38 @@ import pytest
 from app_charts import dashboard_app
 
 
-def test_layer_head_grid_shows_y_values_on_its_first_column():
-    """One strip per layer (its heads on one y scale, values shown on the left), heads side by side over their own
-    positions: every value of grid[l, h] is drawn at x = h * span + position with that head and position in its hover."""
+def test_layer_head_grid_shows_each_layer_on_its_own_scale():
+    """One axis pair: a strip per layer (layer 0 on top), its heads side by side over their own positions, each strip
+    on its own scale (``layer l  0`` at its base, its largest value at its top, as y tick labels); every value of
+    grid[l, h] is drawn at x = h * span + position, with its layer, head, position and value in the hover."""
     from core.reports.figures import plotly_grid
 
     grid = np.random.default_rng(0).random((2, 3, 10))
+    grid[1] *= 0.01  # layer 1 far weaker than layer 0: still drawn over its whole strip
     f = plotly_grid(grid, "t")
     fig = f.to_dict()["layout"]
-    first = [fig["yaxis"], fig["yaxis2"]]  # the strips of layers 0 and 1
-    assert all(ax.get("showticklabels", True) is not False for ax in first) and "yaxis3" not in fig
-    assert [ax["title"]["text"] for ax in first] == ["layer 0<br>[CLS] weight", "layer 1<br>[CLS] weight"]
-    assert [a["text"] for a in fig["annotations"]] == ["head 0", "head 1", "head 2"]
+    assert "xaxis2" not in fig and "yaxis2" not in fig and not fig.get("annotations") and not fig.get("shapes")
+    ys = fig["yaxis"]
+    assert ys["ticktext"] == ["layer 0  0", f"{grid[0].max():.3g}", "layer 1  0", f"{grid[1].max():.3g}"]
     span = 12  # 10 positions + a gap of 2
-    for l, tr in enumerate(f.data):
-        assert tr.yaxis == ("y" if l == 0 else "y2")  # the heads of a layer: one axis, one scale
-        x, y, cd = np.asarray(tr.x, float), np.asarray(tr.y, float), np.asarray(tr.customdata)
+    for l, tr in enumerate(f.data[:2]):
+        base = 1 - l  # layer 0's strip above layer 1's
+        assert ys["tickvals"][2 * l] == base
+        x, y, cd = np.asarray(tr.x, float), np.asarray(tr.y, float), np.asarray(tr.customdata, float)
         for h in range(3):
             part = (cd[:, 0] == h) & (cd[:, 1] >= 0)
             assert np.array_equal(cd[part, 1], np.arange(10)) and np.array_equal(x[part], h * span + np.arange(10))
-            assert np.allclose(y[part], grid[l, h])
-        assert np.isnan(y[cd[:, 1] < 0]).all()  # a break between heads, not a line joining them
-        assert f"layer {l} head %{{customdata[0]}}<br>position %{{customdata[1]}}" in tr.hovertemplate
+            assert np.allclose(cd[part, 2], grid[l, h], rtol=1e-6)  # the hover's value: the value itself
+            assert np.allclose(y[part], base + grid[l, h] / grid[l].max() * 0.85, rtol=1e-5)
+        assert y[~np.isnan(y)].max() == pytest.approx(base + 0.85) and np.isnan(y[cd[:, 1] < 0]).all()
+        assert f"layer {l} head %{{customdata[0]}}<br>position %{{customdata[1]}}<br>%{{customdata[2]" in (
+            tr.hovertemplate
+        )
+    assert f.data[2].hoverinfo == "skip" and sorted(set(np.asarray(f.data[2].x))) == [11.0, 23.0]  # between heads
     text, vals = fig["xaxis"]["ticktext"], fig["xaxis"]["tickvals"]
     k = text.index("0", 1)  # head 1's position 0, drawn at its own offset, labelled 0 again
-    assert text[:2] == ["0", "2"] and vals[:2] == [0, 2] and vals[k] == span and len(text) == 3 * k
+    assert text[:2] == ["0", "2"] and vals[:2] == [0, 2] and vals[k] == span
+    assert text[-3:] == ["<br><b>head 0</b>", "<br><b>head 1</b>", "<br><b>head 2</b>"] and vals[-1] == 2 * span + 4.5
 
 
 def test_landscape_cells_carry_hover_and_click_themselves():
