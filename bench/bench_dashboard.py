@@ -8,8 +8,9 @@
   plotly.js is in its cache) on a server that served one before, until the landscape; also reported for a new
   browser (an empty cache: loading and compiling plotly.js's 4.7 MB is most of that time).
 * full rerun: the "r" key (Streamlit's rerun), timed from the key until Streamlit is idle.
-* control changes on the Attention page: another sequence (selectbox), the landscape's sort order, the token
-  matrix's layer; each timed from the change until Streamlit is idle.
+* control changes on the Attention page: another sequence (selectbox), the landscape's sort order and the token
+  matrix's layer (segmented controls, or selectboxes in older trees); each timed from the change until Streamlit is
+  idle.
 
 Reruns and changes are timed on the page's own clock, as a user meets them: from the page's input event (the click
 or key) to the painted frame after the page's last change. Beside it: the same input until this process saw the
@@ -252,11 +253,17 @@ def _open(page, label: str):
 
 
 def _select(page, label: str, option_index: int):
-    """(prepare, action) picking option ``option_index`` of the selectbox ``label``: opening the list is not timed."""
+    """(prepare, action) picking option ``option_index`` of the main-area control labelled ``label``: a selectbox
+    (opening its list is not timed) or a segmented control (one click on the option)."""
     held = {}
+    group = page.locator(f'[data-testid="stMain"] [role="radiogroup"][aria-label="{label}"]')
 
     def prepare():
-        held["options"] = _open(page, label)
+        if group.count():
+            held["options"] = group.get_by_role("radio")
+            held["options"].nth(option_index).wait_for()
+        else:
+            held["options"] = _open(page, label)
 
     return prepare, lambda: held["options"].nth(option_index).click()
 

@@ -199,14 +199,17 @@ def _look() -> dict:
 
 
 def figure_json(fig) -> str:
-    """``fig`` as the JSON the chart draws, in the app's look (:func:`_look`, put in the JSON: a figure copy with a
-    new template costs 60 ms, this 8). Made once per figure object: the pages' figures are built once per input,
-    shared and never changed (:func:`dashboard.state.figure`); the figure itself (its HTML export) stays as built."""
+    """``fig`` as the JSON the chart draws, in the app's look (:func:`_look`, put in the spec: a figure copy with a
+    new template costs 60 ms; the spec is written once, numpy arrays as plotly's typed arrays). Made once per figure
+    object: the pages' figures are built once per input, shared and never changed (:func:`dashboard.state.figure`);
+    the figure itself (its HTML export) stays as built."""
     made = vars(fig).get("_dnalens_json")
     if made is None:
-        spec = json.loads(fig.to_json())
-        spec.setdefault("layout", {})["template"] = _look()
-        made = fig._dnalens_json = json.dumps(spec)
+        from plotly.io.json import to_json_plotly
+
+        spec = fig.to_plotly_json()
+        spec["layout"] = dict(spec.get("layout") or {}, template=_look())
+        made = fig._dnalens_json = to_json_plotly(spec)
     return made
 
 

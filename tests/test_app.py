@@ -73,7 +73,7 @@ def test_attention_controls_change_the_track(at):
     at.multiselect(key="att_layers").set_value([0]).run()
     after = values(figure(at, "track_chart")["data"][1]["y"])
     assert before != after
-    at.selectbox(key="land_sort").set_value("peak").run()
+    at.segmented_control(key="land_sort").set_value("peak").run()
     assert not at.exception
 
 

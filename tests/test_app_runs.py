@@ -77,8 +77,8 @@ def test_fragment_reruns_show_what_a_full_run_shows(monkeypatch):
         assert mine["layout"]["title"] == theirs["layout"]["title"] and _data(mine) == _data(theirs)
     assert _data(got[0]) != _data(full_before[1])  # another sequence's track indeed
     for app in (at, fresh):
-        app.selectbox(key="mat_layer").set_value(0).run()
-        app.selectbox(key="land_sort").set_value("peak").run()
+        app.segmented_control(key="mat_layer").set_value(0).run()
+        app.segmented_control(key="land_sort").set_value("peak").run()
     mine = {c["layout"]["title"]["text"]: _data(c) for c in _charts(at)}
     theirs = {c["layout"]["title"]["text"]: _data(c) for c in _charts(fresh)}
     assert any("sorted by peak" in t for t in mine) and all(theirs[t] == d for t, d in mine.items())

@@ -347,6 +347,15 @@ def _selectbox(page, label: str) -> str:
     return page.locator('[data-testid="stMain"]').get_by_role("combobox", name=label, exact=True).input_value()
 
 
+def _segment(page, label: str, option: str | None = None) -> str:
+    """The option a segmented control (found by its label) shows as picked, after clicking ``option`` if given."""
+    group = page.locator(f'[data-testid="stMain"] [role="radiogroup"][aria-label="{label}"]')
+    if option is not None:
+        group.get_by_role("radio", name=option, exact=True).click()
+        _settle(page)
+    return group.locator('[aria-checked="true"]').inner_text().strip()
+
+
 def _plot_data(page, chart: int | str, trace: int) -> list:
     """The y values plotly drew for trace ``trace`` of a chart (by page order or key, :func:`_plot`)."""
     return page.locator(_plot(chart)).evaluate("(el, t) => Array.from(el._fullData[t].y)", trace)
@@ -531,9 +540,7 @@ def test_session_save_then_restore(browser_page, server, tmp_path):
     page.get_by_role("button", name="Load file").click()
     page.wait_for_selector("text=Loaded 12 sequences from dev.tsv")
     _nav(page, "Attention", "Landscape")
-    page.locator('[data-testid="stMain"]').get_by_role("combobox", name="sort rows by", exact=True).click()
-    page.get_by_role("option", name="peak", exact=True).click()
-    _settle(page)
+    _segment(page, "sort rows by", "peak")
     track = _plot_data(page, "track_chart", 1)
     title = _chart_title(page, "track_chart")
     assert title.startswith("row2 ") and len(track) == 80
@@ -555,7 +562,7 @@ def test_session_save_then_restore(browser_page, server, tmp_path):
     _nav(other, "Attention", "Landscape")
     assert _chart_title(other, "track_chart") == title
     assert np.allclose(_plot_data(other, "track_chart", 1), track)
-    assert "peak" in _selectbox(other, "sort rows by")
+    assert _segment(other, "sort rows by") == "peak"
     other.screenshot(path=str(SHOTS / "session_restored.png"), full_page=True)
     fresh.close()
 
@@ -567,20 +574,15 @@ def test_landscape_settings_show_as_left_after_another_page(browser_page, server
     page, _ = browser_page
     _goto(page, server)
     _component_charts(page)
-    main = page.locator('[data-testid="stMain"]')
     for label, option in (("sort rows by", "label"), ("align", "center")):
-        main.get_by_role("combobox", name=label, exact=True).click()
-        page.get_by_role("option", name=option, exact=True).click()
-        _settle(page)
+        _segment(page, label, option)
     _nav(page, "Mutations", "Mutations")
     _nav(page, "Attention", "Landscape")
     _component_charts(page)
-    assert (_selectbox(page, "sort rows by"), _selectbox(page, "align")) == ("label", "center")
+    assert (_segment(page, "sort rows by"), _segment(page, "align")) == ("label", "center")
     assert "sorted by label, aligned center" in _chart_title(page, "landscape_chart")
     for label, option in (("sort rows by", "prediction"), ("align", "left")):  # back to the defaults: drawn so
-        main.get_by_role("combobox", name=label, exact=True).click()
-        page.get_by_role("option", name=option, exact=True).click()
-        _settle(page)
+        _segment(page, label, option)
     assert "sorted by prediction, aligned left" in _chart_title(page, "landscape_chart")
     _nav(page, "Heads", "bertviz")  # a setting on another page (every kept setting's widget persists the same way)
     page.get_by_text("model view", exact=True).click()

@@ -21,6 +21,8 @@ from dashboard import lens_runs, state
 from dashboard.chart import after_first_chart, chart
 
 ss = st.session_state
+SORTS = ["prediction", "label", "peak", "input"]  # the landscape's row orders (core.lenses.attention.landscape_order)
+FEW = 12  # layers or heads picked with one click (a segmented control) up to this many; more: a selectbox
 st.title("Attention")
 lm = state.model()
 seqs = state.seqs()
@@ -99,12 +101,14 @@ def landscape_panel() -> None:
         return
     score = set_lens.score_name
     c1, c2, c3 = st.columns(3)
-    order_by = c1.selectbox(
-        "sort rows by", ["prediction", "label", "peak", "input"], key="land_sort", persist_state="session"
+    order_by = c1.segmented_control(
+        "sort rows by", SORTS, default=SORTS[0], required=True, key="land_sort", persist_state="session"
     )
-    align = c2.selectbox(
+    align = c2.segmented_control(
         "align",
         ["left", "center"],
+        default="left",
+        required=True,
         key="land_align",
         persist_state="session",
         help="center: each sequence centred on the middle column; the same as left when all have one length",
@@ -161,11 +165,19 @@ def grid_panel(seq) -> None:
     )
 
 
+def _pick(where, label: str, n: int, default: int, key: str) -> int:
+    """One of ``0..n-1``: a segmented control (one click) for up to :data:`FEW` options, else a selectbox."""
+    if n <= FEW:
+        return where.segmented_control(label, list(range(n)), default=default, required=True, key=key)
+    return where.selectbox(label, list(range(n)), index=default, key=key)
+
+
 def _crop(n_tok: int) -> tuple[int, int, int, int]:
     """(layer, head, first token, end token) from the matrix's widgets; the crop is in tokens and never empty."""
-    c1, c2, c3, c4 = st.columns(4)
-    layer = c1.selectbox("layer", list(range(lm.n_layers)), index=lm.n_layers - 1, key="mat_layer")
-    head = c2.selectbox("head", list(range(lm.n_heads)), key="mat_head")
+    c1, c2 = st.columns(2)
+    layer = _pick(c1, "layer", lm.n_layers, lm.n_layers - 1, "mat_layer")
+    head = _pick(c2, "head", lm.n_heads, 0, "mat_head")
+    c3, c4 = st.columns(2)
     size = n_tok
     if n_tok > 2:
         size = c3.slider("crop: tokens shown", 2, n_tok, min(64, n_tok), key=f"mat_size_{n_tok}")
