@@ -5,8 +5,8 @@ and redraws it with ``Plotly.react`` when its figure changes.
 is a new element: the old plot is torn down, the frontend re-serialises the figure and plotly draws from scratch.
 Here the element's identity is its key, the figure travels as the JSON plotly writes (built once per figure and
 cached), and the browser only diffs the new figure into the plot it already has. plotly.js is served by the app from
-``dashboard/static/`` (no network): plotly.js's cartesian bundle from npm (`make js`; heatmaps and scatter plots are
-all these charts draw) or, without npm, the full bundle that ships with the plotly Python package.
+``dashboard/static/`` (no network): plotly.js built from its npm sources with heatmaps and scatter plots only, all
+these charts draw (`make js`), or, without npm, the full bundle that ships with the plotly Python package.
 
 A click on a point (``on_click``) reports the point's ``y`` (the landscape's sequence id) as a trigger value."""
 
@@ -24,26 +24,25 @@ import streamlit as st
 STATIC = Path(__file__).resolve().parent / "static"
 OLD = 1577836800  # 2020-01-01: the served copy's modification time (ensure_plotly_js)
 
-NPM = STATIC.parent.parent / "assets" / "js" / "node_modules" / "plotly.js-cartesian-dist-min"
-# what the cartesian bundle draws (its README); a chart with another trace type is refused (see chart)
-CARTESIAN = {"bar", "box", "contour", "heatmap", "histogram", "histogram2d", "histogram2dcontour", "image", "pie",
-             "scatter", "scatterternary", "violin"}  # fmt: skip
+JS = STATIC.parent.parent / "assets" / "js"  # scripts/fetch_js.sh (`make js`) installs and builds here
+BUILT = JS / "dist" / "plotly-heatmap.min.js"
+TRACES = {"heatmap", "scatter"}  # what that bundle draws; a chart with another trace type is refused (see chart)
 
 
-def _bundle() -> tuple[Path, str, bool]:
-    """(the plotly.js file, the name it is served under, whether it is the cartesian bundle). The cartesian bundle
-    is 1.5 MB and a browser evaluates it in 1.0 s on our machines; the plotly package's full bundle is 4.8 MB and
-    takes 2.4 s, before any chart can be drawn. The name carries the version: what is served under a name never
-    changes (see :func:`ensure_plotly_js`)."""
-    cartesian = NPM / "plotly-cartesian.min.js"
-    if cartesian.exists():
-        version = json.loads((NPM / "package.json").read_text())["version"]
-        return cartesian, f"plotly-cartesian-{version}.min.js", True
+def _bundle() -> tuple[Path, str, set[str] | None]:
+    """(the plotly.js file, the name it is served under, the trace types it draws: None for all). After `make js`:
+    plotly.js bundled from its sources with scatter and heatmap only (assets/js/plotly-heatmap.js), 1.1 MB, which a
+    browser evaluates in ~0.4 s (plotly.js's cartesian bundle: 1.5 MB, ~1.0 s; a new tab's first landscape, A/B:
+    3.07 -> 2.58 s); without npm, the plotly package's full bundle (4.8 MB, ~2.4 s). The name carries plotly.js's
+    version: what is served under a name never changes (see :func:`ensure_plotly_js`)."""
+    source = JS / "node_modules" / "plotly.js" / "package.json"
+    if BUILT.exists() and source.exists():
+        return BUILT, f"plotly-heatmap-{json.loads(source.read_text())['version']}.min.js", TRACES
     full = Path(metadata.distribution("plotly").locate_file("plotly/package_data/plotly.min.js"))
-    return full, f"plotly-{metadata.version('plotly')}.min.js", False
+    return full, f"plotly-{metadata.version('plotly')}.min.js", None
 
 
-PLOTLY_SRC, PLOTLY_JS, CARTESIAN_ONLY = _bundle()
+PLOTLY_SRC, PLOTLY_JS, PLOTLY_TRACES = _bundle()
 _LOADER = r"""
 const SRC = "app/static/PLOTLY_JS";
 function firstChart() {
@@ -218,8 +217,9 @@ def chart(fig, key: str, name: str = "figure", on_click=None, scroll_to: str | N
     ``name``: the file name of the chart's own PNG button. ``on_click``: called when a point is clicked, with the
     point's y in ``st.session_state[key]["click"]``; ``scroll_to``: the key of a container the page scrolls to on a
     click (where what the click selects is shown)."""
-    if CARTESIAN_ONLY and {t.type or "scatter" for t in fig.data} - CARTESIAN:
-        raise ValueError(f"{sorted({t.type for t in fig.data} - CARTESIAN)}: not in plotly.js's cartesian bundle")
+    missing = sorted({t.type or "scatter" for t in fig.data} - PLOTLY_TRACES) if PLOTLY_TRACES else []
+    if missing:
+        raise ValueError(f"{missing}: not in the plotly.js bundle the app serves ({PLOTLY_JS}, make js)")
     kwargs = {"on_click_change": on_click} if on_click is not None else {}
     data = {"figure": figure_json(fig), "name": name, "clickable": on_click is not None, "scrollTo": scroll_to}
     return _component(key=key, data=data, **kwargs)

@@ -14,13 +14,13 @@ def test_figure_json_is_made_once_per_figure_in_the_app_look(monkeypatch):
     from dashboard import chart
 
     calls = []
-    to_json = go.Figure.to_json
+    to_json, to_spec = go.Figure.to_json, go.Figure.to_plotly_json
 
     def counted(self, *args, **kwargs):
         calls.append(self)
-        return to_json(self, *args, **kwargs)
+        return to_spec(self, *args, **kwargs)
 
-    monkeypatch.setattr(go.Figure, "to_json", counted)
+    monkeypatch.setattr(go.Figure, "to_plotly_json", counted)
     fig = go.Figure(go.Scatter(x=[0, 1, 2], y=np.array([3.0, 1.0, 2.0], np.float32)), {"title": {"text": "t"}})
     built = json.loads(to_json(fig))
     first = chart.figure_json(fig)
@@ -37,14 +37,15 @@ def test_figure_json_is_made_once_per_figure_in_the_app_look(monkeypatch):
 
 
 def test_ensure_plotly_js_copies_the_chosen_bundle(tmp_path, monkeypatch):
-    """The bundle :func:`chart._bundle` chose (npm's cartesian one after `make js`, else the plotly package's) is
-    served byte for byte under a versioned name with an old modification time (so browsers keep it)."""
+    """The bundle :func:`chart._bundle` chose (built by `make js` with scatter and heatmap only, else the plotly
+    package's) is served byte for byte under a versioned name with an old modification time (so browsers keep it)."""
     from dashboard import chart
 
-    src, name, cartesian = chart._bundle()
+    src, name, traces = chart._bundle()
     assert name == chart.PLOTLY_JS and src == chart.PLOTLY_SRC and name.endswith(".min.js")
-    if cartesian:
-        assert "cartesian" in name and src.stat().st_size < 2_500_000
+    if traces:
+        assert traces == {"heatmap", "scatter"} and name.startswith("plotly-heatmap-")
+        assert 500_000 < src.stat().st_size < 1_400_000  # the cartesian bundle: 1.5 MB; the full one 4.8 MB
     else:
         import plotly
 
@@ -71,17 +72,18 @@ def test_the_full_bundle_is_used_without_npm(tmp_path, monkeypatch):
 
     from dashboard import chart
 
-    monkeypatch.setattr(chart, "NPM", tmp_path / "missing")
-    src, name, cartesian = chart._bundle()
-    assert not cartesian and name == f"plotly-{plotly.__version__}.min.js"
+    monkeypatch.setattr(chart, "JS", tmp_path / "missing")
+    monkeypatch.setattr(chart, "BUILT", tmp_path / "missing" / "dist" / "plotly-heatmap.min.js")
+    src, name, traces = chart._bundle()
+    assert traces is None and name == f"plotly-{plotly.__version__}.min.js"
     assert src.samefile(Path(plotly.__file__).parent / "package_data" / "plotly.min.js")
 
 
-def test_a_trace_the_cartesian_bundle_lacks_is_refused(monkeypatch):
+def test_a_trace_the_served_bundle_lacks_is_refused(monkeypatch):
     import plotly.graph_objects as go
 
     from dashboard import chart
 
-    monkeypatch.setattr(chart, "CARTESIAN_ONLY", True)
-    with pytest.raises(ValueError, match="scatter3d"):
-        chart.chart(go.Figure(go.Scatter3d(x=[1], y=[1], z=[1])), key="k")
+    monkeypatch.setattr(chart, "PLOTLY_TRACES", {"heatmap", "scatter"})
+    with pytest.raises(ValueError, match="bar"):
+        chart.chart(go.Figure(go.Bar(x=[1], y=[1])), key="k")
