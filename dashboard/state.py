@@ -348,7 +348,7 @@ def downloads(name: str, mpl_builder=None, plotly_fig=None, key: str | None = No
     from core.reports.figures import close, figure_bytes
 
     key = key or name
-    cols = st.columns(4)
+    row = st.container(horizontal=True)  # one block, not a column block per button: less for the browser to render
 
     def render(fmt):
         def make():
@@ -362,8 +362,8 @@ def downloads(name: str, mpl_builder=None, plotly_fig=None, key: str | None = No
 
     mimes = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
     if mpl_builder is not None:
-        for col, fmt in zip(cols, ("png", "svg", "pdf")):
-            col.download_button(
+        for fmt in ("png", "svg", "pdf"):
+            row.download_button(
                 fmt.upper(),
                 render(fmt),
                 file_name=f"{name}.{fmt}",
@@ -372,7 +372,7 @@ def downloads(name: str, mpl_builder=None, plotly_fig=None, key: str | None = No
                 on_click="ignore",
             )
     if plotly_fig is not None:
-        cols[3].download_button(
+        row.download_button(
             "HTML",
             lambda: plotly_fig.to_html(include_plotlyjs=True, full_html=True),
             file_name=f"{name}.html",

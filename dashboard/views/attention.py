@@ -100,11 +100,11 @@ def landscape_panel() -> None:
         st.info(f"No landscape yet: compute {lens.name} for the set with the button above.")
         return
     score = set_lens.score_name
-    c1, c2, c3 = st.columns(3)
-    order_by = c1.segmented_control(
+    controls = st.container(horizontal=True, gap="medium")  # one block for the three controls
+    order_by = controls.segmented_control(
         "sort rows by", SORTS, default=SORTS[0], required=True, key="land_sort", persist_state="session"
     )
-    align = c2.segmented_control(
+    align = controls.segmented_control(
         "align",
         ["left", "center"],
         default="left",
@@ -115,7 +115,7 @@ def landscape_panel() -> None:
     )
     max_rows = len(seqs)  # five or fewer: all of them (a slider needs a range)
     if len(seqs) > 5:
-        max_rows = c3.slider("rows", 5, len(seqs), min(len(seqs), 200), key="land_rows")
+        max_rows = controls.slider("rows", 5, len(seqs), min(len(seqs), 200), key="land_rows")
     labels = [s.label for s in seqs]
     order = landscape_order(order_by, tracks, [preds.get(s.id, [None])[-1] if preds else None for s in seqs], labels)[
         :max_rows
@@ -174,21 +174,20 @@ def _pick(where, label: str, n: int, default: int, key: str) -> int:
 
 def _crop(n_tok: int) -> tuple[int, int, int, int]:
     """(layer, head, first token, end token) from the matrix's widgets; the crop is in tokens and never empty."""
-    c1, c2 = st.columns(2)
-    layer = _pick(c1, "layer", lm.n_layers, lm.n_layers - 1, "mat_layer")
-    head = _pick(c2, "head", lm.n_heads, 0, "mat_head")
-    c3, c4 = st.columns(2)
+    controls = st.container(horizontal=True, gap="medium")  # one block (it wraps when narrow)
+    layer = _pick(controls, "layer", lm.n_layers, lm.n_layers - 1, "mat_layer")
+    head = _pick(controls, "head", lm.n_heads, 0, "mat_head")
     size = n_tok
     if n_tok > 2:
-        size = c3.slider("crop: tokens shown", 2, n_tok, min(64, n_tok), key=f"mat_size_{n_tok}")
+        size = controls.slider("crop: tokens shown", 2, n_tok, min(64, n_tok), key=f"mat_size_{n_tok}")
     start = 0
     if size < n_tok:
         key = f"mat_start_{n_tok}"
         if ss.get(key, 0) > n_tok - size:  # a wider crop: the first token moves back only as far as it must
             ss[key] = n_tok - size
-        start = c4.slider("crop: first token", 0, n_tok - size, None, key=key)  # None: from 0, or as kept
+        start = controls.slider("crop: first token", 0, n_tok - size, None, key=key)  # None: from 0, or as kept
     else:
-        c4.caption(f"all {n_tok} tokens shown")
+        controls.caption(f"all {n_tok} tokens shown")
     return layer, head, start, min(n_tok, start + size)
 
 
