@@ -95,7 +95,7 @@ def _landscape_clicked() -> None:
 
 @st.fragment(key="att_landscape")
 def landscape_panel() -> None:
-    st.subheader("Landscape")
+    """The landscape and its controls (its heading is written outside: a rerun of this sends only what changes)."""
     if tracks is None:
         st.info(f"No landscape yet: compute {lens.name} for the set with the button above.")
         return
@@ -192,7 +192,7 @@ def _crop(n_tok: int) -> tuple[int, int, int, int]:
 
 
 def matrix_panel(seq) -> None:
-    st.subheader("Token × token attention")
+    """The token x token matrix of ``seq`` and its controls (under a heading written outside its fragment)."""
     try:
         att, toks = state.token_attention(state.model_key(), seq.seq, 0, min(len(seq.seq), lm.tokenizer.window_nt()))
     except Exception as exc:
@@ -228,9 +228,11 @@ def selected_panels() -> None:
         else:
             track_panel()
             grid_panel(_selected())
+            st.subheader("Token × token attention")
             matrix_fragment()
     state.fragment_done()
 
 
+st.subheader("Landscape")
 landscape_panel()
 selected_panels()
