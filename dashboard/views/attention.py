@@ -12,13 +12,16 @@ draw is on screen (the chart reports it): the browser renders the page's element
 below the landscape would otherwise be rendered before it is drawn (new tab on a running server, interleaved A/B:
 4.39 -> 3.64 s)."""
 
+import threading
+
 import numpy as np
 import streamlit as st
+from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from core.lenses.attention import cls_grid, landscape, landscape_order
 from core.reports import figures as plots
 from dashboard import lens_runs, state
-from dashboard.chart import after_first_chart, chart
+from dashboard.chart import after_first_chart, chart, figure_json
 
 ss = st.session_state
 SORTS = ["prediction", "label", "peak", "input"]  # the landscape's row orders (core.lenses.attention.landscape_order)
@@ -81,8 +84,10 @@ def track_panel() -> None:
 
 
 def _landscape_drawn() -> None:
-    """The landscape is on the user's screen: the selected sequence's panels are sent now (their fragment reruns)."""
+    """The landscape is on the user's screen: the selected sequence's panels are sent now (their fragment reruns)
+    and the landscape's other sort orders prepared meanwhile."""
     ss[state.LANDSCAPE_SHOWN] = True
+    _prepare_other_orders()
 
 
 def _landscape_clicked() -> None:
@@ -91,6 +96,43 @@ def _landscape_clicked() -> None:
     if clicked in by_id and clicked != ss.get("selected"):
         ss.selected = clicked
         st.rerun("att_selected")
+
+
+def landscape_view(order_by: str, align: str, max_rows: int):
+    """The set's landscape sorted by ``order_by`` (one of :data:`SORTS`), aligned ``align``, its first ``max_rows``
+    rows: (row order, matrix [rows, columns], ids, title, x label, plotly figure, built once per input)."""
+    labels = [s.label for s in seqs]
+    p_last = [preds.get(s.id, [None])[-1] if preds else None for s in seqs]
+    order = landscape_order(order_by, tracks, p_last, labels)[:max_rows]
+    M, offsets = landscape([tracks[j] for j in order], align)
+    ids = [seqs[j].id for j in order]
+    shown = f"{len(order)} of {len(seqs)}" if len(order) < len(seqs) else f"{len(order)}"
+    title = f"{set_lens.describe()}: {shown} sequences, sorted by {order_by}, aligned {align}"
+    xlabel = "position (bp, 0-based)" if align == "left" else "column (bp; each sequence centred)"
+    fig = state.figure(
+        "plotly_landscape", M, ids, [seqs[j].seq for j in order], offsets, title=title,
+        score_name=set_lens.score_name, xlabel=xlabel,
+    )  # fmt: skip
+    return order, M, ids, title, xlabel, fig
+
+
+def _prepare_other_orders() -> None:
+    """Build the landscape's figure (and its JSON) in the other sort orders in a background thread, once per view
+    (lens, set, alignment, rows), after the landscape is on screen: the first pick of another order then only sends
+    it (a sort order shown for the first time: 0.31-0.38 s, against 0.24-0.27 s for one built before)."""
+    if tracks is None:
+        return
+    align = ss.get("land_align", "left")
+    max_rows = ss.get("land_rows", min(len(seqs), 200)) if len(seqs) > 5 else len(seqs)
+    view = (id(tracks), set_lens.describe(), align, max_rows)
+    if ss.get("_land_prepared") == view:
+        return
+    ss["_land_prepared"] = view
+    others = [o for o in SORTS if o != ss.get("land_sort", SORTS[0])]
+    work = lambda: [figure_json(landscape_view(o, align, max_rows)[-1]) for o in others]
+    thread = threading.Thread(target=work, name="dnalens-landscape-orders", daemon=True)
+    add_script_run_ctx(thread, get_script_run_ctx())  # the caches' calls know their session, as in the page
+    thread.start()
 
 
 @st.fragment(key="att_landscape")
@@ -116,20 +158,10 @@ def landscape_panel() -> None:
     max_rows = len(seqs)  # five or fewer: all of them (a slider needs a range)
     if len(seqs) > 5:
         max_rows = controls.slider("rows", 5, len(seqs), min(len(seqs), 200), key="land_rows")
-    labels = [s.label for s in seqs]
-    order = landscape_order(order_by, tracks, [preds.get(s.id, [None])[-1] if preds else None for s in seqs], labels)[
-        :max_rows
-    ]
-    M, offsets = landscape([tracks[j] for j in order], align)
-    ids = [seqs[j].id for j in order]
-    shown = f"{len(order)} of {len(seqs)}" if len(order) < len(seqs) else f"{len(order)}"
-    land_title = f"{set_lens.describe()}: {shown} sequences, sorted by {order_by}, aligned {align}"
-    xlabel = "position (bp, 0-based)" if align == "left" else "column (bp; each sequence centred)"
-    lfig = state.figure(
-        "plotly_landscape", M, ids, [seqs[j].seq for j in order], offsets, title=land_title, score_name=score,
-        xlabel=xlabel,
-    )  # fmt: skip
+    order, M, ids, land_title, xlabel, lfig = landscape_view(order_by, align, max_rows)
     chart(lfig, key="landscape_chart", name="landscape", on_click=_landscape_clicked, scroll_to="selected_sequence")
+    if ss.get(state.LANDSCAPE_SHOWN):  # a new tab: once its landscape is drawn (_landscape_drawn)
+        _prepare_other_orders()
     rest = f" Showing the first {len(order)} of {len(seqs)} by this order: raise 'rows' to see the rest." * (
         len(order) < len(seqs)
     )
