@@ -131,6 +131,40 @@ def test_a_new_tab_gets_the_selected_panels_once_its_landscape_is_drawn():
 
 
 @pytest.mark.slow
+def test_the_landscape_other_sort_orders_are_built_once_it_is_shown(monkeypatch):
+    """Once a tab shows the landscape, its other three sort orders are built in the background (once per view):
+    picking one then builds nothing and draws what a run that built it draws."""
+    import threading
+
+    from core.reports import figures as plots
+    from dashboard import state
+
+    state.figure.clear()  # every figure built anew in this test
+    built = []
+    real = plots.plotly_landscape
+    monkeypatch.setattr(plots, "plotly_landscape", lambda *a, **k: built.append(k["title"]) or real(*a, **k))
+
+    def prepared():
+        for t in threading.enumerate():
+            if t.name == "dnalens-landscape-orders":
+                t.join(120)
+
+    app = _app()
+    prepared()
+    assert sorted(t.split("sorted by ")[1].split(",")[0] for t in built) == ["input", "label", "peak", "prediction"]
+    for order in ("peak", "label", "input"):
+        app.segmented_control(key="land_sort").set_value(order).run()
+        prepared()  # nothing more to prepare: the view is the same
+        assert not app.exception and len(built) == 4, built
+        assert f"sorted by {order}," in figure(app, "landscape_chart")["layout"]["title"]["text"]
+    state.figure.clear()
+    assert figure(_app(land_sort="input"), "landscape_chart") == figure(app, "landscape_chart")
+    app.segmented_control(key="land_align").set_value("center").run()  # another view: its other orders prepared
+    prepared()
+    assert len(built) == 4 + 1 + 4 + 3, built  # input/left anew (cache cleared), its 3 others; input/center, 3 others
+
+
+@pytest.mark.slow
 def test_landscape_click_selects_that_row_and_reruns_only_the_selected_panels():
     """A click on a landscape row selects its sequence: only the selected sequence's fragment reruns (track, grid and
     matrix of the clicked row; the landscape is not redrawn), with what a full run on that sequence shows; the
