@@ -26,6 +26,7 @@ from dashboard.chart import after_first_chart, chart, figure_json
 ss = st.session_state
 SORTS = ["prediction", "label", "peak", "input"]  # the landscape's row orders (core.lenses.attention.landscape_order)
 FEW = 12  # layers or heads picked with one click (a segmented control) up to this many; more: a selectbox
+PREPARED_CELLS = 400_000  # landscapes up to this many cells get their other sort orders built ahead (memory: 4x)
 st.title("Attention")
 lm = state.model()
 seqs = state.seqs()
@@ -119,11 +120,14 @@ def landscape_view(order_by: str, align: str, max_rows: int):
 def _prepare_other_orders() -> None:
     """Build the landscape's figure (and its JSON) in the other sort orders in a background thread, once per view
     (lens, set, alignment, rows), after the landscape is on screen: the first pick of another order then only sends
-    it (a sort order shown for the first time: 0.31-0.38 s, against 0.24-0.27 s for one built before)."""
+    it (a sort order shown for the first time: 0.31-0.38 s, against 0.24-0.27 s for one built before). Not for
+    landscapes over :data:`PREPARED_CELLS` cells (long sequences: four figures of those would take memory)."""
     if tracks is None:
         return
     align = ss.get("land_align", "left")
     max_rows = ss.get("land_rows", min(len(seqs), 200)) if len(seqs) > 5 else len(seqs)
+    if max_rows * max(map(len, tracks), default=0) > PREPARED_CELLS:  # a large landscape: each order when picked
+        return
     view = (id(tracks), set_lens.describe(), align, max_rows)
     if ss.get("_land_prepared") == view:
         return
