@@ -9,7 +9,7 @@ from app_charts import dashboard_app
 
 def test_layer_head_grid_shows_each_layer_on_its_own_scale():
     """One axis pair: a strip per layer (layer 0 on top), its heads side by side over their own positions, each strip
-    on its own scale (``layer l  0`` at its base, its largest value at its top, as y tick labels); every value of
+    on its own scale (0 at its base, ``layer l`` halfway, its largest value at its top, as y tick labels); every value of
     grid[l, h] is drawn at x = h * span + position, with its layer, head, position and value in the hover."""
     from core.reports.figures import plotly_grid
 
@@ -19,18 +19,19 @@ def test_layer_head_grid_shows_each_layer_on_its_own_scale():
     fig = f.to_dict()["layout"]
     assert "xaxis2" not in fig and "yaxis2" not in fig and not fig.get("annotations") and not fig.get("shapes")
     ys = fig["yaxis"]
-    assert ys["ticktext"] == ["layer 0  0", f"{grid[0].max():.3g}", "layer 1  0", f"{grid[1].max():.3g}"]
+    top = [f"{grid[l].max():.3g}" for l in range(2)]
+    assert ys["ticktext"] == ["0", "<b>layer 0</b>", top[0], "0", "<b>layer 1</b>", top[1]]
     span = 12  # 10 positions + a gap of 2
     for l, tr in enumerate(f.data[:2]):
         base = 1 - l  # layer 0's strip above layer 1's
-        assert ys["tickvals"][2 * l] == base
+        assert ys["tickvals"][3 * l : 3 * l + 3] == [base, base + 0.4, base + 0.8]
         x, y, cd = np.asarray(tr.x, float), np.asarray(tr.y, float), np.asarray(tr.customdata, float)
         for h in range(3):
             part = (cd[:, 0] == h) & (cd[:, 1] >= 0)
             assert np.array_equal(cd[part, 1], np.arange(10)) and np.array_equal(x[part], h * span + np.arange(10))
             assert np.allclose(cd[part, 2], grid[l, h], rtol=1e-6)  # the hover's value: the value itself
-            assert np.allclose(y[part], base + grid[l, h] / grid[l].max() * 0.85, rtol=1e-5)
-        assert y[~np.isnan(y)].max() == pytest.approx(base + 0.85) and np.isnan(y[cd[:, 1] < 0]).all()
+            assert np.allclose(y[part], base + grid[l, h] / grid[l].max() * 0.8, rtol=1e-5)
+        assert y[~np.isnan(y)].max() == pytest.approx(base + 0.8) and np.isnan(y[cd[:, 1] < 0]).all()
         assert f"layer {l} head %{{customdata[0]}}<br>position %{{customdata[1]}}<br>%{{customdata[2]" in (
             tr.hovertemplate
         )

@@ -568,19 +568,21 @@ def test_session_save_then_restore(browser_page, server, tmp_path):
 
 
 def test_landscape_settings_show_as_left_after_another_page(browser_page, server):
-    """The landscape's sort and alignment, changed, then another page and back: the widgets show what the landscape
-    is drawn with (they used to show their defaults over a landscape still sorted as chosen); so does the Heads
+    """The landscape's sort and alignment and the matrix's layer and head, changed, then another page and back: the
+    widgets show what the charts are drawn with (they used to show their defaults over a landscape still sorted as chosen); so does the Heads
     page's bertviz view."""
     page, _ = browser_page
     _goto(page, server)
     _component_charts(page)
-    for label, option in (("sort rows by", "label"), ("align", "center")):
+    for label, option in (("sort rows by", "label"), ("align", "center"), ("layer", "0"), ("head", "2")):
         _segment(page, label, option)
     _nav(page, "Mutations", "Mutations")
     _nav(page, "Attention", "Landscape")
     _component_charts(page)
     assert (_segment(page, "sort rows by"), _segment(page, "align")) == ("label", "center")
     assert "sorted by label, aligned center" in _chart_title(page, "landscape_chart")
+    assert (_segment(page, "layer"), _segment(page, "head")) == ("0", "2")  # the matrix's choice too
+    assert ": layer 0, head 2," in _chart_title(page, "matrix_chart")
     for label, option in (("sort rows by", "prediction"), ("align", "left")):  # back to the defaults: drawn so
         _segment(page, label, option)
     assert "sorted by prediction, aligned left" in _chart_title(page, "landscape_chart")

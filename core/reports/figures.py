@@ -440,7 +440,7 @@ def plotly_grid(grid: np.ndarray, title: str = ""):
     """Layer x head small multiples of the [CLS] attention track ``[n_layers, n_heads, L]`` on one axis pair: one
     strip per layer (layer 0 on top), its heads side by side over their own positions (a line between heads, ``head h``
     under its positions). Each strip is drawn on its own scale, 0 to its layer's largest value: both are
-    its tick labels (``layer l`` at its base, the largest value at its top) and the hover gives each value itself.
+    its tick labels (0 at its base, ``layer l`` halfway, the largest value at its top) and the hover gives each value itself.
     One axis pair, no shapes or annotations (the heads' names are x tick labels): a browser redraws it in ~60-100 ms,
     against ~250-300 ms for one axis pair per layer with a shape between heads (each subplot's axes and each shape
     are laid out again on every redraw)."""
@@ -451,7 +451,7 @@ def plotly_grid(grid: np.ndarray, title: str = ""):
     span = L + gap
     x = (np.arange(nh)[:, None] * span + np.arange(L + 1)[None, :]).ravel()  # one NaN after each head ends its line
     head_pos = np.stack([np.repeat(np.arange(nh), L + 1), np.tile(np.r_[np.arange(L), -1], nh)], axis=1)
-    height = 0.85  # of a strip's unit of y: the rest is the space between two strips
+    height = 0.8  # of a strip's unit of y: the rest is the space between two strips
     traces, tickvals, ticktext = [], [], []
     for l in range(nl):
         values = np.concatenate([grid[l], np.full((nh, 1), np.nan)], axis=1).ravel()
@@ -469,8 +469,8 @@ def plotly_grid(grid: np.ndarray, title: str = ""):
                 "%{customdata[2]:.4f}<extra></extra>",
             )
         )
-        tickvals += [base, base + height]
-        ticktext += [f"layer {l}  0", f"{top:.3g}"]
+        tickvals += [base, base + height / 2, base + height]
+        ticktext += ["0", f"<b>layer {l}</b>", f"{top:.3g}"]
     seps = [h_ * span - gap / 2 for h_ in range(1, nh)]  # the lines between heads: one trace, no hover
     traces.append(
         go.Scatter(
@@ -488,12 +488,12 @@ def plotly_grid(grid: np.ndarray, title: str = ""):
             title=dict(text=f"{POSITION} in each head", font=dict(size=10)),
         ),
         yaxis=dict(
-            tickvals=tickvals, ticktext=ticktext, range=[-0.15, nl - 1 + height + 0.1], tickfont=dict(size=9),
+            tickvals=tickvals, ticktext=ticktext, range=[-0.15, nl - 1 + height + 0.1], tickfont=dict(size=10),
             automargin=False, zeroline=False, title=dict(text="[CLS] weight, each layer on its own scale",
-            font=dict(size=10)),
+            font=dict(size=12)),
         ),
         title=dict(text=title),
-        height=90 * nl + 150,
+        height=110 * nl + 150,
         showlegend=False,
         margin=dict(l=95, r=10, t=60, b=90),
     )  # fmt: skip
@@ -514,15 +514,15 @@ def plotly_matrix(mat: np.ndarray, labels: list[str], title: str = "", first: in
             customdata=np.array(
                 [[f"{labels[i]} → {labels[j]}" for j in range(len(labels))] for i in range(len(labels))]
             ),
-            hovertemplate="%{customdata}<br>%{z:.4f}<extra></extra>",
+            hovertemplate="query token %{y} → key token %{x}<br>%{customdata}<br>%{z:.4f}<extra></extra>",
             colorbar=dict(title="attention weight"),
         )
     )
     fig.update_layout(
         title=title,
         height=560,
-        xaxis_title="key token (index in the window; 0 = [CLS])",
-        yaxis_title="query token (index in the window)",
+        xaxis_title="key token (index in the model's window, not in the crop; 0 = [CLS])",
+        yaxis_title="query token (index in the model's window)",
         yaxis=dict(autorange="reversed"),
     )
     return _fixed_margins(fig, 75, 150, 50, 75)

@@ -161,7 +161,7 @@ def landscape_panel() -> None:
     )
     max_rows = len(seqs)  # five or fewer: all of them (a slider needs a range)
     if len(seqs) > 5:
-        max_rows = controls.slider("rows", 5, len(seqs), min(len(seqs), 200), key="land_rows")
+        max_rows = controls.slider("rows", 5, len(seqs), min(len(seqs), 200), key="land_rows", persist_state="session")
     order, M, ids, land_title, xlabel, lfig = landscape_view(order_by, align, max_rows)
     chart(lfig, key="landscape_chart", name="landscape", on_click=_landscape_clicked, scroll_to="selected_sequence")
     if ss.get(state.LANDSCAPE_SHOWN):  # a new tab: once its landscape is drawn (_landscape_drawn)
@@ -202,10 +202,13 @@ def grid_panel(seq) -> None:
 
 
 def _pick(where, label: str, n: int, default: int, key: str) -> int:
-    """One of ``0..n-1``: a segmented control (one click) for up to :data:`FEW` options, else a selectbox."""
+    """One of ``0..n-1``: a segmented control (one click) for up to :data:`FEW` options, else a selectbox; kept
+    when the user comes back from another page, as the matrix's crop and the landscape's rows are."""
     if n <= FEW:
-        return where.segmented_control(label, list(range(n)), default=default, required=True, key=key)
-    return where.selectbox(label, list(range(n)), index=default, key=key)
+        return where.segmented_control(
+            label, list(range(n)), default=default, required=True, key=key, persist_state="session"
+        )
+    return where.selectbox(label, list(range(n)), index=default, key=key, persist_state="session")
 
 
 def _crop(n_tok: int) -> tuple[int, int, int, int]:
@@ -215,13 +218,17 @@ def _crop(n_tok: int) -> tuple[int, int, int, int]:
     head = _pick(controls, "head", lm.n_heads, 0, "mat_head")
     size = n_tok
     if n_tok > 2:
-        size = controls.slider("crop: tokens shown", 2, n_tok, min(64, n_tok), key=f"mat_size_{n_tok}")
+        size = controls.slider(
+            "crop: tokens shown", 2, n_tok, min(64, n_tok), key=f"mat_size_{n_tok}", persist_state="session"
+        )
     start = 0
     if size < n_tok:
         key = f"mat_start_{n_tok}"
         if ss.get(key, 0) > n_tok - size:  # a wider crop: the first token moves back only as far as it must
             ss[key] = n_tok - size
-        start = controls.slider("crop: first token", 0, n_tok - size, None, key=key)  # None: from 0, or as kept
+        start = controls.slider(  # None: from 0, or as kept
+            "crop: first token", 0, n_tok - size, None, key=key, persist_state="session"
+        )
     else:
         controls.caption(f"all {n_tok} tokens shown")
     return layer, head, start, min(n_tok, start + size)
