@@ -58,7 +58,7 @@ def test_opens_on_attention_with_demo_model_and_sample_data(at):
 
 
 def test_landscape_says_when_it_shows_only_some_sequences(at):
-    at.slider(key="land_rows").set_value(50).run()
+    at.slider(key="land_rows_200").set_value(50).run()
     assert not at.exception
     titles = [f["layout"]["title"]["text"] for f in figures(at)]
     landscape = [t for t in titles if "sorted by" in t]

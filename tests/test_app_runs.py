@@ -77,7 +77,7 @@ def test_fragment_reruns_show_what_a_full_run_shows(monkeypatch):
         assert mine["layout"]["title"] == theirs["layout"]["title"] and _data(mine) == _data(theirs)
     assert _data(got[0]) != _data(full_before[1])  # another sequence's track indeed
     for app in (at, fresh):
-        app.segmented_control(key="mat_layer").set_value(0).run()
+        app.segmented_control(key="mat_layer_2").set_value(0).run()
         app.segmented_control(key="land_sort").set_value("peak").run()
     mine = {c["layout"]["title"]["text"]: _data(c) for c in _charts(at)}
     theirs = {c["layout"]["title"]["text"]: _data(c) for c in _charts(fresh)}

@@ -125,7 +125,7 @@ def _prepare_other_orders() -> None:
     if tracks is None:
         return
     align = ss.get("land_align", "left")
-    max_rows = ss.get("land_rows", min(len(seqs), 200)) if len(seqs) > 5 else len(seqs)
+    max_rows = ss.get(f"land_rows_{len(seqs)}", min(len(seqs), 200)) if len(seqs) > 5 else len(seqs)
     if max_rows * max(map(len, tracks), default=0) > PREPARED_CELLS:  # a large landscape: each order when picked
         return
     view = (id(tracks), set_lens.describe(), align, max_rows)
@@ -161,7 +161,9 @@ def landscape_panel() -> None:
     )
     max_rows = len(seqs)  # five or fewer: all of them (a slider needs a range)
     if len(seqs) > 5:
-        max_rows = controls.slider("rows", 5, len(seqs), min(len(seqs), 200), key="land_rows", persist_state="session")
+        max_rows = controls.slider(  # one per set size: a kept value always fits the range
+            "rows", 5, len(seqs), min(len(seqs), 200), key=f"land_rows_{len(seqs)}", persist_state="session"
+        )
     order, M, ids, land_title, xlabel, lfig = landscape_view(order_by, align, max_rows)
     chart(lfig, key="landscape_chart", name="landscape", on_click=_landscape_clicked, scroll_to="selected_sequence")
     if ss.get(state.LANDSCAPE_SHOWN):  # a new tab: once its landscape is drawn (_landscape_drawn)
@@ -214,8 +216,8 @@ def _pick(where, label: str, n: int, default: int, key: str) -> int:
 def _crop(n_tok: int) -> tuple[int, int, int, int]:
     """(layer, head, first token, end token) from the matrix's widgets; the crop is in tokens and never empty."""
     controls = st.container(horizontal=True, gap="medium")  # one block (it wraps when narrow)
-    layer = _pick(controls, "layer", lm.n_layers, lm.n_layers - 1, "mat_layer")
-    head = _pick(controls, "head", lm.n_heads, 0, "mat_head")
+    layer = _pick(controls, "layer", lm.n_layers, lm.n_layers - 1, f"mat_layer_{lm.n_layers}")  # one per model shape:
+    head = _pick(controls, "head", lm.n_heads, 0, f"mat_head_{lm.n_heads}")  # a kept value is always an option
     size = n_tok
     if n_tok > 2:
         size = controls.slider(
