@@ -6,7 +6,7 @@
   plotly title, ``... 200 sequences, sorted by ...``, is in the DOM).
 * cold open, running server: a new Streamlit session (a new tab of a browser that opened the app before, so
   plotly.js is in its cache) on a server that served one before, until the landscape; also reported for a new
-  browser (an empty cache: loading and compiling plotly.js's 4.7 MB is most of that time).
+  browser (an empty cache: plotly.js is fetched and compiled again).
 * full rerun: the "r" key (Streamlit's rerun), timed from the key until Streamlit is idle.
 * control changes on the Attention page: another sequence (selectbox), the landscape's sort order and the token
   matrix's layer (segmented controls, or selectboxes in older trees); each timed from the change until Streamlit is

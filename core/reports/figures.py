@@ -438,10 +438,10 @@ def _ticks(n: int, most: int) -> list[int]:
 
 def plotly_grid(grid: np.ndarray, title: str = ""):
     """Layer x head small multiples of the [CLS] attention track ``[n_layers, n_heads, L]`` on one axis pair: one
-    strip per layer (layer 0 on top), its heads side by side over their own positions (a line between heads, ``head h``
-    under its positions). Each strip is drawn on its own scale, 0 to its layer's largest value: both are
-    its tick labels (0 at its base, ``layer l`` halfway, the largest value at its top) and the hover gives each value itself.
-    One axis pair, no shapes or annotations (the heads' names are x tick labels): a browser redraws it in ~60-100 ms,
+    strip per layer (layer 0 on top), its heads side by side over their own positions (a line between heads,
+    ``head h`` under its positions). Each strip is drawn on its own scale, 0 to its layer's largest value, written as
+    its tick labels (0 at its base, ``layer l`` halfway, the largest value at its top); the hover gives each value
+    itself. One axis pair, no shapes or annotations (the heads' names are x tick labels): a browser redraws it in ~60-100 ms,
     against ~250-300 ms for one axis pair per layer with a shape between heads (each subplot's axes and each shape
     are laid out again on every redraw)."""
     import plotly.graph_objects as go

@@ -33,6 +33,8 @@ seqs = state.seqs()
 if not seqs:
     st.info("No sequences loaded: add some on the Sequences page.")
     st.stop()
+ROWS_KEY = f"land_rows_{len(seqs)}"  # the landscape's rows slider, one per set size: a kept value fits its range
+ROWS_DEFAULT = min(len(seqs), 200)
 lens = state.current_lens()  # the sidebar's lens picker: one source of truth for every page
 by_id = {s.id: i for i, s in enumerate(seqs)}
 shown = lens_runs.set_tracks(lens, seqs[by_id.get(ss.get("selected"), 0)])
@@ -125,7 +127,7 @@ def _prepare_other_orders() -> None:
     if tracks is None:
         return
     align = ss.get("land_align", "left")
-    max_rows = ss.get(f"land_rows_{len(seqs)}", min(len(seqs), 200)) if len(seqs) > 5 else len(seqs)
+    max_rows = ss.get(ROWS_KEY, ROWS_DEFAULT) if len(seqs) > 5 else len(seqs)
     if max_rows * max(map(len, tracks), default=0) > PREPARED_CELLS:  # a large landscape: each order when picked
         return
     view = (id(tracks), set_lens.describe(), align, max_rows)
@@ -161,9 +163,7 @@ def landscape_panel() -> None:
     )
     max_rows = len(seqs)  # five or fewer: all of them (a slider needs a range)
     if len(seqs) > 5:
-        max_rows = controls.slider(  # one per set size: a kept value always fits the range
-            "rows", 5, len(seqs), min(len(seqs), 200), key=f"land_rows_{len(seqs)}", persist_state="session"
-        )
+        max_rows = controls.slider("rows", 5, len(seqs), ROWS_DEFAULT, key=ROWS_KEY, persist_state="session")
     order, M, ids, land_title, xlabel, lfig = landscape_view(order_by, align, max_rows)
     chart(lfig, key="landscape_chart", name="landscape", on_click=_landscape_clicked, scroll_to="selected_sequence")
     if ss.get(state.LANDSCAPE_SHOWN):  # a new tab: once its landscape is drawn (_landscape_drawn)
